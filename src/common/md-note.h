@@ -1,0 +1,48 @@
+/* What a note is, and its text forms.
+ *
+ * A note is one line of 1 to MD_NOTE_MAX_BYTES bytes of valid UTF-8 with no
+ * control characters (C0, DEL, C1).  The server gives it an id (1, 2, ...) and
+ * a UTC time.  On the wire a note is "ID\tTIME\tTEXT\n" with TIME in RFC 3339
+ * UTC with seconds ("2026-11-24T19:42:57Z").  The notes file adds the client's
+ * key: "ID\tTIME\tKEY\tTEXT\n", KEY "-" when there is none. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define MD_NOTE_MAX_BYTES 1000
+/* A key is a UUID in its canonical 36-character form. */
+#define MD_NOTE_KEY_LEN 36
+/* Longest wire line: id (20) + tab + time (20) + tab + text + newline. */
+#define MD_NOTE_MAX_WIRE_LINE (20 + 1 + 20 + 1 + MD_NOTE_MAX_BYTES + 1)
+
+typedef struct
+{
+  guint64 id;
+  gint64 time;      /* seconds since the epoch, UTC */
+  const char *text; /* not NUL-terminated; points into the parsed line */
+  gsize text_len;
+} MdNoteLine;
+
+/* Checks the note rules; on failure sets MD_ERROR_INVALID_NOTE with a short
+ * reason a person can act on ("note is empty", "note is longer than 1000
+ * bytes", "note is not valid UTF-8", "note contains a control character"). */
+gboolean md_note_validate (const char *text, gsize len, GError **error);
+
+/* TRUE if @key is a UUID in canonical form (8-4-4-4-12 hex digits). */
+gboolean md_note_key_is_valid (const char *key, gsize len);
+
+/* Appends "YYYY-MM-DDTHH:MM:SSZ" for @unix_time. */
+void md_note_append_time (GString *out, gint64 unix_time);
+/* Parses exactly that form; FALSE on anything else. */
+gboolean md_note_parse_time (const char *s, gsize len, gint64 *unix_time);
+
+/* Appends the wire line "ID\tTIME\tTEXT\n". */
+void md_note_append_wire_line (GString *out, guint64 id, gint64 unix_time, const char *text,
+                               gsize text_len);
+
+/* Parses one wire line (with or without its trailing '\n'). */
+gboolean md_note_parse_wire_line (const char *line, gsize len, MdNoteLine *note, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,51 @@
+/* The CoAP resources of the profile: what a request means, as a response.
+ *
+ *   POST /notes                  store a note, 2.01 + Location-Path notes/ID
+ *   PUT  /notes/KEY If-None-Match  create-only under a client UUID: 2.01 with
+ *                                the stored line, or 4.12 with the existing one
+ *   GET  /notes[?after=N]        Block2 body of wire lines
+ *   GET  /notes/ID, /notes/KEY   one wire line
+ *   GET  /latest [Observe]       newest wire line
+ *   GET  /status                 "key: value" lines
+ *   GET  /.well-known/core       link format
+ *
+ * This layer knows nothing of sockets, dedup or amplification: the server
+ * hands it a parsed request and sends what it returns. */
+#pragma once
+
+#include "md-coap.h"
+#include "md-observers.h"
+#include "md-peer.h"
+#include "md-store.h"
+
+G_BEGIN_DECLS
+
+typedef struct _MdResources MdResources;
+
+typedef enum
+{
+  MD_HANDLED_READ = 0,
+  /* The response acknowledges a note appended to the store: it may be sent
+   * only after md_store_commit() succeeds, and must become 5.03 if it fails. */
+  MD_HANDLED_WROTE = 1 << 0,
+} MdHandled;
+
+/* @observers may be NULL (no /latest observation). */
+MdResources *md_resources_new (MdStore *store, MdObservers *observers);
+void md_resources_free (MdResources *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdResources, md_resources_free)
+
+/* Fills @response, which the caller made with md_coap_message_init_response()
+ * (code 0), for the well-formed request @request from @peer.  Every error
+ * response carries a short diagnostic payload (RFC 7252 §5.5.2). */
+MdHandled md_resources_handle (MdResources *self, const MdCoapMessage *request,
+                               const MdPeer *peer, gint64 now_us, MdCoapMessage *response);
+
+/* Turns @response into 5.03 Service Unavailable with @reason (after a failed
+ * commit). */
+void md_resources_fail_write (MdCoapMessage *response, const char *reason);
+
+/* Lines of GET /status. */
+gchar *md_resources_describe_status (MdResources *self, gint64 now_us);
+
+G_END_DECLS

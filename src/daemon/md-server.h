@@ -1,0 +1,32 @@
+/* The CoAP endpoint: reads datagrams from one or more UDP sockets in the GLib
+ * main loop and runs the message layer (RFC 7252 §4) around md-resources:
+ * format errors, RST to pings, 4.02 for unknown critical options, dedup,
+ * Echo-based amplification limits, group commit and observe notifications.
+ *
+ * Each main-loop turn reads every datagram waiting on a socket (bounded),
+ * handles them, commits the store once, then sends all responses: the notes
+ * read in one turn share one fdatasync. */
+#pragma once
+
+#include "md-store.h"
+
+G_BEGIN_DECLS
+
+typedef struct _MdServer MdServer;
+
+MdServer *md_server_new (MdStore *store);
+void md_server_free (MdServer *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdServer, md_server_free)
+
+/* Serves the bound UDP socket @fd (not closed by the server).  Fails unless
+ * it is an AF_INET/AF_INET6 SOCK_DGRAM socket. */
+gboolean md_server_add_socket (MdServer *self, int fd, GError **error);
+/* Log every datagram at debug level with a one-line decode. */
+void md_server_set_verbose (MdServer *self, gboolean verbose);
+/* Handles every datagram already queued on the sockets, then stops reading:
+ * used on SIGTERM so in-flight requests are answered before exit. */
+void md_server_drain (MdServer *self);
+/* For STATUS=: "42 notes, last added 12:03:04, 2 observers". */
+gchar *md_server_describe (MdServer *self);
+
+G_END_DECLS

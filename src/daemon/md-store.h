@@ -1,0 +1,72 @@
+/* The notes file: append-only plain text under the state directory.
+ *
+ * File: STATE_DIRECTORY/notes, one record per line,
+ *   "ID\tTIME\tKEY\tTEXT\n"
+ * ID counts from 1 with no gaps, TIME is RFC 3339 UTC, KEY the client's UUID
+ * or "-".  A person can cat and grep it.
+ *
+ * Appends are written at once (so a crash can tear only the last records) but
+ * are durable only after md_store_commit(), which is one fdatasync for all
+ * appends since the last commit (group commit).  Nothing ever rewrites the
+ * file: opening truncates a torn tail (and logs it), a failed append or commit
+ * truncates back to the last durable size.
+ *
+ * Memory is an index of two offsets per note plus a table of 128-bit keys:
+ * no note text is held.  Reads of the /notes body are served from the file by
+ * binary search, so their cost does not grow with the history. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _MdStore MdStore;
+
+typedef struct
+{
+  guint64 kept_records;  /* complete records kept */
+  guint64 dropped_bytes; /* torn tail truncated away, 0 if none */
+} MdStoreRecovery;
+
+/* Opens (creating if needed) DIRECTORY/notes and indexes it.  A torn tail
+ * (last line without '\n', or an unparsable last line) is truncated away and
+ * reported in @recovery and the log.  A damaged record before the tail is
+ * MD_ERROR_CORRUPT_STORE naming the line: the store refuses rather than drop
+ * acknowledged notes. */
+MdStore *md_store_open (const char *directory, MdStoreRecovery *recovery, GError **error);
+void md_store_free (MdStore *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdStore, md_store_free)
+
+const char *md_store_get_path (MdStore *self);
+
+/* Durable notes (ids 1..count). */
+guint64 md_store_get_count (MdStore *self);
+/* Durable plus pending notes. */
+guint64 md_store_get_last_id (MdStore *self);
+gboolean md_store_has_pending (MdStore *self);
+
+/* Writes a note (already validated with md_note_validate) and gives it the
+ * next id.  @key is a canonical UUID or NULL.  On failure (MD_ERROR_NO_SPACE,
+ * MD_ERROR_IO) the file is truncated back and nothing of this note remains. */
+gboolean md_store_append (MdStore *self, const char *key, const char *text, gsize text_len,
+                          gint64 unix_time, guint64 *id, GError **error);
+
+/* Makes every pending append durable with one fdatasync.  On failure all
+ * pending appends are undone (file truncated, ids and keys forgotten). */
+gboolean md_store_commit (MdStore *self, GError **error);
+
+/* Finds a durable or pending note by key. */
+gboolean md_store_lookup_key (MdStore *self, const char *key, guint64 *id);
+
+/* Appends the wire line of note @id (durable or pending) to @out. */
+gboolean md_store_append_wire_line (MdStore *self, guint64 id, GString *out, GError **error);
+
+/* The body of GET /notes?after=AFTER is the wire lines of the durable notes
+ * with id > AFTER, concatenated.  Returns its total size. */
+guint64 md_store_get_body_size (MdStore *self, guint64 after);
+/* Reads up to @len bytes of that body starting at @offset into @buf; returns
+ * the number of bytes read (0 at or past the end) or -1 on error. */
+gssize md_store_read_body (MdStore *self, guint64 after, guint64 offset, guint8 *buf, gsize len,
+                           GError **error);
+
+G_END_DECLS
