@@ -1,2 +1,189 @@
-/* stub: to be written */
 #include "config.h"
+
+#include "md-dedup.h"
+
+/* How md_dedup_check() reports a request that was answered with nothing (a
+ * NON request whose handler sent no response, or one the server chose to
+ * drop): MD_DEDUP_REPLAY with *response set to NULL.  The caller sends
+ * nothing, exactly as the first time, and does not execute the request again.
+ *
+ * Memory bound: every entry is charged MD_DEDUP_ENTRY_COST bytes on top of its
+ * response, so a flood of distinct Message IDs (in-progress or silent entries
+ * with no response bytes) is bounded by @max_bytes as well. */
+
+/* Roughly an entry, its hash node and its queue link. */
+#define MD_DEDUP_ENTRY_COST ((gsize)(sizeof (MdDedupEntry) + 64))
+
+typedef struct
+{
+  MdPeer peer;
+  guint16 mid;
+  gboolean completed;
+  gint64 first_seen_us;
+  GBytes *response; /* NULL: still in progress, or answered with silence */
+  GList link;       /* in MdDedup.by_age, data points back to the entry */
+} MdDedupEntry;
+
+struct _MdDedup
+{
+  GHashTable *entries; /* set of MdDedupEntry, keyed by (peer, mid) */
+  GQueue by_age;       /* oldest first */
+  gsize max_bytes;
+  gsize used_bytes;
+};
+
+static guint
+md_dedup_entry_hash (gconstpointer key)
+{
+  const MdDedupEntry *entry = key;
+
+  return md_peer_hash (&entry->peer) ^ ((guint)entry->mid * 2654435761u);
+}
+
+static gboolean
+md_dedup_entry_equal (gconstpointer a, gconstpointer b)
+{
+  const MdDedupEntry *ea = a;
+  const MdDedupEntry *eb = b;
+
+  return ea->mid == eb->mid && md_peer_equal (&ea->peer, &eb->peer);
+}
+
+static gsize
+md_dedup_entry_cost (const MdDedupEntry *entry)
+{
+  return MD_DEDUP_ENTRY_COST + (entry->response ? g_bytes_get_size (entry->response) : 0);
+}
+
+static void
+md_dedup_entry_free (MdDedupEntry *entry)
+{
+  g_clear_pointer (&entry->response, g_bytes_unref);
+  g_free (entry);
+}
+
+MdDedup *
+md_dedup_new (gsize max_bytes)
+{
+  MdDedup *self = g_new0 (MdDedup, 1);
+
+  self->entries = g_hash_table_new_full (md_dedup_entry_hash, md_dedup_entry_equal, NULL,
+                                         (GDestroyNotify)md_dedup_entry_free);
+  g_queue_init (&self->by_age);
+  self->max_bytes = max_bytes;
+  return self;
+}
+
+void
+md_dedup_free (MdDedup *self)
+{
+  if (self == NULL)
+    return;
+  g_hash_table_destroy (self->entries);
+  g_free (self);
+}
+
+static void
+md_dedup_remove (MdDedup *self, MdDedupEntry *entry)
+{
+  self->used_bytes -= md_dedup_entry_cost (entry);
+  g_queue_unlink (&self->by_age, &entry->link);
+  g_hash_table_remove (self->entries, entry);
+}
+
+static void
+md_dedup_expire (MdDedup *self, gint64 now_us)
+{
+  MdDedupEntry *oldest;
+
+  while ((oldest = g_queue_peek_head (&self->by_age)) != NULL
+         && now_us - oldest->first_seen_us >= MD_DEDUP_LIFETIME_US)
+    md_dedup_remove (self, oldest);
+}
+
+/* Oldest first, which may in the extreme be the entry just added: then that
+ * request is simply not deduplicated, and memory stays bounded. */
+static void
+md_dedup_enforce_cap (MdDedup *self)
+{
+  while (self->used_bytes > self->max_bytes && self->by_age.head != NULL)
+    md_dedup_remove (self, g_queue_peek_head (&self->by_age));
+}
+
+static MdDedupEntry *
+md_dedup_lookup (MdDedup *self, const MdPeer *peer, guint16 mid)
+{
+  MdDedupEntry probe = { .peer = *peer, .mid = mid };
+
+  return g_hash_table_lookup (self->entries, &probe);
+}
+
+static MdDedupEntry *
+md_dedup_insert (MdDedup *self, const MdPeer *peer, guint16 mid, gint64 now_us)
+{
+  MdDedupEntry *entry = g_new0 (MdDedupEntry, 1);
+
+  entry->peer = *peer;
+  entry->mid = mid;
+  entry->first_seen_us = now_us;
+  entry->link.data = entry;
+  g_hash_table_add (self->entries, entry);
+  g_queue_push_tail_link (&self->by_age, &entry->link);
+  self->used_bytes += md_dedup_entry_cost (entry);
+  return entry;
+}
+
+MdDedupResult
+md_dedup_check (MdDedup *self, const MdPeer *peer, guint16 mid, gint64 now_us, GBytes **response)
+{
+  MdDedupEntry *entry;
+
+  g_return_val_if_fail (self != NULL, MD_DEDUP_NEW);
+  g_return_val_if_fail (peer != NULL, MD_DEDUP_NEW);
+  g_return_val_if_fail (response != NULL, MD_DEDUP_NEW);
+
+  *response = NULL;
+  md_dedup_expire (self, now_us);
+  entry = md_dedup_lookup (self, peer, mid);
+  if (entry == NULL)
+    {
+      md_dedup_insert (self, peer, mid, now_us);
+      md_dedup_enforce_cap (self);
+      return MD_DEDUP_NEW;
+    }
+  if (!entry->completed)
+    return MD_DEDUP_IN_PROGRESS;
+  *response = entry->response;
+  return MD_DEDUP_REPLAY;
+}
+
+/* An entry evicted or expired between check and complete is recorded again,
+ * so a retransmission still finds the answer. */
+void
+md_dedup_complete (MdDedup *self, const MdPeer *peer, guint16 mid, GBytes *response, gint64 now_us)
+{
+  MdDedupEntry *entry;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (peer != NULL);
+
+  md_dedup_expire (self, now_us);
+  entry = md_dedup_lookup (self, peer, mid);
+  if (entry == NULL)
+    entry = md_dedup_insert (self, peer, mid, now_us);
+
+  self->used_bytes -= md_dedup_entry_cost (entry);
+  g_clear_pointer (&entry->response, g_bytes_unref);
+  entry->response = response ? g_bytes_ref (response) : NULL;
+  entry->completed = TRUE;
+  self->used_bytes += md_dedup_entry_cost (entry);
+  md_dedup_enforce_cap (self);
+}
+
+guint
+md_dedup_get_size (MdDedup *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return g_hash_table_size (self->entries);
+}

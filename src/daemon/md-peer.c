@@ -1,2 +1,141 @@
-/* stub: to be written */
 #include "config.h"
+
+#include "md-peer.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+static gboolean
+md_peer_equal_inet (const struct sockaddr_in *a, const struct sockaddr_in *b)
+{
+  return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
+}
+
+/* The scope id counts too: fe80::1 on eth0 and on eth1 are different hosts. */
+static gboolean
+md_peer_equal_inet6 (const struct sockaddr_in6 *a, const struct sockaddr_in6 *b)
+{
+  return memcmp (&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr) == 0
+         && a->sin6_port == b->sin6_port && a->sin6_scope_id == b->sin6_scope_id;
+}
+
+gboolean
+md_peer_equal (const MdPeer *a, const MdPeer *b)
+{
+  g_return_val_if_fail (a != NULL && b != NULL, FALSE);
+
+  if (a->fd != b->fd || a->addr.ss_family != b->addr.ss_family)
+    return FALSE;
+  switch (a->addr.ss_family)
+    {
+      case AF_INET:
+        return md_peer_equal_inet ((const struct sockaddr_in *)&a->addr,
+                                   (const struct sockaddr_in *)&b->addr);
+      case AF_INET6:
+        return md_peer_equal_inet6 ((const struct sockaddr_in6 *)&a->addr,
+                                    (const struct sockaddr_in6 *)&b->addr);
+      default:
+        /* Never produced by a UDP socket; compare the raw bytes to be safe. */
+        return a->addr_len == b->addr_len && memcmp (&a->addr, &b->addr, a->addr_len) == 0;
+    }
+}
+
+guint
+md_peer_hash (const MdPeer *peer)
+{
+  guint8 bytes[18];
+  gsize len;
+  guint hash;
+
+  g_return_val_if_fail (peer != NULL, 0);
+
+  /* Scope ids are left out: equal peers still hash alike, which is all a
+   * hash needs. */
+  hash = (guint)peer->fd * 31u + peer->addr.ss_family;
+  len = md_peer_address_bytes (peer, bytes);
+  for (gsize i = 0; i < len; i++)
+    hash = hash * 31u + bytes[i];
+  return hash;
+}
+
+/* IPv4 gives 6 bytes (address, port) and IPv6 18 (address, port), so the
+ * length says the family; an unknown family gives 0 bytes. */
+gsize
+md_peer_address_bytes (const MdPeer *peer, guint8 out[18])
+{
+  g_return_val_if_fail (peer != NULL, 0);
+
+  if (peer->addr.ss_family == AF_INET)
+    {
+      const struct sockaddr_in *sin = (const struct sockaddr_in *)&peer->addr;
+
+      memcpy (out, &sin->sin_addr, 4);
+      memcpy (out + 4, &sin->sin_port, 2);
+      return 6;
+    }
+  if (peer->addr.ss_family == AF_INET6)
+    {
+      const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&peer->addr;
+
+      memcpy (out, &sin6->sin6_addr, 16);
+      memcpy (out + 16, &sin6->sin6_port, 2);
+      return 18;
+    }
+  return 0;
+}
+
+const char *
+md_peer_to_string (const MdPeer *peer, char out[64])
+{
+  char host[INET6_ADDRSTRLEN];
+
+  g_return_val_if_fail (peer != NULL, NULL);
+
+  if (peer->addr.ss_family == AF_INET)
+    {
+      const struct sockaddr_in *sin = (const struct sockaddr_in *)&peer->addr;
+
+      inet_ntop (AF_INET, &sin->sin_addr, host, sizeof host);
+      g_snprintf (out, 64, "%s:%u", host, ntohs (sin->sin_port));
+    }
+  else if (peer->addr.ss_family == AF_INET6)
+    {
+      const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&peer->addr;
+
+      inet_ntop (AF_INET6, &sin6->sin6_addr, host, sizeof host);
+      g_snprintf (out, 64, "[%s]:%u", host, ntohs (sin6->sin6_port));
+    }
+  else
+    g_snprintf (out, 64, "(family %u)", (guint)peer->addr.ss_family);
+  return out;
+}
+
+/* A client that went away, or a full socket buffer, is normal for UDP: the
+ * client retransmits or fetches what it missed, so this only logs at debug. */
+gboolean
+md_peer_send (const MdPeer *peer, const guint8 *data, gsize len)
+{
+  char peer_str[64];
+  ssize_t sent;
+  int saved_errno;
+
+  g_return_val_if_fail (peer != NULL, FALSE);
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+
+  do
+    sent = sendto (peer->fd, data, len, MSG_DONTWAIT, (const struct sockaddr *)&peer->addr,
+                   peer->addr_len);
+  while (sent < 0 && errno == EINTR);
+  if (sent >= 0)
+    return TRUE;
+
+  saved_errno = errno;
+  md_peer_to_string (peer, peer_str);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "PEER", peer_str, "REASON",
+                    g_strerror (saved_errno), "MESSAGE",
+                    "sending %" G_GSIZE_FORMAT " bytes to %s failed: %s", len, peer_str,
+                    g_strerror (saved_errno));
+  return FALSE;
+}
