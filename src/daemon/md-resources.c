@@ -1,2 +1,638 @@
-/* stub: to be written */
 #include "config.h"
+
+#include "md-resources.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "md-error.h"
+#include "md-note.h"
+
+/* Diagnostic payloads stay short: they go to peers that may not be verified
+ * yet, and RFC 7252 §5.5.2 means them for a person reading a log. */
+#define MD_DIAGNOSTIC_MAX 120
+/* How much of an unknown path a 4.04 repeats back. */
+#define MD_PATH_ECHO_MAX 48
+
+#define MD_LINK_FORMAT                                                                             \
+  "</notes>;rt=\"notes\";title=\"all notes\";ct=0,"                                                \
+  "</latest>;rt=\"note\";title=\"newest note\";obs;ct=0,"                                          \
+  "</status>;title=\"daemon status\";ct=0"
+
+struct _MdResources
+{
+  MdStore *store;         /* not owned */
+  MdObservers *observers; /* not owned, may be NULL */
+  gint64 started_us;      /* same clock as the now_us the server passes */
+};
+
+/* One request being answered: what every handler needs. */
+typedef struct
+{
+  MdResources *self;
+  const MdCoapMessage *request;
+  const MdPeer *peer;
+  gint64 now_us;
+  MdCoapMessage *response;
+} MdExchange;
+
+MdResources *
+md_resources_new (MdStore *store, MdObservers *observers)
+{
+  MdResources *self;
+
+  g_return_val_if_fail (store != NULL, NULL);
+
+  self = g_new0 (MdResources, 1);
+  self->store = store;
+  self->observers = observers;
+  /* The server's now_us comes from g_get_monotonic_time(), so uptime does not
+   * jump with the wall clock. */
+  self->started_us = g_get_monotonic_time ();
+  return self;
+}
+
+void
+md_resources_free (MdResources *self)
+{
+  g_free (self);
+}
+
+/* ---- building responses ---- */
+
+/* Drops every option and the payload but keeps type, Message ID and token,
+ * so a half-built success can still become an error. */
+static void
+reset_response (MdCoapMessage *response, guint8 code)
+{
+  guint8 token[MD_COAP_MAX_TOKEN];
+  guint8 token_len = MIN (response->token_len, MD_COAP_MAX_TOKEN);
+  MdCoapType type = response->type;
+  guint16 mid = response->mid;
+
+  memcpy (token, response->token, token_len);
+  md_coap_message_init (response, type, code, mid);
+  md_coap_message_set_token (response, token, token_len);
+}
+
+/* Printable ASCII only, so any log or terminal shows it as it is. */
+static void
+make_ascii_diagnostic (GString *text)
+{
+  for (gsize i = 0; i < text->len; i++)
+    {
+      if (text->str[i] < 0x20 || text->str[i] > 0x7e)
+        text->str[i] = '?';
+    }
+  if (text->len > MD_DIAGNOSTIC_MAX)
+    {
+      g_string_truncate (text, MD_DIAGNOSTIC_MAX - 3);
+      g_string_append (text, "...");
+    }
+}
+
+static void
+set_diagnostic (MdCoapMessage *response, guint8 code, const char *text)
+{
+  g_autoptr (GString) diagnostic = g_string_new (text);
+
+  make_ascii_diagnostic (diagnostic);
+  reset_response (response, code);
+  md_coap_message_set_payload (response, diagnostic->str, diagnostic->len);
+}
+
+/* An error response: code and diagnostic payload, no Content-Format
+ * (RFC 7252 §5.5.2). */
+static MdHandled respond_error (MdExchange *ex, guint8 code, const char *format, ...)
+    G_GNUC_PRINTF (3, 4);
+
+static MdHandled
+respond_error (MdExchange *ex, guint8 code, const char *format, ...)
+{
+  g_autofree gchar *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  set_diagnostic (ex->response, code, text);
+  return MD_HANDLED_READ;
+}
+
+void
+md_resources_fail_write (MdCoapMessage *response, const char *reason)
+{
+  g_return_if_fail (response != NULL);
+
+  set_diagnostic (response, MD_COAP_SERVICE_UNAVAILABLE, reason != NULL ? reason : "storage error");
+}
+
+static void
+respond_storage_error (MdExchange *ex, const GError *error)
+{
+  if (g_error_matches (error, MD_ERROR, MD_ERROR_NO_SPACE))
+    respond_error (ex, MD_COAP_SERVICE_UNAVAILABLE, "storage full: %s", error->message);
+  else
+    respond_error (ex, MD_COAP_SERVICE_UNAVAILABLE, "%s", error->message);
+}
+
+/* 2.05 or 2.01 with a text/plain payload; a body that does not fit the
+ * message is a bug in the caller's sizes, answered as 5.00. */
+static void
+respond_text (MdExchange *ex, guint8 code, guint32 format, const void *data, gsize len)
+{
+  reset_response (ex->response, code);
+  md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_CONTENT_FORMAT, format);
+  if (!md_coap_message_set_payload (ex->response, data, len))
+    respond_error (ex, MD_COAP_INTERNAL_SERVER_ERROR, "response too large");
+}
+
+/* ---- request checks ---- */
+
+/* "/notes/%C3%A9": the path as a person can read it, bounded. */
+static gchar *
+describe_path (const char *path)
+{
+  GString *out = g_string_new ("/");
+
+  for (const char *p = path; *p != '\0' && out->len < MD_PATH_ECHO_MAX; p++)
+    {
+      guint8 byte = (guint8)*p;
+
+      if (byte > 0x20 && byte < 0x7f && byte != '%')
+        g_string_append_c (out, (char)byte);
+      else
+        g_string_append_printf (out, "%%%02X", byte);
+    }
+  if (out->len >= MD_PATH_ECHO_MAX)
+    g_string_append (out, "...");
+  return g_string_free (out, FALSE);
+}
+
+static MdHandled
+respond_no_resource (MdExchange *ex, const char *path)
+{
+  g_autofree gchar *shown = describe_path (path);
+
+  return respond_error (ex, MD_COAP_NOT_FOUND, "no such resource: %s", shown);
+}
+
+static MdHandled
+respond_bad_method (MdExchange *ex, const char *allowed)
+{
+  return respond_error (ex, MD_COAP_METHOD_NOT_ALLOWED, "method not allowed; use %s", allowed);
+}
+
+/* RFC 7252 §5.10.4: an Accept naming another format gets 4.06. */
+static gboolean
+check_accept (MdExchange *ex, guint32 format)
+{
+  guint32 accept;
+
+  if (!md_coap_message_has_option (ex->request, MD_COAP_OPTION_ACCEPT))
+    return TRUE;
+  if (md_coap_message_get_uint_option (ex->request, MD_COAP_OPTION_ACCEPT, &accept)
+      && accept == format)
+    return TRUE;
+  if (format == MD_COAP_FORMAT_LINK_FORMAT)
+    respond_error (ex, MD_COAP_NOT_ACCEPTABLE, "only application/link-format (40) is available");
+  else
+    respond_error (ex, MD_COAP_NOT_ACCEPTABLE, "only text/plain (0) is available");
+  return FALSE;
+}
+
+/* A note is text/plain; no Content-Format means the same. */
+static gboolean
+check_content_format (MdExchange *ex)
+{
+  guint32 format;
+
+  if (!md_coap_message_has_option (ex->request, MD_COAP_OPTION_CONTENT_FORMAT))
+    return TRUE;
+  if (md_coap_message_get_uint_option (ex->request, MD_COAP_OPTION_CONTENT_FORMAT, &format)
+      && format == MD_COAP_FORMAT_TEXT_PLAIN)
+    return TRUE;
+  respond_error (ex, MD_COAP_UNSUPPORTED_CONTENT_FORMAT, "a note must be text/plain (0)");
+  return FALSE;
+}
+
+/* Digits only, no sign or spaces, no overflow. */
+static gboolean
+parse_decimal (const char *text, gboolean allow_leading_zero, guint64 *value)
+{
+  guint64 result = 0;
+
+  if (text[0] == '\0' || (!allow_leading_zero && text[0] == '0' && text[1] != '\0'))
+    return FALSE;
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      guint digit = (guint)(*p - '0');
+
+      if (!g_ascii_isdigit (*p) || result > (G_MAXUINT64 - digit) / 10)
+        return FALSE;
+      result = result * 10 + digit;
+    }
+  *value = result;
+  return TRUE;
+}
+
+/* The request payload as a note, checked against the note rules. */
+static gboolean
+check_note (MdExchange *ex, const char **text, gsize *len)
+{
+  g_autoptr (GError) error = NULL;
+
+  *text = ex->request->payload != NULL ? (const char *)ex->request->payload : "";
+  *len = ex->request->payload != NULL ? ex->request->payload_len : 0;
+  if (*len > MD_NOTE_MAX_BYTES)
+    {
+      respond_error (ex, MD_COAP_REQUEST_ENTITY_TOO_LARGE, "note is longer than %d bytes",
+                     MD_NOTE_MAX_BYTES);
+      /* RFC 7252 §5.9.2.9: Size1 tells the client the largest it may send. */
+      md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_SIZE1, MD_NOTE_MAX_BYTES);
+      return FALSE;
+    }
+  if (!md_note_validate (*text, *len, &error))
+    {
+      respond_error (ex, MD_COAP_BAD_REQUEST, "%s", error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+append_note (MdExchange *ex, const char *key, const char *text, gsize len, guint64 *id)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (md_store_append (ex->self->store, key, text, len, now, id, &error))
+    return TRUE;
+  respond_storage_error (ex, error);
+  return FALSE;
+}
+
+static void
+add_location (MdExchange *ex, guint64 id)
+{
+  g_autofree gchar *location = g_strdup_printf ("notes/%" G_GUINT64_FORMAT, id);
+
+  md_coap_message_add_path (ex->response, MD_COAP_OPTION_LOCATION_PATH, location);
+}
+
+/* ---- /notes ---- */
+
+static MdHandled
+post_note (MdExchange *ex)
+{
+  const char *text;
+  gsize len;
+  guint64 id;
+
+  if (!check_content_format (ex) || !check_note (ex, &text, &len))
+    return MD_HANDLED_READ;
+  if (!append_note (ex, NULL, text, len, &id))
+    return MD_HANDLED_READ;
+  reset_response (ex->response, MD_COAP_CREATED);
+  add_location (ex, id);
+  return MD_HANDLED_WROTE;
+}
+
+/* ?after=N, 0 when absent. */
+static gboolean
+get_after (MdExchange *ex, guint64 *after)
+{
+  g_autofree gchar *value = md_coap_message_get_query (ex->request, "after");
+
+  *after = 0;
+  if (value == NULL || parse_decimal (value, TRUE, after))
+    return TRUE;
+  respond_error (ex, MD_COAP_BAD_REQUEST, "after must be a note id");
+  return FALSE;
+}
+
+/* The Block2 the client asked for, or block 0 of the largest size. */
+static gboolean
+get_requested_block (MdExchange *ex, MdCoapBlock *block, gboolean *requested)
+{
+  *requested = md_coap_message_has_option (ex->request, MD_COAP_OPTION_BLOCK2);
+  block->num = 0;
+  block->more = FALSE;
+  block->szx = MD_COAP_MAX_BLOCK_SZX;
+  if (!*requested)
+    return TRUE;
+  /* SZX 7 is reserved and "MUST lead to a 4.00" (RFC 7959 §2.2). */
+  if (!md_coap_message_get_block (ex->request, MD_COAP_OPTION_BLOCK2, block))
+    {
+      respond_error (ex, MD_COAP_BAD_REQUEST, "bad Block2 option");
+      return FALSE;
+    }
+  /* A server may answer with a smaller block than asked for (RFC 7959 §2.4). */
+  block->szx = MIN (block->szx, MD_COAP_MAX_BLOCK_SZX);
+  block->more = FALSE;
+  return TRUE;
+}
+
+static void
+add_block_options (MdExchange *ex, const MdCoapBlock *block, guint64 total)
+{
+  md_coap_message_add_block (ex->response, MD_COAP_OPTION_BLOCK2, block);
+  /* Size2 on the first block tells the client the whole size (RFC 7959 §4). */
+  if (block->num == 0)
+    md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_SIZE2,
+                                     (guint32)MIN (total, G_MAXUINT32));
+}
+
+/* One block of the body.  The body only grows at its end, so serving each
+ * block statelessly still gives a reader a consistent prefix. */
+static MdHandled
+serve_body_block (MdExchange *ex, guint64 after, MdCoapBlock *block, gboolean requested)
+{
+  g_autoptr (GError) error = NULL;
+  guint8 buf[1u << (MD_COAP_MAX_BLOCK_SZX + 4)];
+  gsize size = md_coap_block_size (block->szx);
+  guint64 total = md_store_get_body_size (ex->self->store, after);
+  guint64 offset = (guint64)block->num * size; /* < 2^30: no overflow */
+  gssize n;
+
+  if (offset > 0 && offset >= total)
+    return respond_error (ex, MD_COAP_BAD_OPTION, "block beyond end");
+  n = md_store_read_body (ex->self->store, after, offset, buf, MIN (size, sizeof buf), &error);
+  if (n < 0)
+    {
+      respond_storage_error (ex, error);
+      return MD_HANDLED_READ;
+    }
+  block->more = offset + (guint64)n < total;
+  if (block->more && (gsize)n != size)
+    return respond_error (ex, MD_COAP_SERVICE_UNAVAILABLE, "short read of the notes file");
+  respond_text (ex, MD_COAP_CONTENT, MD_COAP_FORMAT_TEXT_PLAIN, buf, (gsize)n);
+  if (requested || total > size)
+    add_block_options (ex, block, total);
+  return MD_HANDLED_READ;
+}
+
+static MdHandled
+get_notes (MdExchange *ex)
+{
+  MdCoapBlock block;
+  gboolean requested;
+  guint64 after;
+
+  if (!check_accept (ex, MD_COAP_FORMAT_TEXT_PLAIN) || !get_after (ex, &after)
+      || !get_requested_block (ex, &block, &requested))
+    return MD_HANDLED_READ;
+  return serve_body_block (ex, after, &block, requested);
+}
+
+static MdHandled
+handle_notes (MdExchange *ex)
+{
+  switch (ex->request->code)
+    {
+      case MD_COAP_GET:
+        return get_notes (ex);
+      case MD_COAP_POST:
+        return post_note (ex);
+      default:
+        return respond_bad_method (ex, "GET or POST");
+    }
+}
+
+/* ---- /notes/ID and /notes/KEY ---- */
+
+/* A note's wire line as 2.05 (or @code), or FALSE with an error response. */
+static gboolean
+respond_wire_line (MdExchange *ex, guint8 code, guint64 id)
+{
+  g_autoptr (GString) line = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+
+  if (!md_store_append_wire_line (ex->self->store, id, line, &error))
+    {
+      respond_storage_error (ex, error);
+      return FALSE;
+    }
+  respond_text (ex, code, MD_COAP_FORMAT_TEXT_PLAIN, line->str, line->len);
+  return TRUE;
+}
+
+/* Keys are stored lowercase, whatever case the client sent. */
+static gboolean
+lookup_key (MdExchange *ex, const char *segment, guint64 *id)
+{
+  g_autofree gchar *key = g_ascii_strdown (segment, -1);
+
+  return md_store_lookup_key (ex->self->store, key, id);
+}
+
+/* Only durable notes are visible: a GET answer goes out at once, before any
+ * pending append is committed. */
+static MdHandled
+get_one_note (MdExchange *ex, const char *segment)
+{
+  gboolean is_key = md_note_key_is_valid (segment, strlen (segment));
+  guint64 id = 0;
+
+  if (!is_key && !parse_decimal (segment, FALSE, &id))
+    {
+      g_autofree gchar *path = g_strconcat ("notes/", segment, NULL);
+
+      return respond_no_resource (ex, path);
+    }
+  if (!check_accept (ex, MD_COAP_FORMAT_TEXT_PLAIN))
+    return MD_HANDLED_READ;
+  if (is_key && !lookup_key (ex, segment, &id))
+    id = 0;
+  if (id == 0 || id > md_store_get_count (ex->self->store))
+    return respond_error (ex, MD_COAP_NOT_FOUND, "no note %s", segment);
+  respond_wire_line (ex, MD_COAP_CONTENT, id);
+  return MD_HANDLED_READ;
+}
+
+/* The key exists: 4.12 with its line, so a retried PUT learns its note is
+ * stored.  A note still pending must not be reported before its commit, so
+ * that answer waits like a write (and becomes 5.03 if the commit fails). */
+static MdHandled
+respond_existing_key (MdExchange *ex, guint64 id)
+{
+  if (!respond_wire_line (ex, MD_COAP_PRECONDITION_FAILED, id))
+    return MD_HANDLED_READ;
+  return id > md_store_get_count (ex->self->store) ? MD_HANDLED_WROTE : MD_HANDLED_READ;
+}
+
+static MdHandled
+put_note (MdExchange *ex, const char *segment)
+{
+  g_autofree gchar *key = NULL;
+  const char *text;
+  gsize len;
+  guint64 id;
+
+  if (!md_note_key_is_valid (segment, strlen (segment)))
+    return respond_error (ex, MD_COAP_BAD_REQUEST, "key must be a UUID");
+  if (!md_coap_message_has_option (ex->request, MD_COAP_OPTION_IF_NONE_MATCH))
+    return respond_error (ex, MD_COAP_BAD_REQUEST,
+                          "PUT needs If-None-Match: notes are create-only");
+  if (!check_accept (ex, MD_COAP_FORMAT_TEXT_PLAIN) || !check_content_format (ex))
+    return MD_HANDLED_READ;
+  key = g_ascii_strdown (segment, -1);
+  if (md_store_lookup_key (ex->self->store, key, &id))
+    return respond_existing_key (ex, id);
+  if (!check_note (ex, &text, &len) || !append_note (ex, key, text, len, &id))
+    return MD_HANDLED_READ;
+  if (!respond_wire_line (ex, MD_COAP_CREATED, id))
+    return MD_HANDLED_WROTE; /* stored, but say 5.03: the client retries into a 4.12 */
+  add_location (ex, id);
+  return MD_HANDLED_WROTE;
+}
+
+static MdHandled
+handle_one_note (MdExchange *ex, const char *segment)
+{
+  switch (ex->request->code)
+    {
+      case MD_COAP_GET:
+        return get_one_note (ex, segment);
+      case MD_COAP_PUT:
+        return put_note (ex, segment);
+      default:
+        return respond_bad_method (ex, "GET or PUT");
+    }
+}
+
+/* ---- /latest ---- */
+
+/* RFC 7641 §2: Observe 0 registers, 1 deregisters. */
+static void
+handle_observe (MdExchange *ex)
+{
+  const MdCoapMessage *request = ex->request;
+  guint32 observe;
+
+  if (ex->self->observers == NULL
+      || !md_coap_message_get_uint_option (request, MD_COAP_OPTION_OBSERVE, &observe))
+    return;
+  if (observe == 1)
+    md_observers_deregister (ex->self->observers, ex->peer, request->token, request->token_len);
+  else if (observe == 0
+           && md_observers_register (ex->self->observers, ex->peer, request->token,
+                                     request->token_len, ex->now_us))
+    md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_OBSERVE,
+                                     md_observers_get_sequence (ex->self->observers));
+}
+
+static MdHandled
+get_latest (MdExchange *ex)
+{
+  guint64 count = md_store_get_count (ex->self->store);
+
+  if (!check_accept (ex, MD_COAP_FORMAT_TEXT_PLAIN))
+    return MD_HANDLED_READ;
+  if (count == 0)
+    respond_text (ex, MD_COAP_CONTENT, MD_COAP_FORMAT_TEXT_PLAIN, "", 0);
+  else if (!respond_wire_line (ex, MD_COAP_CONTENT, count))
+    return MD_HANDLED_READ; /* an error is no registration (RFC 7641 §4.1) */
+  handle_observe (ex);
+  return MD_HANDLED_READ;
+}
+
+/* ---- /status and /.well-known/core ---- */
+
+gchar *
+md_resources_describe_status (MdResources *self, gint64 now_us)
+{
+  GString *out = g_string_new (NULL);
+  guint64 count;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  /* Ids have no gaps, so the last durable id is the count; pending notes are
+   * not reported before their commit. */
+  count = md_store_get_count (self->store);
+  g_string_append_printf (out, "version: %s\n", PACKAGE_VERSION);
+  g_string_append_printf (out, "notes: %" G_GUINT64_FORMAT "\n", count);
+  g_string_append_printf (out, "last-id: %" G_GUINT64_FORMAT "\n", count);
+  g_string_append_printf (out, "uptime: %" G_GINT64_FORMAT "\n",
+                          MAX (now_us - self->started_us, 0) / G_USEC_PER_SEC);
+  g_string_append_printf (out, "observers: %u\n",
+                          self->observers != NULL ? md_observers_get_count (self->observers, now_us)
+                                                  : 0);
+  g_string_append_printf (out, "state-file: %s\n", md_store_get_path (self->store));
+  return g_string_free (out, FALSE);
+}
+
+static MdHandled
+get_status (MdExchange *ex)
+{
+  g_autofree gchar *status = NULL;
+
+  if (!check_accept (ex, MD_COAP_FORMAT_TEXT_PLAIN))
+    return MD_HANDLED_READ;
+  status = md_resources_describe_status (ex->self, ex->now_us);
+  respond_text (ex, MD_COAP_CONTENT, MD_COAP_FORMAT_TEXT_PLAIN, status, strlen (status));
+  return MD_HANDLED_READ;
+}
+
+static MdHandled
+get_core (MdExchange *ex)
+{
+  if (!check_accept (ex, MD_COAP_FORMAT_LINK_FORMAT))
+    return MD_HANDLED_READ;
+  respond_text (ex, MD_COAP_CONTENT, MD_COAP_FORMAT_LINK_FORMAT, MD_LINK_FORMAT,
+                strlen (MD_LINK_FORMAT));
+  return MD_HANDLED_READ;
+}
+
+/* Resources that only answer GET. */
+static MdHandled
+handle_get_only (MdExchange *ex, MdHandled (*get) (MdExchange *ex))
+{
+  if (ex->request->code != MD_COAP_GET)
+    return respond_bad_method (ex, "GET");
+  return get (ex);
+}
+
+/* ---- routing ---- */
+
+static MdHandled
+route (MdExchange *ex, const char *path)
+{
+  const char *segment;
+
+  if (g_str_equal (path, "notes"))
+    return handle_notes (ex);
+  if (g_str_has_prefix (path, "notes/"))
+    {
+      segment = path + strlen ("notes/");
+      /* get_path joins segments with '/' and no segment holds one, so a
+       * second '/' means a deeper path. */
+      if (*segment != '\0' && strchr (segment, '/') == NULL)
+        return handle_one_note (ex, segment);
+    }
+  if (g_str_equal (path, "latest"))
+    return handle_get_only (ex, get_latest);
+  if (g_str_equal (path, "status"))
+    return handle_get_only (ex, get_status);
+  if (g_str_equal (path, ".well-known/core"))
+    return handle_get_only (ex, get_core);
+  return respond_no_resource (ex, path);
+}
+
+MdHandled
+md_resources_handle (MdResources *self, const MdCoapMessage *request, const MdPeer *peer,
+                     gint64 now_us, MdCoapMessage *response)
+{
+  MdExchange ex = { self, request, peer, now_us, response };
+  g_autofree gchar *path = NULL;
+
+  g_return_val_if_fail (self != NULL, MD_HANDLED_READ);
+  g_return_val_if_fail (request != NULL, MD_HANDLED_READ);
+  g_return_val_if_fail (peer != NULL, MD_HANDLED_READ);
+  g_return_val_if_fail (response != NULL, MD_HANDLED_READ);
+
+  path = md_coap_message_get_path (request);
+  if (path == NULL)
+    return respond_error (&ex, MD_COAP_BAD_REQUEST, "bad Uri-Path: a segment holds '/' or NUL");
+  return route (&ex, path);
+}
