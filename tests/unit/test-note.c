@@ -1,7 +1,326 @@
-#include <glib.h>
+/* The note rules and the note's text forms (md-note.h). */
+#include "config.h"
+
+#include "md-error.h"
+#include "md-note.h"
+
+#include <string.h>
+
+static void
+assert_valid (const char *text, gsize len)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (md_note_validate (text, len, &error));
+  g_assert_no_error (error);
+}
+
+static void
+assert_invalid (const char *text, gsize len, const char *reason)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (md_note_validate (text, len, &error));
+  g_assert_error (error, MD_ERROR, MD_ERROR_INVALID_NOTE);
+  g_assert_cmpstr (error->message, ==, reason);
+}
+
+#define VALID(s) assert_valid (s, sizeof (s) - 1)
+#define INVALID(s, reason) assert_invalid (s, sizeof (s) - 1, reason)
+
+static void
+test_validate_length (void)
+{
+  g_autofree char *text = g_malloc (MD_NOTE_MAX_BYTES + 2);
+
+  INVALID ("", "note is empty");
+  assert_invalid (NULL, 0, "note is empty");
+  VALID ("x");
+  memset (text, 'a', MD_NOTE_MAX_BYTES + 1);
+  assert_valid (text, MD_NOTE_MAX_BYTES);
+  assert_invalid (text, MD_NOTE_MAX_BYTES + 1, "note is longer than 1000 bytes");
+  /* The limit counts bytes, not characters: 333 three-byte characters fit,
+   * 334 do not. */
+  for (guint i = 0; i < 334; i++)
+    memcpy (text + 3 * i, "中", 3);
+  assert_valid (text, 999);
+  assert_invalid (text, 1002, "note is longer than 1000 bytes");
+}
+
+static void
+test_validate_utf8 (void)
+{
+  VALID ("今天天气很好，我们去公园散步。");
+  VALID ("café 😀 ∑");
+  VALID ("\xc2\xa0non-breaking space is not a control character");
+  INVALID ("\xc0\xaf", "note is not valid UTF-8");         /* overlong '/' */
+  INVALID ("\xe0\x80\xaf", "note is not valid UTF-8");     /* overlong, 3 bytes */
+  INVALID ("\xed\xa0\x80", "note is not valid UTF-8");     /* surrogate */
+  INVALID ("\xf4\x90\x80\x80", "note is not valid UTF-8"); /* past U+10FFFF */
+  INVALID ("abc\xff", "note is not valid UTF-8");
+  INVALID ("abc\xe4\xb8", "note is not valid UTF-8"); /* truncated 中 */
+  /* Cutting a valid note in the middle of a character is invalid too. */
+  assert_invalid ("中", 2, "note is not valid UTF-8");
+}
+
+static void
+test_validate_control (void)
+{
+  const char *reason = "note contains a control character";
+
+  INVALID ("a\tb", reason);
+  INVALID ("line\n", reason);
+  INVALID ("a\rb", reason);
+  INVALID ("\x1b[31mred", reason);
+  INVALID ("a\x7f", reason);    /* DEL */
+  INVALID ("\xc2\x85", reason); /* U+0085 NEXT LINE */
+  INVALID ("a\xc2\x85z", reason);
+  INVALID ("\xc2\x80", reason); /* U+0080 */
+  INVALID ("\xc2\x9f", reason); /* U+009F */
+  assert_invalid ("a\0b", 3, reason);
+  VALID ("\xc2\xa0"); /* U+00A0 is the first one past C1 */
+  VALID (" ~");       /* 0x20 and 0x7e are printable */
+}
+
+static void
+test_key (void)
+{
+  static const char *const good[] = {
+    "123e4567-e89b-12d3-a456-426614174000",
+    "123E4567-E89B-12D3-A456-426614174000",
+    "00000000-0000-0000-0000-000000000000",
+  };
+  static const char *const bad[] = {
+    "",
+    "-",
+    "123e4567-e89b-12d3-a456-42661417400",   /* short */
+    "123e4567-e89b-12d3-a456-4266141740000", /* long */
+    "123e4567e89b-12d3-a456-426614174000-",  /* hyphen moved */
+    "123e4567-e89b-12d3-a456-42661417400g",  /* not hex */
+    "{23e4567-e89b-12d3-a456-426614174000",
+    "123e4567-e89b-12d3-a456+426614174000",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    g_assert_true (md_note_key_is_valid (good[i], strlen (good[i])));
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    g_assert_false (md_note_key_is_valid (bad[i], strlen (bad[i])));
+  /* Only @len bytes count. */
+  g_assert_false (md_note_key_is_valid (good[0], 35));
+}
+
+/* GDateTime as the reference; its %Y does not pad years before 1000. */
+static gchar *
+reference_time (gint64 unix_time)
+{
+  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (unix_time);
+
+  g_assert_nonnull (dt);
+  return g_strdup_printf ("%04d-%02d-%02dT%02d:%02d:%02dZ", g_date_time_get_year (dt),
+                          g_date_time_get_month (dt), g_date_time_get_day_of_month (dt),
+                          g_date_time_get_hour (dt), g_date_time_get_minute (dt),
+                          g_date_time_get_second (dt));
+}
+
+static void
+check_time (gint64 unix_time, const char *text)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_autofree gchar *expected = reference_time (unix_time);
+  gint64 parsed = -1;
+
+  md_note_append_time (out, unix_time);
+  g_assert_cmpstr (out->str, ==, text);
+  g_assert_cmpstr (out->str, ==, expected);
+  g_assert_true (md_note_parse_time (text, strlen (text), &parsed));
+  g_assert_cmpint (parsed, ==, unix_time);
+}
+
+static void
+test_time_known (void)
+{
+  check_time (0, "1970-01-01T00:00:00Z");
+  check_time (951782400, "2000-02-29T00:00:00Z");
+  check_time (1795549377, "2026-11-24T19:42:57Z");
+  check_time (-1, "1969-12-31T23:59:59Z");
+  check_time (-62135596800, "0001-01-01T00:00:00Z");
+  check_time (253402300799, "9999-12-31T23:59:59Z");
+  check_time (4107542400, "2100-03-01T00:00:00Z");
+}
+
+/* Against GDateTime over a spread of times, leap years included. */
+static void
+test_time_round_trip (void)
+{
+  for (guint i = 0; i < 5000; i++)
+    {
+      gint64 t = (gint64)(g_test_rand_double_range (-62135596800.0, 253402300799.0));
+      g_autofree gchar *text = reference_time (t);
+
+      check_time (t, text);
+    }
+}
+
+static void
+test_time_reject (void)
+{
+  static const char *const bad[] = {
+    "",
+    "2026-11-24T19:42:57",
+    "2026-11-24T19:42:57z",
+    "2026-11-24 19:42:57Z",
+    "2026-11-24T19:42:57.5Z",
+    "2026-11-24T19:42:57+00:00",
+    "2026-11-24t19:42:57Z",
+    "2026-13-01T00:00:00Z",
+    "2026-00-01T00:00:00Z",
+    "2026-01-00T00:00:00Z",
+    "2026-01-32T00:00:00Z",
+    "2026-04-31T00:00:00Z",
+    "2026-02-29T00:00:00Z",
+    "1900-02-29T00:00:00Z",
+    "2026-01-01T24:00:00Z",
+    "2026-01-01T00:60:00Z",
+    "2026-01-01T00:00:60Z",
+    "+026-01-01T00:00:00Z",
+    "2026-1-01T00:00:00ZZ",
+    "2026-01-01T0a:00:00Z",
+    " 2026-01-01T00:00:00Z",
+  };
+  gint64 t;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    g_assert_false (md_note_parse_time (bad[i], strlen (bad[i]), &t));
+  g_assert_true (md_note_parse_time ("2024-02-29T12:00:00Z", 20, &t));
+  /* Year 0000 (a leap year) is the earliest four-digit year; GDateTime stops at 0001. */
+  g_assert_true (md_note_parse_time ("0000-02-29T00:00:00Z", 20, &t));
+  g_assert_cmpint (t, ==, -62167219200 + 59 * 86400);
+  {
+    g_autoptr (GString) out = g_string_new (NULL);
+
+    md_note_append_time (out, -62167219200);
+    g_assert_cmpstr (out->str, ==, "0000-01-01T00:00:00Z");
+  }
+  /* @len is the whole string: a longer buffer is not trimmed. */
+  g_assert_false (md_note_parse_time ("2024-02-29T12:00:00Zx", 21, &t));
+}
+
+static void
+test_wire_line_format (void)
+{
+  g_autoptr (GString) out = g_string_new ("previous\n");
+
+  md_note_append_wire_line (out, 42, 1795549377, "买牛奶 milk", strlen ("买牛奶 milk"));
+  g_assert_cmpstr (out->str, ==, "previous\n42\t2026-11-24T19:42:57Z\t买牛奶 milk\n");
+}
+
+static void
+test_wire_line_parse (void)
+{
+  static const char line[] = "42\t2026-11-24T19:42:57Z\t买牛奶 milk\n";
+  g_autoptr (GError) error = NULL;
+  MdNoteLine note;
+
+  g_assert_true (md_note_parse_wire_line (line, sizeof line - 1, &note, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (note.id, ==, 42);
+  g_assert_cmpint (note.time, ==, 1795549377);
+  g_assert_true (note.text == line + 24);
+  g_assert_cmpmem (note.text, note.text_len, "买牛奶 milk", strlen ("买牛奶 milk"));
+  /* Without the newline too. */
+  g_assert_true (md_note_parse_wire_line (line, sizeof line - 2, &note, &error));
+  g_assert_cmpmem (note.text, note.text_len, "买牛奶 milk", strlen ("买牛奶 milk"));
+  g_assert_true (
+      md_note_parse_wire_line ("18446744073709551615\t1970-01-01T00:00:00Z\tx", 43, &note, &error));
+  g_assert_cmpuint (note.id, ==, G_MAXUINT64);
+}
+
+static void
+test_wire_line_round_trip (void)
+{
+  g_autofree char *text = g_malloc (MD_NOTE_MAX_BYTES);
+  g_autoptr (GString) out = g_string_new (NULL);
+  MdNoteLine note;
+
+  memset (text, 'z', MD_NOTE_MAX_BYTES);
+  md_note_append_wire_line (out, G_MAXUINT64, 253402300799, text, MD_NOTE_MAX_BYTES);
+  g_assert_cmpuint (out->len, ==, MD_NOTE_MAX_WIRE_LINE);
+  g_assert_true (md_note_parse_wire_line (out->str, out->len, &note, NULL));
+  g_assert_cmpuint (note.id, ==, G_MAXUINT64);
+  g_assert_cmpint (note.time, ==, 253402300799);
+  g_assert_cmpmem (note.text, note.text_len, text, MD_NOTE_MAX_BYTES);
+}
+
+static void
+test_wire_line_reject (void)
+{
+  static const char *const bad[] = {
+    "",
+    "\n",
+    "42",
+    "42\t2026-11-24T19:42:57Z",
+    "42\t2026-11-24T19:42:57Z\t",   /* empty note */
+    "42\t2026-11-24T19:42:57Z\t\n", /* empty note */
+    "\t2026-11-24T19:42:57Z\tx",    /* no id */
+    "0\t2026-11-24T19:42:57Z\tx",   /* ids start at 1 */
+    "042\t2026-11-24T19:42:57Z\tx", /* leading zero */
+    "+42\t2026-11-24T19:42:57Z\tx",
+    "-42\t2026-11-24T19:42:57Z\tx",
+    " 42\t2026-11-24T19:42:57Z\tx",
+    "4x2\t2026-11-24T19:42:57Z\tx",
+    "18446744073709551616\t2026-11-24T19:42:57Z\tx", /* 2^64 */
+    "99999999999999999999\t2026-11-24T19:42:57Z\tx",
+    "42\t2026-11-24 19:42:57Z\tx",
+    "42\t2026-11-24T19:42:57Z\ta\tb",  /* a tab in the text */
+    "42\t2026-11-24T19:42:57Z\tx\n\n", /* two newlines */
+    "42\t2026-11-24T19:42:57Z\tx\r\n", /* CR */
+    "42\t2026-11-24T19:42:57Z\t\xc0\xaf",
+    "42\t2026-11-24T19:42:57Z\t\xc2\x85",
+    "42\t-\t2026-11-24T19:42:57Z\tx", /* a file line is not a wire line */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      MdNoteLine note;
+
+      if (!md_note_parse_wire_line (bad[i], strlen (bad[i]), &note, &error))
+        {
+          g_assert_error (error, MD_ERROR, MD_ERROR_MALFORMED);
+          continue;
+        }
+      g_error ("accepted bad wire line %u: \"%s\"", i, bad[i]);
+    }
+}
+
+static void
+test_wire_line_reason (void)
+{
+  g_autoptr (GError) error = NULL;
+  MdNoteLine note;
+
+  g_assert_false (md_note_parse_wire_line ("1\t2026-11-24T19:42:57Z\ta\x7f", 25, &note, &error));
+  g_assert_error (error, MD_ERROR, MD_ERROR_MALFORMED);
+  g_assert_nonnull (strstr (error->message, "note contains a control character"));
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/note/validate/length", test_validate_length);
+  g_test_add_func ("/note/validate/utf8", test_validate_utf8);
+  g_test_add_func ("/note/validate/control", test_validate_control);
+  g_test_add_func ("/note/key", test_key);
+  g_test_add_func ("/note/time/known", test_time_known);
+  g_test_add_func ("/note/time/round-trip", test_time_round_trip);
+  g_test_add_func ("/note/time/reject", test_time_reject);
+  g_test_add_func ("/note/wire-line/format", test_wire_line_format);
+  g_test_add_func ("/note/wire-line/parse", test_wire_line_parse);
+  g_test_add_func ("/note/wire-line/round-trip", test_wire_line_round_trip);
+  g_test_add_func ("/note/wire-line/reject", test_wire_line_reject);
+  g_test_add_func ("/note/wire-line/reason", test_wire_line_reason);
+
   return g_test_run ();
 }
