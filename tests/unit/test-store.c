@@ -1,7 +1,880 @@
-#include <glib.h>
+#include "config.h"
+
+#include "md-error.h"
+#include "md-log.h"
+#include "md-note.h"
+#include "md-store.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* 2026-11-24T19:42:57Z */
+#define T0 G_GINT64_CONSTANT (1795549377)
+
+/* ---- fault injection --------------------------------------------------------
+ * The test program defines write(), fdatasync() and ftruncate(), so the store
+ * (linked statically into it) calls these instead of libc's.  They pass
+ * through to the kernel unless a test arms a fault, which lets the tests drive
+ * the store's real error paths (a full disk, a failed sync) without a hook in
+ * the store. */
+
+static struct
+{
+  int write_errno;      /* next write fails with this errno */
+  gsize write_partial;  /* ... after one write of this many bytes */
+  gboolean write_short; /* next write writes only half, then succeeds */
+  int fdatasync_errno;  /* next fdatasync fails with this errno */
+  int ftruncate_errno;  /* every ftruncate fails with this errno */
+  guint ftruncate_calls;
+} faults;
+
+ssize_t
+write (int fd, const void *buf, size_t n)
+{
+  if (faults.write_short && n > 1)
+    {
+      faults.write_short = FALSE;
+      return syscall (SYS_write, fd, buf, n / 2);
+    }
+  if (faults.write_errno != 0)
+    {
+      gsize partial = faults.write_partial;
+
+      /* The partial write succeeds; the store's retry for the rest fails. */
+      faults.write_partial = 0;
+      if (partial > 0)
+        return syscall (SYS_write, fd, buf, MIN (n, partial));
+      errno = faults.write_errno;
+      faults.write_errno = 0;
+      return -1;
+    }
+  return syscall (SYS_write, fd, buf, n);
+}
+
+int
+fdatasync (int fd)
+{
+  if (faults.fdatasync_errno != 0)
+    {
+      errno = faults.fdatasync_errno;
+      faults.fdatasync_errno = 0;
+      return -1;
+    }
+  return (int)syscall (SYS_fdatasync, fd);
+}
+
+int
+ftruncate (int fd, off_t length)
+{
+  faults.ftruncate_calls++;
+  if (faults.ftruncate_errno != 0)
+    {
+      errno = faults.ftruncate_errno;
+      return -1;
+    }
+  return (int)syscall (SYS_ftruncate, fd, length);
+}
+
+/* ---- captured log ------------------------------------------------------- */
+
+static struct
+{
+  guint recovered;
+  guint storage_errors;
+  char *dropped_bytes;
+  char *kept_records;
+} logged;
+
+static const char *
+field_value (const GLogField *fields, gsize n_fields, const char *key)
+{
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_strcmp0 (fields[i].key, key) == 0)
+      return fields[i].length < 0 ? fields[i].value : NULL;
+  return NULL;
+}
+
+static GLogWriterOutput
+capture_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  const char *id = field_value (fields, n_fields, "MESSAGE_ID");
+
+  if (g_strcmp0 (id, MD_MESSAGE_ID_RECOVERED) == 0)
+    {
+      logged.recovered++;
+      g_free (logged.dropped_bytes);
+      g_free (logged.kept_records);
+      logged.dropped_bytes = g_strdup (field_value (fields, n_fields, "DROPPED_BYTES"));
+      logged.kept_records = g_strdup (field_value (fields, n_fields, "KEPT_RECORDS"));
+      return G_LOG_WRITER_HANDLED;
+    }
+  if (g_strcmp0 (id, MD_MESSAGE_ID_STORAGE_ERROR) == 0)
+    {
+      logged.storage_errors++;
+      return G_LOG_WRITER_HANDLED;
+    }
+  return g_log_writer_default (level, fields, n_fields, data);
+}
+
+/* ---- fixture ------------------------------------------------------------ */
+
+typedef struct
+{
+  char *tmp;
+  char *dir;  /* the state directory, created by the store */
+  char *path; /* dir/notes */
+  MdStore *store;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  memset (&faults, 0, sizeof faults);
+  logged.recovered = logged.storage_errors = 0;
+  f->tmp = g_dir_make_tmp ("md-store-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->dir = g_build_filename (f->tmp, "state", NULL);
+  f->path = g_build_filename (f->dir, "notes", NULL);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  memset (&faults, 0, sizeof faults);
+  g_clear_pointer (&f->store, md_store_free);
+  g_unlink (f->path);
+  g_rmdir (f->dir);
+  g_assert_cmpint (g_rmdir (f->tmp), ==, 0);
+  g_free (f->path);
+  g_free (f->dir);
+  g_free (f->tmp);
+}
+
+static void
+reopen (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_clear_pointer (&f->store, md_store_free);
+  f->store = md_store_open (f->dir, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->store);
+}
+
+static guint64
+append (Fixture *f, const char *key, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 id = 0;
+
+  g_assert_true (md_store_append (f->store, key, text, strlen (text), T0 + 60, &id, &error));
+  g_assert_no_error (error);
+  return id;
+}
+
+static void
+commit (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (md_store_commit (f->store, &error));
+  g_assert_no_error (error);
+}
+
+static char *
+file_contents (Fixture *f, gsize *len)
+{
+  g_autoptr (GError) error = NULL;
+  char *data = NULL;
+
+  g_assert_true (g_file_get_contents (f->path, &data, len, &error));
+  g_assert_no_error (error);
+  return data;
+}
+
+static void
+set_file_contents (Fixture *f, const char *data, gsize len)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (f->path, data, (gssize)len, &error));
+  g_assert_no_error (error);
+}
+
+static guint64
+file_size (Fixture *f)
+{
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (f->path, &st), ==, 0);
+  return (guint64)st.st_size;
+}
+
+static char *
+wire_line (Fixture *f, guint64 id)
+{
+  g_autoptr (GError) error = NULL;
+  GString *out = g_string_new (NULL);
+
+  g_assert_true (md_store_append_wire_line (f->store, id, out, &error));
+  g_assert_no_error (error);
+  return g_string_free (out, FALSE);
+}
+
+static char *
+read_whole_body (Fixture *f, guint64 after)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 size = md_store_get_body_size (f->store, after);
+  char *buf = g_malloc0 (size + 1);
+
+  g_assert_cmpint (md_store_read_body (f->store, after, 0, (guint8 *)buf, size, &error), ==, size);
+  g_assert_no_error (error);
+  return buf;
+}
+
+/* ---- opening ------------------------------------------------------------ */
+
+static mode_t
+current_umask (void)
+{
+  mode_t mask = umask (0);
+
+  umask (mask);
+  return mask;
+}
+
+static void
+test_open_empty (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  MdStoreRecovery recovery = { 99, 99 };
+  guint8 buf[8];
+  GStatBuf st;
+
+  f->store = md_store_open (f->dir, &recovery, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (md_store_get_path (f->store), ==, f->path);
+  g_assert_cmpuint (recovery.kept_records, ==, 0);
+  g_assert_cmpuint (recovery.dropped_bytes, ==, 0);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 0);
+  g_assert_cmpuint (md_store_get_last_id (f->store), ==, 0);
+  g_assert_false (md_store_has_pending (f->store));
+  g_assert_cmpuint (md_store_get_body_size (f->store, 0), ==, 0);
+  g_assert_cmpint (md_store_read_body (f->store, 0, 0, buf, sizeof buf, &error), ==, 0);
+  g_assert_true (md_store_commit (f->store, &error));
+
+  g_assert_cmpint (g_stat (f->dir, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0750 & ~current_umask ());
+  g_assert_cmpint (g_stat (f->path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0640 & ~current_umask ());
+  g_assert_cmpint (st.st_size, ==, 0);
+  reopen (f);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 0);
+}
+
+static void
+test_open_locked (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MdStore) second = NULL;
+
+  reopen (f);
+  second = md_store_open (f->dir, NULL, &error);
+  g_assert_error (error, MD_ERROR, MD_ERROR_IO);
+  g_assert_null (second);
+}
+
+/* ---- appending ---------------------------------------------------------- */
+
+static void
+test_append_commit_reopen (Fixture *f, gconstpointer data)
+{
+  g_autofree char *contents = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *body = NULL;
+  gsize len;
+
+  reopen (f);
+  g_assert_cmpuint (append (f, NULL, "first note"), ==, 1);
+  g_assert_cmpuint (append (f, "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0", "with a key"), ==, 2);
+  /* Written at once, durable only after the commit. */
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 0);
+  g_assert_cmpuint (md_store_get_last_id (f->store), ==, 2);
+  g_assert_true (md_store_has_pending (f->store));
+  g_assert_cmpuint (md_store_get_body_size (f->store, 0), ==, 0);
+  commit (f);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 2);
+  g_assert_false (md_store_has_pending (f->store));
+
+  contents = file_contents (f, &len);
+  g_assert_cmpstr (contents, ==,
+                   "1\t2026-11-24T19:43:57Z\t-\tfirst note\n"
+                   "2\t2026-11-24T19:43:57Z\t0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\twith a key\n");
+  reopen (f);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 2);
+  g_assert_cmpuint (md_store_get_last_id (f->store), ==, 2);
+  line = wire_line (f, 2);
+  g_assert_cmpstr (line, ==, "2\t2026-11-24T19:43:57Z\twith a key\n");
+  body = read_whole_body (f, 0);
+  g_assert_cmpstr (body, ==,
+                   "1\t2026-11-24T19:43:57Z\tfirst note\n"
+                   "2\t2026-11-24T19:43:57Z\twith a key\n");
+}
+
+static void
+test_append_ids_dense (Fixture *f, gconstpointer data)
+{
+  reopen (f);
+  for (guint64 i = 1; i <= 300; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("note %" G_GUINT64_FORMAT, i);
+
+      g_assert_cmpuint (append (f, NULL, text), ==, i);
+      if (i % 7 == 0)
+        commit (f);
+      if (i % 50 == 0)
+        {
+          commit (f);
+          reopen (f);
+          g_assert_cmpuint (md_store_get_count (f->store), ==, i);
+        }
+    }
+  g_assert_cmpuint (append (f, NULL, "next"), ==, 301);
+}
+
+static void
+test_append_chinese (Fixture *f, gconstpointer data)
+{
+  const char *text
+      = "今天和小明在咖啡馆讨论了项目，记得周五前提交报告 🙂";
+  g_autofree char *expected = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *body = NULL;
+
+  reopen (f);
+  append (f, NULL, "早上好");
+  append (f, "123e4567-e89b-12d3-a456-426614174000", text);
+  commit (f);
+  reopen (f);
+  expected = g_strdup_printf ("2\t2026-11-24T19:43:57Z\t%s\n", text);
+  line = wire_line (f, 2);
+  g_assert_cmpstr (line, ==, expected);
+  body = read_whole_body (f, 1);
+  g_assert_cmpstr (body, ==, expected);
+}
+
+static void
+test_append_rejects_bad_text (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  const char *bad = "two\nlines";
+
+  reopen (f);
+  g_assert_false (md_store_append (f->store, NULL, bad, strlen (bad), T0, NULL, &error));
+  g_assert_error (error, MD_ERROR, MD_ERROR_INVALID_NOTE);
+  g_assert_cmpuint (md_store_get_last_id (f->store), ==, 0);
+  g_assert_cmpuint (file_size (f), ==, 0);
+}
+
+static void
+test_append_write_failure (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *contents = NULL;
+  guint64 size;
+  gsize len;
+
+  reopen (f);
+  append (f, NULL, "durable");
+  commit (f);
+  append (f, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "pending");
+  size = file_size (f);
+
+  /* Half a record reaches the disk, then the disk is full. */
+  faults.write_errno = ENOSPC;
+  faults.write_partial = 5;
+  g_assert_false (md_store_append (f->store, "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb", "lost", 4, T0,
+                                   NULL, &error));
+  g_assert_error (error, MD_ERROR, MD_ERROR_NO_SPACE);
+  g_clear_error (&error);
+  g_assert_cmpuint (file_size (f), ==, size);
+  g_assert_cmpuint (md_store_get_last_id (f->store), ==, 2);
+  g_assert_false (md_store_lookup_key (f->store, "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb", NULL));
+
+  faults.write_errno = EIO;
+  g_assert_false (md_store_append (f->store, NULL, "lost", 4, T0, NULL, &error));
+  g_assert_error (error, MD_ERROR, MD_ERROR_IO);
+  g_assert_cmpuint (file_size (f), ==, size);
+
+  /* A short write is not a failure: the rest follows. */
+  faults.write_short = TRUE;
+  g_assert_cmpuint (append (f, NULL, "after a short write"), ==, 3);
+  g_assert_false (faults.write_short);
+  commit (f);
+  reopen (f);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 3);
+  contents = file_contents (f, &len);
+  g_assert_null (strstr (contents, "lost"));
+}
+
+static void
+test_append_undo_fails (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  reopen (f);
+  append (f, NULL, "durable");
+  commit (f);
+  /* If the torn bytes cannot be cut away, a later record would follow them:
+   * the store must refuse further appends instead. */
+  faults.write_errno = ENOSPC;
+  faults.write_partial = 3;
+  faults.ftruncate_errno = EIO;
+  g_assert_false (md_store_append (f->store, NULL, "torn", 4, T0, NULL, &error));
+  g_assert_error (error, MD_ERROR, MD_ERROR_NO_SPACE);
+  g_clear_error (&error);
+  g_assert_cmpuint (logged.storage_errors, ==, 1);
+  faults.ftruncate_errno = 0;
+  g_assert_false (md_store_append (f->store, NULL, "refused", 7, T0, NULL, &error));
+  g_assert_error (error, MD_ERROR, MD_ERROR_IO);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 1);
+
+  /* A restart recovers: the torn bytes are the tail. */
+  reopen (f);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 1);
+  g_assert_cmpuint (logged.recovered, ==, 1);
+  g_assert_cmpuint (append (f, NULL, "again"), ==, 2);
+}
+
+/* ---- committing --------------------------------------------------------- */
+
+static void
+test_commit_rollback (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  gsize before_len, after_len;
+  guint64 id;
+
+  reopen (f);
+  append (f, "11111111-1111-4111-8111-111111111111", "durable");
+  commit (f);
+  before = file_contents (f, &before_len);
+  append (f, "22222222-2222-4222-8222-222222222222", "pending one");
+  append (f, NULL, "pending two");
+
+  faults.fdatasync_errno = EIO;
+  g_assert_false (md_store_commit (f->store, &error));
+  g_assert_error (error, MD_ERROR, MD_ERROR_IO);
+  g_clear_error (&error);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 1);
+  g_assert_cmpuint (md_store_get_last_id (f->store), ==, 1);
+  g_assert_false (md_store_has_pending (f->store));
+  g_assert_false (md_store_lookup_key (f->store, "22222222-2222-4222-8222-222222222222", NULL));
+  g_assert_true (md_store_lookup_key (f->store, "11111111-1111-4111-8111-111111111111", &id));
+  g_assert_cmpuint (id, ==, 1);
+  after = file_contents (f, &after_len);
+  g_assert_cmpmem (after, after_len, before, before_len);
+
+  /* The same key can be stored again, under the next free id. */
+  g_assert_cmpuint (append (f, "22222222-2222-4222-8222-222222222222", "retried"), ==, 2);
+  faults.fdatasync_errno = ENOSPC;
+  g_assert_false (md_store_commit (f->store, &error));
+  g_assert_error (error, MD_ERROR, MD_ERROR_NO_SPACE);
+  g_assert_cmpuint (append (f, "22222222-2222-4222-8222-222222222222", "retried"), ==, 2);
+  commit (f);
+  reopen (f);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 2);
+  g_assert_true (md_store_lookup_key (f->store, "22222222-2222-4222-8222-222222222222", &id));
+  g_assert_cmpuint (id, ==, 2);
+}
+
+/* ---- keys --------------------------------------------------------------- */
+
+static char *
+key_for (guint i)
+{
+  return g_strdup_printf ("%08x-%04x-4abc-8def-%012x", i * 2654435761u, i & 0xffff, i);
+}
+
+static void
+test_key_lookup_reopen (Fixture *f, gconstpointer data)
+{
+  guint64 id = 0;
+
+  reopen (f);
+  append (f, "ABCDEF01-2345-4678-89AB-CDEF01234567", "upper-case key");
+  append (f, NULL, "no key");
+  append (f, "00000000-0000-4000-8000-000000000001", "lower-case key");
+  /* Pending keys are found too: a retransmission must not add twice. */
+  g_assert_true (md_store_lookup_key (f->store, "abcdef01-2345-4678-89ab-cdef01234567", &id));
+  g_assert_cmpuint (id, ==, 1);
+  commit (f);
+  reopen (f);
+  g_assert_true (md_store_lookup_key (f->store, "abcdef01-2345-4678-89ab-cdef01234567", &id));
+  g_assert_cmpuint (id, ==, 1);
+  g_assert_true (md_store_lookup_key (f->store, "ABCDEF01-2345-4678-89AB-CDEF01234567", &id));
+  g_assert_cmpuint (id, ==, 1);
+  g_assert_true (md_store_lookup_key (f->store, "00000000-0000-4000-8000-000000000001", &id));
+  g_assert_cmpuint (id, ==, 3);
+  g_assert_false (md_store_lookup_key (f->store, "00000000-0000-4000-8000-000000000002", NULL));
+  g_assert_false (md_store_lookup_key (f->store, "-", NULL));
+  g_assert_false (md_store_lookup_key (f->store, "abcdef01-2345-4678-89ab-cdef0123456", NULL));
+  g_assert_false (md_store_lookup_key (f->store, "abcdef01x2345-4678-89ab-cdef01234567", NULL));
+}
+
+/* Many keys make the table grow; a rollback of many pending keys exercises
+ * deletion from the middle of probe chains. */
+static void
+test_key_many (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  const guint durable = 3000, pending = 2000;
+
+  reopen (f);
+  for (guint i = 1; i <= durable + pending; i++)
+    {
+      g_autofree char *key = key_for (i);
+
+      append (f, key, "keyed");
+      if (i == durable)
+        commit (f);
+    }
+  faults.fdatasync_errno = EIO;
+  g_assert_false (md_store_commit (f->store, &error));
+  for (guint pass = 0; pass < 2; pass++)
+    {
+      for (guint i = 1; i <= durable + pending; i++)
+        {
+          g_autofree char *key = key_for (i);
+          guint64 id = 0;
+
+          g_assert_cmpint (md_store_lookup_key (f->store, key, &id), ==, i <= durable);
+          if (i <= durable)
+            g_assert_cmpuint (id, ==, i);
+        }
+      reopen (f);
+    }
+}
+
+/* ---- recovery ----------------------------------------------------------- */
+
+/* Writes three notes and returns the file, with the offsets where the last
+ * record and its text start. */
+static char *
+make_three_notes (Fixture *f, gsize *len, gsize *last_start, gsize *text_start)
+{
+  char *contents;
+  const char *last_text = "最后一条 note";
+
+  reopen (f);
+  append (f, NULL, "one");
+  append (f, "123e4567-e89b-12d3-a456-426614174000", "two");
+  append (f, "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee", last_text);
+  commit (f);
+  g_clear_pointer (&f->store, md_store_free);
+  contents = file_contents (f, len);
+  *last_start = (gsize)(strstr (contents, "\n3\t") + 1 - contents);
+  *text_start = (gsize)(strstr (contents, last_text) - contents);
+  return contents;
+}
+
+static void
+assert_recovered (Fixture *f, guint64 kept, guint64 dropped, const char *why)
+{
+  g_autoptr (GError) error = NULL;
+  MdStoreRecovery recovery = { 0, 0 };
+  guint before = logged.recovered;
+
+  g_test_message ("%s", why);
+  f->store = md_store_open (f->dir, &recovery, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (recovery.kept_records, ==, kept);
+  g_assert_cmpuint (recovery.dropped_bytes, ==, dropped);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, kept);
+  g_assert_cmpuint (logged.recovered, ==, before + (dropped > 0));
+  if (dropped > 0)
+    {
+      g_autofree char *d = g_strdup_printf ("%" G_GUINT64_FORMAT, dropped);
+      g_autofree char *k = g_strdup_printf ("%" G_GUINT64_FORMAT, kept);
+
+      g_assert_cmpstr (logged.dropped_bytes, ==, d);
+      g_assert_cmpstr (logged.kept_records, ==, k);
+    }
+  g_assert_cmpuint (append (f, NULL, "next"), ==, kept + 1);
+  commit (f);
+  g_clear_pointer (&f->store, md_store_free);
+}
+
+static void
+test_recovery_torn_tail (Fixture *f, gconstpointer data)
+{
+  gsize len, last_start, text_start;
+  g_autofree char *full = make_three_notes (f, &len, &last_start, &text_start);
+
+  /* A crash can stop the last write after any of its bytes. */
+  for (gsize cut = last_start; cut < len; cut++)
+    {
+      g_autofree char *why = g_strdup_printf ("cut at %" G_GSIZE_FORMAT, cut);
+
+      set_file_contents (f, full, cut);
+      assert_recovered (f, 2, cut - last_start, why);
+      g_assert_cmpuint (file_size (f), ==,
+                        last_start + strlen ("3\t2026-11-24T19:43:57Z\t-\tnext\n"));
+    }
+}
+
+/* A torn record followed by a newline is an invalid last line (unless the cut
+ * happens to leave a shorter valid note). */
+static void
+test_recovery_invalid_last_line (Fixture *f, gconstpointer data)
+{
+  gsize len, last_start, text_start;
+  g_autofree char *full = make_three_notes (f, &len, &last_start, &text_start);
+
+  for (gsize cut = last_start; cut < len - 1; cut++)
+    {
+      g_autofree char *why = g_strdup_printf ("cut at %" G_GSIZE_FORMAT " plus newline", cut);
+      g_autofree char *torn = g_strdup_printf ("%.*s\n", (int)cut, full);
+      gboolean still_valid
+          = cut > text_start && md_note_validate (full + text_start, cut - text_start, NULL);
+
+      set_file_contents (f, torn, cut + 1);
+      if (still_valid)
+        assert_recovered (f, 3, 0, why);
+      else
+        assert_recovered (f, 2, cut + 1 - last_start, why);
+    }
+}
+
+static const struct
+{
+  const char *line;
+  const char *reason;
+} damaged_lines[] = {
+  { "2\t2026-11-24T19:43:57Z\t-\n", "fields" },
+  { "3\t2026-11-24T19:43:57Z\t-\tskips an id\n", "id 3 where 2" },
+  { "02\t2026-11-24T19:43:57Z\t-\tleading zero\n", "id 02" },
+  { "2\t2026-11-24 19:43:57Z\t-\tbad time\n", "time" },
+  { "2\t2026-02-30T19:43:57Z\t-\tno such day\n", "time" },
+  { "2\t2026-11-24T19:43:57Z\tnot-a-key\tbad key\n", "key" },
+  { "2\t2026-11-24T19:43:57Z\t-\t\n", "empty" },
+  { "2\t2026-11-24T19:43:57Z\t-\tcontrol\x01char\n", "control" },
+  { "2\t2026-11-24T19:43:57Z\t-\tbad \xff utf-8\n", "UTF-8" },
+  { "\n", "fields" },
+};
+
+static void
+test_recovery_damaged_middle (Fixture *f, gconstpointer data)
+{
+  const char *first = "1\t2026-11-24T19:43:57Z\t-\tone\n";
+  const char *last = "3\t2026-11-24T19:43:57Z\t-\tthree\n";
+
+  for (gsize i = 0; i < G_N_ELEMENTS (damaged_lines); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *contents = g_strconcat (first, damaged_lines[i].line, last, NULL);
+      g_autofree char *after = NULL;
+      g_autofree char *prefix = g_strdup_printf ("notes file %s is damaged at line 2: ", f->path);
+      g_autoptr (MdStore) store = NULL;
+      gsize after_len;
+
+      g_test_message ("damaged line %" G_GSIZE_FORMAT, i);
+      g_mkdir (f->dir, 0750);
+      set_file_contents (f, contents, strlen (contents));
+      store = md_store_open (f->dir, NULL, &error);
+      g_assert_error (error, MD_ERROR, MD_ERROR_CORRUPT_STORE);
+      g_assert_null (store);
+      g_assert_true (g_str_has_prefix (error->message, prefix));
+      g_assert_nonnull (strstr (error->message, damaged_lines[i].reason));
+      /* Refusing must not touch the file. */
+      after = file_contents (f, &after_len);
+      g_assert_cmpmem (after, after_len, contents, strlen (contents));
+    }
+}
+
+static void
+test_recovery_overlong_line (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) contents = g_string_new ("1\t2026-11-24T19:43:57Z\t-\t");
+  g_autoptr (MdStore) store = NULL;
+
+  /* 5000 bytes without a newline, then a good-looking record. */
+  for (int i = 0; i < 5000; i++)
+    g_string_append_c (contents, 'x');
+  g_string_append (contents, "\n1\t2026-11-24T19:43:57Z\t-\tone\n");
+  g_mkdir (f->dir, 0750);
+  set_file_contents (f, contents->str, contents->len);
+  store = md_store_open (f->dir, NULL, &error);
+  g_assert_error (error, MD_ERROR, MD_ERROR_CORRUPT_STORE);
+  g_assert_nonnull (strstr (error->message, "at line 1:"));
+
+  /* The same without the record after it is a torn tail. */
+  g_string_truncate (contents, contents->len - strlen ("1\t2026-11-24T19:43:57Z\t-\tone\n"));
+  set_file_contents (f, contents->str, contents->len);
+  assert_recovered (f, 0, contents->len, "overlong last line");
+}
+
+/* ---- body reads --------------------------------------------------------- */
+
+static const char *const body_notes[] = {
+  "a", "bc", "一", "hello, world", "二三四", "x y z", "🙂", "last but one", "z",
+};
+
+static GString *
+reference_body (guint64 after, guint64 count)
+{
+  GString *ref = g_string_new (NULL);
+
+  for (guint64 id = after + 1; id <= count; id++)
+    md_note_append_wire_line (ref, id, T0 + 60, body_notes[id - 1], strlen (body_notes[id - 1]));
+  return ref;
+}
+
+static void
+assert_body_range (Fixture *f, guint64 after, const GString *ref, gsize offset, gsize len)
+{
+  g_autoptr (GError) error = NULL;
+  guint8 buf[512];
+  gsize expected = offset >= ref->len ? 0 : MIN (len, ref->len - offset);
+  gssize n;
+
+  memset (buf, '#', sizeof buf);
+  n = md_store_read_body (f->store, after, offset, buf, len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, (gssize)expected);
+  g_assert_cmpmem (buf, expected, ref->str + MIN (offset, ref->len), expected);
+  /* Nothing past the returned length is touched. */
+  g_assert_cmpint (buf[expected], ==, '#');
+}
+
+static void
+test_body_every_range (Fixture *f, gconstpointer data)
+{
+  const guint64 count = G_N_ELEMENTS (body_notes);
+
+  reopen (f);
+  for (guint64 i = 0; i < count; i++)
+    {
+      g_autofree char *key = key_for ((guint)i);
+
+      append (f, i % 2 ? key : NULL, body_notes[i]);
+    }
+  commit (f);
+  append (f, NULL, "pending: not in the body");
+  for (guint64 after = 0; after <= count + 1; after++)
+    {
+      g_autoptr (GString) ref = reference_body (after, count);
+
+      g_assert_cmpuint (md_store_get_body_size (f->store, after), ==, ref->len);
+      for (gsize offset = 0; offset <= ref->len + 1; offset++)
+        for (gsize len = 0; len <= ref->len - MIN (offset, ref->len) + 1; len++)
+          assert_body_range (f, after, ref, offset, len);
+    }
+}
+
+/* Bodies larger than the store's read chunk, read in CoAP-sized blocks. */
+static void
+test_body_large (Fixture *f, gconstpointer data)
+{
+  const guint64 count = 300;
+  g_autoptr (GString) ref = g_string_new (NULL);
+  g_autofree char *text = g_malloc (MD_NOTE_MAX_BYTES + 1);
+  g_autofree guint8 *buf = NULL;
+  g_autoptr (GError) error = NULL;
+
+  /* Build the store and the reference side by side. */
+  reopen (f);
+  for (guint64 id = 1; id <= count; id++)
+    {
+      gsize len = id % 3 == 0 ? MD_NOTE_MAX_BYTES : 1 + id % 97;
+      g_autofree char *key = key_for ((guint)id);
+      guint64 got;
+
+      memset (text, 'a' + (char)(id % 26), len);
+      g_assert_true (md_store_append (f->store, id % 5 ? key : NULL, text, len, T0, &got, &error));
+      g_assert_cmpuint (got, ==, id);
+      md_note_append_wire_line (ref, id, T0, text, len);
+    }
+  commit (f);
+  reopen (f);
+  g_assert_cmpuint (md_store_get_body_size (f->store, 0), ==, ref->len);
+  buf = g_malloc (ref->len);
+  /* The whole body in one call crosses many chunks. */
+  g_assert_cmpint (md_store_read_body (f->store, 0, 0, buf, ref->len, &error), ==, ref->len);
+  g_assert_cmpmem (buf, ref->len, ref->str, ref->len);
+  for (guint szx = 0; szx <= 6; szx++)
+    {
+      gsize block = (gsize)16 << szx;
+
+      for (gsize off = 0; off < ref->len; off += block)
+        {
+          gssize n = md_store_read_body (f->store, 0, off, buf, block, &error);
+
+          g_assert_cmpint (n, ==, MIN (block, ref->len - off));
+          g_assert_cmpmem (buf, n, ref->str + off, n);
+        }
+    }
+  /* ?after=N starts exactly at note N+1. */
+  for (guint64 after = 0; after < count; after += 37)
+    {
+      g_autofree char *line = wire_line (f, after + 1);
+      gssize n = md_store_read_body (f->store, after, 0, buf, strlen (line), &error);
+
+      g_assert_cmpmem (buf, n, line, strlen (line));
+    }
+}
+
+static void
+test_body_pending_wire_line (Fixture *f, gconstpointer data)
+{
+  g_autofree char *line = NULL;
+
+  reopen (f);
+  append (f, NULL, "durable");
+  commit (f);
+  append (f, "33333333-3333-4333-8333-333333333333", "pending");
+  line = wire_line (f, 2);
+  g_assert_cmpstr (line, ==, "2\t2026-11-24T19:43:57Z\tpending\n");
+  g_assert_cmpuint (md_store_get_body_size (f->store, 0), ==,
+                    strlen ("1\t2026-11-24T19:43:57Z\tdurable\n"));
+  g_assert_cmpuint (md_store_get_body_size (f->store, 1), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_log_set_writer_func (capture_writer, NULL, NULL);
+
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+  ADD ("/store/open/empty", test_open_empty);
+  ADD ("/store/open/locked", test_open_locked);
+  ADD ("/store/append/commit-reopen", test_append_commit_reopen);
+  ADD ("/store/append/ids-dense", test_append_ids_dense);
+  ADD ("/store/append/chinese", test_append_chinese);
+  ADD ("/store/append/rejects-bad-text", test_append_rejects_bad_text);
+  ADD ("/store/append/write-failure", test_append_write_failure);
+  ADD ("/store/append/undo-fails", test_append_undo_fails);
+  ADD ("/store/commit/rollback", test_commit_rollback);
+  ADD ("/store/key/lookup-reopen", test_key_lookup_reopen);
+  ADD ("/store/key/many", test_key_many);
+  ADD ("/store/recovery/torn-tail", test_recovery_torn_tail);
+  ADD ("/store/recovery/invalid-last-line", test_recovery_invalid_last_line);
+  ADD ("/store/recovery/damaged-middle", test_recovery_damaged_middle);
+  ADD ("/store/recovery/overlong-line", test_recovery_overlong_line);
+  ADD ("/store/body/every-range", test_body_every_range);
+  ADD ("/store/body/large", test_body_large);
+  ADD ("/store/body/pending-wire-line", test_body_pending_wire_line);
+#undef ADD
   return g_test_run ();
 }
