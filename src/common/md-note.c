@@ -23,11 +23,23 @@ invalid_note (GError **error, const char *reason)
 }
 
 /* C0 (TAB, LF and CR included), DEL and C1 would break the one-line format or
- * a terminal that prints the note. */
+ * a terminal that prints the note.  On valid UTF-8 they are plain bytes (C0,
+ * DEL) or 0xC2 followed by 0x80-0x9F (C1), so one byte loop finds them: the
+ * store checks every note at start-up, and decoding each character would
+ * dominate that. */
 static gboolean
-is_control (gunichar c)
+contains_control (const char *text, gsize len)
 {
-  return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f);
+  const guchar *bytes = (const guchar *)text;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      if (bytes[i] < 0x20 || bytes[i] == 0x7f)
+        return TRUE;
+      if (bytes[i] == 0xc2 && i + 1 < len && bytes[i + 1] <= 0x9f)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 gboolean
@@ -49,9 +61,8 @@ md_note_validate (const char *text, gsize len, GError **error)
         return invalid_note (error, "note contains a control character");
       return invalid_note (error, "note is not valid UTF-8");
     }
-  for (const char *p = text; p < text + len; p = g_utf8_next_char (p))
-    if (is_control (g_utf8_get_char (p)))
-      return invalid_note (error, "note contains a control character");
+  if (contains_control (text, len))
+    return invalid_note (error, "note contains a control character");
   return TRUE;
 }
 
