@@ -1,6 +1,135 @@
 #include "config.h"
-int
-main (void)
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+
+#include "mydailyctl.h"
+
+typedef struct
 {
-  return 0;
+  const char *name;
+  const char *summary;
+  MdCtlCommandFunc func;
+} MdCtlCommand;
+
+static const MdCtlCommand commands[] = {
+  /* TRANSLATORS: summary of "mydailyctl add" in --help */
+  { "add", N_ ("Add a note (TEXT…, or “-” for one note per input line)"), md_ctl_add },
+  /* TRANSLATORS: summary of "mydailyctl history" in --help */
+  { "history", N_ ("Print past notes"), md_ctl_history },
+  /* TRANSLATORS: summary of "mydailyctl follow" in --help */
+  { "follow", N_ ("Print new notes as they arrive"), md_ctl_follow },
+  /* TRANSLATORS: summary of "mydailyctl status" in --help */
+  { "status", N_ ("Print the daemon's status"), md_ctl_status },
+};
+
+static const MdCtlCommand *
+find_command (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (commands[i].name, name))
+      return &commands[i];
+  return NULL;
+}
+
+/* The command list of --help comes from the table. */
+static char *
+describe_commands (void)
+{
+  GString *text = g_string_new (_ ("Commands:"));
+
+  g_string_append_c (text, '\n');
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    g_string_append_printf (text, "  %-10s %s\n", commands[i].name, _ (commands[i].summary));
+  g_string_append_c (text, '\n');
+  g_string_append (text, _ ("Without a command, mydailyctl opens an interactive notebook when its\n"
+                            "input is a terminal, and otherwise adds one note per input line."));
+  g_string_append (text, "\n\n");
+  g_string_append (text, _ ("Use “mydailyctl COMMAND --help” for the options of a command."));
+  g_string_append_c (text, '\n');
+  return g_string_free (text, FALSE);
+}
+
+static void
+init_i18n (void)
+{
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+}
+
+static gboolean
+parse_global_options (MdCtlOptions *options, int *argc, char ***argv, gboolean *version)
+{
+  const GOptionEntry entries[] = {
+    { "server", 's', 0, G_OPTION_ARG_STRING, &options->server,
+      /* TRANSLATORS: help of --server */
+      N_ ("The daemon to talk to (default: $MYDAILY_SERVER, else localhost:5683)"),
+      N_ ("HOST[:PORT]") },
+    { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &options->timeout_s,
+      /* TRANSLATORS: help of --timeout */
+      N_ ("How long one request may take (default: 15)"), N_ ("SECONDS") },
+    { "version", 0, 0, G_OPTION_ARG_NONE, version,
+      /* TRANSLATORS: help of --version */
+      N_ ("Print the version and exit"), NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("[COMMAND [ARGS…]]"));
+  g_autofree char *description = describe_commands ();
+
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, _ ("Write to and read from the LAN notebook."));
+  g_option_context_set_description (context, description);
+  /* Options after the command belong to the command. */
+  g_option_context_set_strict_posix (context, TRUE);
+  return md_ctl_parse_options (context, NULL, argc, argv);
+}
+
+static int
+check_global_options (MdCtlOptions *options)
+{
+  if (options->server == NULL)
+    options->server = g_getenv ("MYDAILY_SERVER");
+  if (options->server == NULL || *options->server == '\0')
+    options->server = MD_CTL_DEFAULT_SERVER;
+  if (!(options->timeout_s > 0 && options->timeout_s <= 24 * 3600))
+    return md_ctl_usage_error (NULL, _ ("--timeout needs a number of seconds above 0"));
+  return MD_CTL_EXIT_OK;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GCancellable) cancellable = NULL;
+  MdCtlOptions options = { .timeout_s = MD_CTL_DEFAULT_TIMEOUT_S };
+  const MdCtlCommand *command;
+  gboolean version = FALSE;
+  int status;
+
+  /* Debug output (G_MESSAGES_DEBUG=mydailyctl) must not mix with notes;
+   * GLib takes this only before the first thread. */
+  g_log_writer_default_set_use_stderr (TRUE);
+  cancellable = md_ctl_signals_init ();
+  options.cancellable = cancellable;
+  init_i18n ();
+  g_set_prgname ("mydailyctl");
+  if (!parse_global_options (&options, &argc, &argv, &version))
+    return MD_CTL_EXIT_USAGE;
+  if (version)
+    {
+      printf ("mydailyctl %s\n", PACKAGE_VERSION);
+      return MD_CTL_EXIT_OK;
+    }
+  status = check_global_options (&options);
+  if (status != MD_CTL_EXIT_OK)
+    return status;
+  if (argc < 2)
+    return md_ctl_notebook (&options);
+  command = find_command (argv[1]);
+  if (command == NULL)
+    return md_ctl_usage_error (NULL, _ ("unknown command “%s”"), argv[1]);
+  return command->func (&options, argc - 1, argv + 1);
 }

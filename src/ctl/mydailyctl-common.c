@@ -1,0 +1,244 @@
+#include "config.h"
+
+#include "mydailyctl.h"
+
+#include <glib/gi18n.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "md-error.h"
+#include "md-note.h"
+
+static gint graceful_signals;
+
+static gpointer
+signal_thread (gpointer data)
+{
+  GCancellable *cancellable = data;
+  sigset_t set;
+  int signum = 0;
+
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  sigaddset (&set, SIGHUP);
+  while (sigwait (&set, &signum) == 0)
+    {
+      if (g_atomic_int_get (&graceful_signals))
+        {
+          g_cancellable_cancel (cancellable);
+          continue;
+        }
+      /* Die of the signal, as if it had never been blocked. */
+      signal (signum, SIG_DFL);
+      pthread_sigmask (SIG_UNBLOCK, &set, NULL);
+      raise (signum);
+    }
+  return NULL;
+}
+
+GCancellable *
+md_ctl_signals_init (void)
+{
+  GCancellable *cancellable = g_cancellable_new ();
+  sigset_t set;
+
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  sigaddset (&set, SIGHUP);
+  pthread_sigmask (SIG_BLOCK, &set, NULL);
+  /* A pager that quits early must end the output quietly, not kill us. */
+  signal (SIGPIPE, SIG_IGN);
+  g_thread_unref (g_thread_new ("signals", signal_thread, g_object_ref (cancellable)));
+  return cancellable;
+}
+
+void
+md_ctl_signals_set_graceful (void)
+{
+  g_atomic_int_set (&graceful_signals, TRUE);
+}
+
+gboolean
+md_ctl_use_color (int fd)
+{
+  return isatty (fd) && g_getenv ("NO_COLOR") == NULL;
+}
+
+static void
+print_error_valist (const char *format, va_list args)
+{
+  g_autofree char *message = g_strdup_vprintf (format, args);
+  gboolean color = md_ctl_use_color (STDERR_FILENO);
+
+  fflush (stdout);
+  fprintf (stderr, "%smydailyctl:%s %s\n", color ? "\033[1;31m" : "", color ? "\033[0m" : "",
+           message);
+}
+
+void
+md_ctl_print_error (const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  print_error_valist (format, args);
+  va_end (args);
+}
+
+int
+md_ctl_fail (const GError *error)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return MD_CTL_EXIT_OK;
+  md_ctl_print_error ("%s", error->message);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT))
+    return MD_CTL_EXIT_USAGE;
+  if (g_error_matches (error, MD_ERROR, MD_ERROR_TIMEOUT) || error->domain == G_RESOLVER_ERROR)
+    return MD_CTL_EXIT_NO_ANSWER;
+  return MD_CTL_EXIT_REJECTED;
+}
+
+int
+md_ctl_usage_error (const char *command, const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  print_error_valist (format, args);
+  va_end (args);
+  if (command != NULL)
+    /* TRANSLATORS: %s is a subcommand such as "history" */
+    fprintf (stderr, _ ("Try “mydailyctl %s --help” for more information.\n"), command);
+  else
+    fprintf (stderr, _ ("Try “mydailyctl --help” for more information.\n"));
+  return MD_CTL_EXIT_USAGE;
+}
+
+GOptionContext *
+md_ctl_option_context_new (const char *command, const char *parameters, const char *summary)
+{
+  g_autofree char *prgname = g_strdup_printf ("mydailyctl %s", command);
+  GOptionContext *context = g_option_context_new (parameters);
+
+  /* GOption prints "Usage: PRGNAME [OPTION…] PARAMETERS". */
+  g_set_prgname (prgname);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, summary);
+  g_option_context_set_strict_posix (context, TRUE);
+  return context;
+}
+
+gboolean
+md_ctl_parse_options (GOptionContext *context, const char *command, int *argc, char ***argv)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (g_option_context_parse (context, argc, argv, &error))
+    return TRUE;
+  md_ctl_usage_error (command, "%s", error->message);
+  return FALSE;
+}
+
+MdClient *
+md_ctl_connect (MdCtlOptions *options, GError **error)
+{
+  MdClient *client = md_client_new (options->server, options->timeout_s, error);
+
+  if (client != NULL)
+    md_client_set_cancellable (client, options->cancellable);
+  return client;
+}
+
+gboolean
+md_ctl_parse_line_id (const char *line, gsize len, guint64 *id)
+{
+  g_autofree char *digits = NULL;
+  gsize n = 0;
+
+  while (n < len && n < 20 && g_ascii_isdigit (line[n]))
+    n++;
+  if (n == 0 || (n < len && line[n] != '\t'))
+    return FALSE;
+  digits = g_strndup (line, n);
+  return g_ascii_string_to_unsigned (digits, 10, 1, G_MAXUINT64, id, NULL);
+}
+
+static gboolean
+parse_stored_id (const MdClientResponse *response, guint64 *id, GError **error)
+{
+  gsize len = 0;
+  const char *line = g_bytes_get_data (response->payload, &len);
+
+  if (len > 0 && md_ctl_parse_line_id (line, len, id))
+    return TRUE;
+  g_set_error (error, MD_ERROR, MD_ERROR_MALFORMED,
+               _ ("the server stored the note but did not say under which id"));
+  return FALSE;
+}
+
+gboolean
+md_ctl_add_note (MdClient *client, const char *text, gsize len, guint64 *id, GError **error)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *key = g_uuid_string_random ();
+  g_autoptr (MdClientResponse) response = NULL;
+  MdClientRequest request = {
+    .method = MD_COAP_PUT,
+    .if_none_match = TRUE,
+    .payload = text,
+    .payload_len = len,
+  };
+
+  if (!md_note_validate (text, len, error))
+    {
+      g_prefix_error (error, _ ("note rejected: "));
+      return FALSE;
+    }
+  path = g_strdup_printf ("notes/%s", key);
+  request.path = path;
+  response = md_client_request (client, &request, error);
+  if (response == NULL)
+    return FALSE;
+  /* 4.12: an earlier transmission of this very request was stored. */
+  if (response->code == MD_COAP_CREATED || response->code == MD_COAP_PRECONDITION_FAILED)
+    return parse_stored_id (response, id, error);
+  md_client_response_set_error (response, error);
+  g_prefix_error (error, _ ("note rejected: "));
+  return FALSE;
+}
+
+static gboolean
+find_status_value (const char *body, const char *key, guint64 *value)
+{
+  g_auto (GStrv) lines = g_strsplit (body, "\n", -1);
+  gsize key_len = strlen (key);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *line = lines[i];
+
+      if (strncmp (line, key, key_len) == 0 && line[key_len] == ':')
+        return g_ascii_string_to_unsigned (g_strstrip ((char *)line + key_len + 1), 10, 0,
+                                           G_MAXUINT64, value, NULL);
+    }
+  return FALSE;
+}
+
+gboolean
+md_ctl_get_status_number (MdClient *client, const char *key, guint64 *value, GError **error)
+{
+  g_autoptr (GBytes) body = md_client_get (client, "status", NULL, error);
+  g_autofree char *text = NULL;
+
+  if (body == NULL)
+    return FALSE;
+  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  if (find_status_value (text, key, value))
+    return TRUE;
+  /* TRANSLATORS: %s is a field of GET /status such as "last-id" */
+  g_set_error (error, MD_ERROR, MD_ERROR_MALFORMED, _ ("the server's status lacks “%s”"), key);
+  return FALSE;
+}

@@ -1,0 +1,113 @@
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib/gi18n.h>
+#include <unistd.h>
+
+#include "md-ctl-printer.h"
+#include "mydailyctl.h"
+
+typedef struct
+{
+  gint64 last_n; /* -1: all */
+  gint64 after;
+  gboolean no_pager;
+} HistoryArgs;
+
+/* With -n the history starts N before the newest id, which GET /status
+ * tells: the client never fetches more than it prints. */
+static gboolean
+find_start (MdClient *client, const HistoryArgs *args, guint64 *after, GError **error)
+{
+  guint64 last_id = 0;
+
+  *after = (guint64)args->after;
+  if (args->last_n < 0)
+    return TRUE;
+  if (!md_ctl_get_status_number (client, "last-id", &last_id, error))
+    return FALSE;
+  if (last_id > (guint64)args->last_n)
+    *after = MAX (*after, last_id - (guint64)args->last_n);
+  return TRUE;
+}
+
+static gboolean
+fetch_history (MdCtlOptions *options, const HistoryArgs *args, MdCtlPrinter *printer,
+               GError **error)
+{
+  g_autoptr (MdClient) client = md_ctl_connect (options, error);
+  g_autofree char *query = NULL;
+  guint64 after = 0;
+
+  if (client == NULL || !find_start (client, args, &after, error))
+    return FALSE;
+  if (args->last_n == 0)
+    return TRUE;
+  if (after > 0)
+    query = g_strdup_printf ("after=%" G_GUINT64_FORMAT, after);
+  return md_client_get_body (client, "notes", query, md_ctl_printer_feed, printer, error)
+         && md_ctl_printer_flush (printer, error);
+}
+
+static int
+run_history (MdCtlOptions *options, const HistoryArgs *args, MdCtlFormat format)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean tty = isatty (STDOUT_FILENO);
+  g_autoptr (MdCtlPrinter) printer
+      = md_ctl_printer_new (stdout, format, md_ctl_use_color (STDOUT_FILENO));
+
+  if (tty && !args->no_pager)
+    md_ctl_printer_use_pager (printer);
+  if (!fetch_history (options, args, printer, &error))
+    {
+      /* The reader quit the pager (or closed the pipe) early: that is fine. */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE))
+        return MD_CTL_EXIT_OK;
+      md_ctl_printer_close (printer);
+      return md_ctl_fail (error);
+    }
+  return MD_CTL_EXIT_OK;
+}
+
+int
+md_ctl_history (MdCtlOptions *options, int argc, char **argv)
+{
+  /* G_MININT64 tells "no -n" from "-n -1". */
+  HistoryArgs args = { .last_n = G_MININT64, .after = 0 };
+  g_autofree char *format_name = NULL;
+  MdCtlFormat format = MD_CTL_FORMAT_SHORT;
+  g_autoptr (GOptionContext) context = NULL;
+  const GOptionEntry entries[] = {
+    { "lines", 'n', 0, G_OPTION_ARG_INT64, &args.last_n,
+      /* TRANSLATORS: help of "history -n" */
+      N_ ("Show only the newest N notes"), N_ ("N") },
+    { "after", 0, 0, G_OPTION_ARG_INT64, &args.after,
+      /* TRANSLATORS: help of "history --after" */
+      N_ ("Show only notes with a number above ID"), N_ ("ID") },
+    { "output", 'o', 0, G_OPTION_ARG_STRING, &format_name,
+      /* TRANSLATORS: help of "history -o"; short, tsv and json are not translated */
+      N_ ("Output format: short (default), tsv or json"), N_ ("FORMAT") },
+    { "no-pager", 0, 0, G_OPTION_ARG_NONE, &args.no_pager,
+      /* TRANSLATORS: help of "history --no-pager" */
+      N_ ("Do not pipe the output through a pager"), NULL },
+    { NULL },
+  };
+
+  context = md_ctl_option_context_new ("history", NULL, _ ("Print past notes, oldest first."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!md_ctl_parse_options (context, "history", &argc, &argv))
+    return MD_CTL_EXIT_USAGE;
+  if (argc > 1)
+    return md_ctl_usage_error ("history", _ ("unexpected argument “%s”"), argv[1]);
+  if (args.last_n != G_MININT64 && args.last_n < 0)
+    return md_ctl_usage_error ("history", _ ("-n needs a number of 0 or more"));
+  if (args.last_n == G_MININT64)
+    args.last_n = -1;
+  if (args.after < 0)
+    return md_ctl_usage_error ("history", _ ("--after needs a note number of 0 or more"));
+  if (format_name != NULL && !md_ctl_format_from_string (format_name, &format))
+    return md_ctl_usage_error ("history", _ ("unknown output format “%s”; use short, tsv or json"),
+                               format_name);
+  return run_history (options, &args, format);
+}

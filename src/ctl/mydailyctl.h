@@ -1,0 +1,80 @@
+/* What the subcommands of mydailyctl share: global options, exit codes and
+ * the helpers every command needs. */
+#pragma once
+
+#include <glib.h>
+#include <stdio.h>
+
+#include "md-client.h"
+
+G_BEGIN_DECLS
+
+/* Exit codes of the contract ("Client CLI"). */
+typedef enum
+{
+  MD_CTL_EXIT_OK = 0,
+  MD_CTL_EXIT_REJECTED = 1, /* the server answered 4.xx/5.xx, or a local failure */
+  MD_CTL_EXIT_NO_ANSWER = 2,
+  MD_CTL_EXIT_USAGE = 64, /* EX_USAGE */
+} MdCtlExit;
+
+#define MD_CTL_DEFAULT_SERVER "localhost:5683"
+#define MD_CTL_DEFAULT_TIMEOUT_S 15.0
+
+typedef struct
+{
+  const char *server;
+  double timeout_s;
+  GCancellable *cancellable; /* fires on SIGINT/SIGTERM/SIGHUP */
+} MdCtlOptions;
+
+/* A subcommand: @argv[0] is its name. */
+typedef int (*MdCtlCommandFunc) (MdCtlOptions *options, int argc, char **argv);
+
+int md_ctl_add (MdCtlOptions *options, int argc, char **argv);
+int md_ctl_history (MdCtlOptions *options, int argc, char **argv);
+int md_ctl_follow (MdCtlOptions *options, int argc, char **argv);
+int md_ctl_status (MdCtlOptions *options, int argc, char **argv);
+/* Without a command: the notebook on a terminal, else md_ctl_add_lines(). */
+int md_ctl_notebook (MdCtlOptions *options);
+int md_ctl_add_lines (MdCtlOptions *options, FILE *input);
+
+/* Blocks the termination signals in every thread and turns them into a
+ * cancellation (when @graceful) or the default action.  Call before any
+ * thread starts. */
+GCancellable *md_ctl_signals_init (void);
+/* From now on a termination signal cancels instead of killing. */
+void md_ctl_signals_set_graceful (void);
+
+/* Prints "mydailyctl: MESSAGE" on stderr. */
+void md_ctl_print_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
+/* Prints @error and returns the exit code its kind calls for. */
+int md_ctl_fail (const GError *error);
+/* Prints the usage error and a hint to @command's --help; returns 64. */
+int md_ctl_usage_error (const char *command, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+/* Parses @command's options, printing any error: FALSE means exit 64. */
+gboolean md_ctl_parse_options (GOptionContext *context, const char *command, int *argc,
+                               char ***argv);
+/* A GOptionContext for "mydailyctl @command". */
+GOptionContext *md_ctl_option_context_new (const char *command, const char *parameters,
+                                           const char *summary);
+
+/* TRUE when @fd is a terminal and NO_COLOR is not set. */
+gboolean md_ctl_use_color (int fd);
+
+MdClient *md_ctl_connect (MdCtlOptions *options, GError **error);
+
+/* Stores one note under a fresh key; *@id is the id the server gave it.
+ * Rejections (local or by the server) read "note rejected: REASON". */
+gboolean md_ctl_add_note (MdClient *client, const char *text, gsize len, guint64 *id,
+                          GError **error);
+
+/* GET /status: the value of "@key: VALUE" as a number. */
+gboolean md_ctl_get_status_number (MdClient *client, const char *key, guint64 *value,
+                                   GError **error);
+
+/* The decimal id at the start of a wire line; FALSE if there is none. */
+gboolean md_ctl_parse_line_id (const char *line, gsize len, guint64 *id);
+
+G_END_DECLS
