@@ -104,8 +104,18 @@ md_peer_to_string (const MdPeer *peer, char out[64])
     {
       const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&peer->addr;
 
-      inet_ntop (AF_INET6, &sin6->sin6_addr, host, sizeof host);
-      g_snprintf (out, 64, "[%s]:%u", host, ntohs (sin6->sin6_port));
+      /* A dual-stack socket sees IPv4 clients as ::ffff:a.b.c.d; operators
+       * grep the journal for the address they know. */
+      if (IN6_IS_ADDR_V4MAPPED (&sin6->sin6_addr))
+        {
+          inet_ntop (AF_INET, &sin6->sin6_addr.s6_addr[12], host, sizeof host);
+          g_snprintf (out, 64, "%s:%u", host, ntohs (sin6->sin6_port));
+        }
+      else
+        {
+          inet_ntop (AF_INET6, &sin6->sin6_addr, host, sizeof host);
+          g_snprintf (out, 64, "[%s]:%u", host, ntohs (sin6->sin6_port));
+        }
     }
   else
     g_snprintf (out, 64, "(family %u)", (guint)peer->addr.ss_family);
