@@ -1,2 +1,804 @@
-/* stub: to be written */
 #include "config.h"
+
+#ifndef G_LOG_DOMAIN
+#define G_LOG_DOMAIN "mydaily"
+#endif
+
+#include "md-server.h"
+
+#include "md-coap.h"
+#include "md-dedup.h"
+#include "md-echo.h"
+#include "md-error.h"
+#include "md-log.h"
+#include "md-note.h"
+#include "md-observers.h"
+#include "md-peer.h"
+#include "md-resources.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* Datagrams read (and notes committed together) per main-loop turn. */
+#define MD_SERVER_BATCH 256
+/* Larger than any UDP payload (65535 - headers), so MSG_TRUNC flags a
+ * datagram cut only by a bug or an IPv6 jumbogram. */
+#define MD_SERVER_RECEIVE_SIZE (65536 + 1)
+/* Room for any message the builder can make (storage, options, header). */
+#define MD_SERVER_ENCODE_SIZE 4096
+/* Cached responses for duplicate detection: a few thousand exchanges. */
+#define MD_SERVER_DEDUP_BYTES (4 * 1024 * 1024)
+/* md_server_drain() reads at most this many batches per socket. */
+#define MD_SERVER_DRAIN_BATCHES 16
+
+/* 5.05 Proxying Not Supported (RFC 7252 §5.7.2), not in MdCoapCode. */
+#define MD_SERVER_PROXYING_NOT_SUPPORTED MD_COAP_CODE (5, 5)
+
+/* Options this endpoint understands; any other critical one gets 4.02. */
+static const guint16 known_options[] = {
+  MD_COAP_OPTION_URI_HOST,       MD_COAP_OPTION_ETAG,      MD_COAP_OPTION_IF_NONE_MATCH,
+  MD_COAP_OPTION_OBSERVE,        MD_COAP_OPTION_URI_PORT,  MD_COAP_OPTION_URI_PATH,
+  MD_COAP_OPTION_CONTENT_FORMAT, MD_COAP_OPTION_URI_QUERY, MD_COAP_OPTION_ACCEPT,
+  MD_COAP_OPTION_BLOCK2,         MD_COAP_OPTION_BLOCK1,    MD_COAP_OPTION_SIZE2,
+  MD_COAP_OPTION_SIZE1,          MD_COAP_OPTION_ECHO,      0,
+};
+
+/* A response waiting for the batch's commit. */
+typedef struct
+{
+  MdPeer peer;
+  guint16 request_mid;
+  gsize request_len;
+  MdHandled handled;
+  guint64 note_id;                    /* the note this request appended, or 0 */
+  char note_key[MD_NOTE_KEY_LEN + 1]; /* its key when it came by PUT, or "" */
+  gboolean observing;                 /* registered as an observer of /latest */
+  MdCoapMessage response;
+} MdReply;
+
+typedef struct
+{
+  int fd;
+  guint source_id;
+} MdServerSocket;
+
+struct _MdServer
+{
+  MdStore *store; /* not owned */
+  MdObservers *observers;
+  MdResources *resources;
+  MdDedup *dedup;
+  MdEcho *echo;
+  GArray *sockets; /* of MdServerSocket */
+  guint8 *datagram;
+  MdCoapMessage request;
+  MdReply *batch; /* MD_SERVER_BATCH */
+  guint n_batch;
+  guint16 next_mid;
+  gboolean verbose;
+  gint64 last_stored_time; /* wall clock, 0 when nothing was stored since start */
+  char last_stored_peer[64];
+};
+
+MdServer *
+md_server_new (MdStore *store)
+{
+  MdServer *self;
+
+  g_return_val_if_fail (store != NULL, NULL);
+
+  self = g_new0 (MdServer, 1);
+  self->store = store;
+  self->observers = md_observers_new ();
+  self->resources = md_resources_new (store, self->observers);
+  self->dedup = md_dedup_new (MD_SERVER_DEDUP_BYTES);
+  self->echo = md_echo_new ();
+  self->sockets = g_array_new (FALSE, FALSE, sizeof (MdServerSocket));
+  self->datagram = g_malloc (MD_SERVER_RECEIVE_SIZE);
+  self->batch = g_new0 (MdReply, MD_SERVER_BATCH);
+  /* A random start makes our NON Message IDs hard to predict (RFC 7252 §4.4). */
+  self->next_mid = (guint16)g_random_int_range (0, 0x10000);
+  return self;
+}
+
+static void
+remove_sources (MdServer *self)
+{
+  for (guint i = 0; i < self->sockets->len; i++)
+    {
+      MdServerSocket *sock = &g_array_index (self->sockets, MdServerSocket, i);
+
+      g_clear_handle_id (&sock->source_id, g_source_remove);
+    }
+}
+
+void
+md_server_free (MdServer *self)
+{
+  if (self == NULL)
+    return;
+  remove_sources (self);
+  g_array_unref (self->sockets);
+  md_resources_free (self->resources);
+  md_observers_free (self->observers);
+  md_dedup_free (self->dedup);
+  md_echo_free (self->echo);
+  g_free (self->datagram);
+  g_free (self->batch);
+  g_free (self);
+}
+
+void
+md_server_set_verbose (MdServer *self, gboolean verbose)
+{
+  g_return_if_fail (self != NULL);
+  self->verbose = verbose;
+}
+
+/* ---- logging ------------------------------------------------------------ */
+
+static void
+log_message (MdServer *self, const char *direction, const MdPeer *peer, const MdCoapMessage *msg)
+{
+  g_autofree char *text = NULL;
+  char address[64];
+
+  if (!self->verbose)
+    return;
+  text = md_coap_message_describe (msg);
+  g_debug ("%s %s: %s", direction, md_peer_to_string (peer, address), text);
+}
+
+static void
+log_bytes (MdServer *self, const char *direction, const MdPeer *peer, GBytes *bytes)
+{
+  MdCoapMessage *msg;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+
+  if (!self->verbose)
+    return;
+  msg = g_new0 (MdCoapMessage, 1);
+  if (md_coap_parse (data, len, msg, NULL))
+    log_message (self, direction, peer, msg);
+  g_free (msg);
+}
+
+static void
+log_malformed (const MdPeer *peer, gsize len, const char *reason)
+{
+  char address[64];
+
+  g_debug ("dropped a malformed datagram of %" G_GSIZE_FORMAT " bytes from %s: %s", len,
+           md_peer_to_string (peer, address), reason);
+}
+
+static void
+log_rejected (const MdReply *reply, const char *reason)
+{
+  char code[5];
+  char address[64];
+
+  md_coap_code_format (reply->response.code, code);
+  md_peer_to_string (&reply->peer, address);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", MD_MESSAGE_ID_REQUEST_REJECTED,
+                    "REASON", reason, "COAP_CODE", code, "PEER", address, "MESSAGE",
+                    "rejected a request from %s: %s %s", address, code, reason);
+}
+
+static void
+log_stored (const MdReply *reply, const char *address)
+{
+  char id[24];
+
+  g_snprintf (id, sizeof id, "%" G_GUINT64_FORMAT, reply->note_id);
+  if (reply->note_key[0] != '\0')
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", MD_MESSAGE_ID_NOTE_STORED,
+                      "NOTE_ID", id, "NOTE_KEY", reply->note_key, "PEER", address, "MESSAGE",
+                      "stored note %s from %s", id, address);
+  else
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", MD_MESSAGE_ID_NOTE_STORED,
+                      "NOTE_ID", id, "PEER", address, "MESSAGE", "stored note %s from %s", id,
+                      address);
+}
+
+static void
+log_storage_error (const GError *error, guint n_lost)
+{
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID", MD_MESSAGE_ID_STORAGE_ERROR,
+                    "REASON", error->message, "MESSAGE",
+                    "could not commit %u note(s), answered 5.03: %s", n_lost, error->message);
+}
+
+/* What may go to @peer for a request of @request_len bytes: a response
+ * larger than MD_ECHO_AMPLIFICATION times it only to a proven address. */
+static gboolean
+within_budget (MdServer *self, const MdPeer *peer, gsize response_len, gsize request_len,
+               gint64 now_us)
+{
+  if (response_len <= MD_ECHO_AMPLIFICATION * request_len)
+    return TRUE;
+  return md_echo_is_verified (self->echo, peer, now_us);
+}
+
+/* ---- answers outside the batch ------------------------------------------ */
+
+/* RST for a CON we cannot or will not process (RFC 7252 §4.2). */
+static void
+send_reset (MdServer *self, const MdPeer *peer, guint16 mid)
+{
+  MdCoapMessage rst;
+  guint8 data[4];
+  gssize len;
+
+  md_coap_message_init (&rst, MD_COAP_TYPE_RST, MD_COAP_EMPTY, mid);
+  len = md_coap_encode (&rst, data, sizeof data, NULL);
+  if (len > 0)
+    {
+      log_message (self, "send to", peer, &rst);
+      md_peer_send (peer, data, (gsize)len);
+    }
+}
+
+/* The cached answer to a duplicate, within the budget of this datagram: a
+ * retransmission has the original's length, but a forged 4-byte request
+ * with a known Message ID must not fetch a large cached response. */
+static void
+replay (MdServer *self, const MdPeer *peer, GBytes *cached, gsize request_len, gint64 now_us)
+{
+  gsize len;
+  const guint8 *data;
+
+  /* NULL: the first answer was silence (over the amplification budget). */
+  if (cached == NULL)
+    return;
+  data = g_bytes_get_data (cached, &len);
+  if (!within_budget (self, peer, len, request_len, now_us))
+    {
+      g_debug ("duplicate shorter than its original: not replayed");
+      return;
+    }
+  log_bytes (self, "replay to", peer, cached);
+  md_peer_send (peer, data, len);
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static gboolean
+reject (MdCoapMessage *response, guint8 code, const char *reason)
+{
+  response->code = code;
+  md_coap_message_set_payload (response, reason, strlen (reason));
+  return FALSE;
+}
+
+static gboolean
+check_block1 (const MdCoapMessage *request, MdCoapMessage *response)
+{
+  MdCoapBlock block;
+
+  if (!md_coap_message_has_option (request, MD_COAP_OPTION_BLOCK1))
+    return TRUE;
+  if (!md_coap_message_get_block (request, MD_COAP_OPTION_BLOCK1, &block))
+    return reject (response, MD_COAP_BAD_OPTION, "malformed Block1 option");
+  /* A note fits one datagram; a lone final block 0 is simply the whole body. */
+  if (block.num == 0 && !block.more)
+    return TRUE;
+  md_coap_message_add_uint_option (response, MD_COAP_OPTION_SIZE1, MD_NOTE_MAX_BYTES);
+  return reject (response, MD_COAP_REQUEST_ENTITY_TOO_LARGE, "send the note in one datagram");
+}
+
+/* The option checks of the message layer; FALSE with @response made an
+ * error when the request must not reach the resources. */
+static gboolean
+check_options (MdServer *self, const MdCoapMessage *request, const MdPeer *peer, gint64 now_us,
+               MdCoapMessage *response)
+{
+  const MdCoapOption *echo;
+  guint16 unknown;
+
+  if (md_coap_message_has_option (request, MD_COAP_OPTION_PROXY_URI)
+      || md_coap_message_has_option (request, MD_COAP_OPTION_PROXY_SCHEME))
+    return reject (response, MD_SERVER_PROXYING_NOT_SUPPORTED, "this server is not a proxy");
+  unknown = md_coap_message_find_unknown_critical (request, known_options);
+  if (unknown != 0)
+    {
+      g_autofree char *reason = g_strdup_printf ("unknown critical option %u", unknown);
+
+      return reject (response, MD_COAP_BAD_OPTION, reason);
+    }
+  if (!check_block1 (request, response))
+    return FALSE;
+  echo = md_coap_message_find_option (request, MD_COAP_OPTION_ECHO);
+  if (echo != NULL)
+    md_echo_check_value (self->echo, peer, echo->value, echo->length, now_us);
+  return TRUE;
+}
+
+static void
+remember_key (MdReply *reply, const MdCoapMessage *request)
+{
+  g_autofree char *path = NULL;
+
+  if (request->code != MD_COAP_PUT)
+    return;
+  path = md_coap_message_get_path (request);
+  if (path != NULL && g_str_has_prefix (path, "notes/"))
+    g_strlcpy (reply->note_key, path + strlen ("notes/"), sizeof reply->note_key);
+}
+
+static void
+execute (MdServer *self, MdReply *reply, const MdCoapMessage *request, gint64 now_us)
+{
+  guint64 last_id = md_store_get_last_id (self->store);
+  guint32 observe;
+
+  reply->handled
+      = md_resources_handle (self->resources, request, &reply->peer, now_us, &reply->response);
+  /* One request appends at most one note, so a new last id is its id. */
+  if ((reply->handled & MD_HANDLED_WROTE) && md_store_get_last_id (self->store) > last_id)
+    {
+      reply->note_id = md_store_get_last_id (self->store);
+      remember_key (reply, request);
+    }
+  reply->observing = md_coap_message_get_uint_option (request, MD_COAP_OPTION_OBSERVE, &observe)
+                     && observe == 0 && MD_COAP_CODE_CLASS (reply->response.code) == 2;
+}
+
+static MdReply *
+add_reply (MdServer *self, const MdPeer *peer, const MdCoapMessage *request, gsize len)
+{
+  MdReply *reply;
+
+  g_assert (self->n_batch < MD_SERVER_BATCH);
+  reply = &self->batch[self->n_batch++];
+  memset (reply, 0, G_STRUCT_OFFSET (MdReply, response));
+  reply->peer = *peer;
+  reply->request_mid = request->mid;
+  reply->request_len = len;
+  md_coap_message_init_response (&reply->response, request, MD_COAP_EMPTY, self->next_mid);
+  if (reply->response.type == MD_COAP_TYPE_NON)
+    self->next_mid++;
+  return reply;
+}
+
+static void
+handle_request (MdServer *self, const MdPeer *peer, const MdCoapMessage *request, gsize len,
+                gint64 now_us)
+{
+  GBytes *cached = NULL;
+  MdReply *reply;
+
+  switch (md_dedup_check (self->dedup, peer, request->mid, now_us, &cached))
+    {
+      case MD_DEDUP_REPLAY:
+        replay (self, peer, cached, len, now_us);
+        return;
+      case MD_DEDUP_IN_PROGRESS:
+        return;
+      case MD_DEDUP_NEW:
+      default:
+        break;
+    }
+  reply = add_reply (self, peer, request, len);
+  if (check_options (self, request, peer, now_us, &reply->response))
+    execute (self, reply, request, now_us);
+}
+
+static void
+handle_empty (MdServer *self, const MdPeer *peer, const MdCoapMessage *msg)
+{
+  switch (msg->type)
+    {
+      case MD_COAP_TYPE_CON:
+        send_reset (self, peer, msg->mid); /* a ping (RFC 7252 §4.3) */
+        break;
+      case MD_COAP_TYPE_RST:
+        md_observers_reset (self->observers, peer, msg->mid);
+        break;
+      case MD_COAP_TYPE_ACK:
+      case MD_COAP_TYPE_NON:
+      default:
+        break; /* we send no CON, so an ACK matches nothing */
+    }
+}
+
+static void
+handle_message (MdServer *self, const MdPeer *peer, const MdCoapMessage *msg, gsize len,
+                gint64 now_us)
+{
+  if (msg->code == MD_COAP_EMPTY)
+    handle_empty (self, peer, msg);
+  else if (MD_COAP_CODE_CLASS (msg->code) != 0)
+    {
+      /* A response, or a reserved class: we asked nothing. */
+      if (msg->type == MD_COAP_TYPE_CON)
+        send_reset (self, peer, msg->mid);
+    }
+  else if (msg->type == MD_COAP_TYPE_CON || msg->type == MD_COAP_TYPE_NON)
+    handle_request (self, peer, msg, len, now_us);
+  /* A request code in an ACK or RST is a format error: silently ignored. */
+}
+
+static void
+handle_datagram (MdServer *self, const MdPeer *peer, gsize len, gboolean truncated, gint64 now_us)
+{
+  g_autoptr (GError) error = NULL;
+  MdCoapType type;
+  guint8 code;
+  guint16 mid;
+
+  /* Not even a CoAP header: nothing to answer to (RFC 7252 §4.2). */
+  if (!md_coap_peek_header (self->datagram, len, &type, &code, &mid))
+    return;
+  if (truncated)
+    g_set_error_literal (&error, MD_ERROR, MD_ERROR_MALFORMED, "datagram truncated");
+  if (truncated || !md_coap_parse (self->datagram, len, &self->request, &error))
+    {
+      log_malformed (peer, len, error != NULL ? error->message : "unparsable");
+      if (type == MD_COAP_TYPE_CON)
+        send_reset (self, peer, mid);
+      return;
+    }
+  log_message (self, "recv from", peer, &self->request);
+  handle_message (self, peer, &self->request, len, now_us);
+}
+
+/* ---- commit ------------------------------------------------------------- */
+
+/* Every write of the batch not durable now is answered 5.03: a failed commit
+ * undoes all pending appends, and nothing is acknowledged before fdatasync. */
+static void
+fail_undurable_writes (MdServer *self, const GError *error)
+{
+  guint64 durable = md_store_get_count (self->store);
+  g_autofree char *reason = NULL;
+
+  reason
+      = g_strdup_printf ("note not stored: %s", error != NULL ? error->message : "storage failure");
+  for (guint i = 0; i < self->n_batch; i++)
+    {
+      MdReply *reply = &self->batch[i];
+
+      if (!(reply->handled & MD_HANDLED_WROTE))
+        continue;
+      if (error == NULL && reply->note_id <= durable)
+        continue;
+      md_resources_fail_write (&reply->response, reason);
+      reply->handled = MD_HANDLED_READ;
+      reply->note_id = 0;
+    }
+}
+
+static guint
+count_writes (MdServer *self)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < self->n_batch; i++)
+    if (self->batch[i].handled & MD_HANDLED_WROTE)
+      n++;
+  return n;
+}
+
+static void
+commit_batch (MdServer *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (md_store_has_pending (self->store) && !md_store_commit (self->store, &error))
+    log_storage_error (error, count_writes (self));
+  fail_undurable_writes (self, error);
+}
+
+/* ---- send --------------------------------------------------------------- */
+
+static GBytes *
+encode_message (const MdCoapMessage *msg)
+{
+  g_autoptr (GError) error = NULL;
+  guint8 data[MD_SERVER_ENCODE_SIZE];
+  gssize len = md_coap_encode (msg, data, sizeof data, &error);
+
+  /* Cannot happen: a built message fits its own storage. */
+  if (len < 0)
+    {
+      g_warning ("cannot encode a response: %s", error != NULL ? error->message : "no reason");
+      return NULL;
+    }
+  return g_bytes_new (data, (gsize)len);
+}
+
+static gboolean
+reply_within_budget (MdServer *self, const MdReply *reply, GBytes *bytes, gint64 now_us)
+{
+  return bytes != NULL
+         && within_budget (self, &reply->peer, g_bytes_get_size (bytes), reply->request_len,
+                           now_us);
+}
+
+/* Notifications follow a registration for minutes, each up to a full note:
+ * only to an address that proved it is the sender's, however small this
+ * first response is. */
+static gboolean
+needs_proof (MdServer *self, const MdReply *reply, gint64 now_us)
+{
+  return reply->observing && !md_echo_is_verified (self->echo, &reply->peer, now_us);
+}
+
+/* Cuts the diagnostic by @excess bytes, at a UTF-8 character boundary. */
+static void
+shorten_diagnostic (MdCoapMessage *response, gsize excess)
+{
+  gsize keep = response->payload_len > excess ? response->payload_len - excess : 0;
+
+  while (keep > 0 && (response->payload[keep] & 0xc0) == 0x80)
+    keep--;
+  response->payload_len = keep;
+}
+
+/* 4.01 with an Echo value instead of a large response (RFC 9175 §2.4): the
+ * peer proves its address by sending the request again with the value. */
+static void
+challenge (MdServer *self, MdReply *reply, gint64 now_us)
+{
+  MdCoapMessage *response = &reply->response;
+  guint8 value[MD_ECHO_VALUE_LEN];
+  guint8 token[MD_COAP_MAX_TOKEN];
+  guint8 token_len = response->token_len;
+
+  memcpy (token, response->token, token_len);
+  md_coap_message_init (response, response->type, MD_COAP_UNAUTHORIZED, response->mid);
+  md_coap_message_set_token (response, token, token_len);
+  md_echo_make_value (self->echo, &reply->peer, now_us, value);
+  md_coap_message_add_option (response, MD_COAP_OPTION_ECHO, value, sizeof value);
+  /* The registration was not answered, so the peer does not observe. */
+  if (reply->observing)
+    md_observers_deregister (self->observers, &reply->peer, token, token_len);
+  reply->observing = FALSE;
+}
+
+/* The encoded response, limited to MD_ECHO_AMPLIFICATION times the request
+ * for a peer that has not proven its address; NULL to stay silent. */
+static GBytes *
+encode_reply (MdServer *self, MdReply *reply, gint64 now_us)
+{
+  g_autoptr (GBytes) bytes = encode_message (&reply->response);
+  gsize budget = MD_ECHO_AMPLIFICATION * reply->request_len;
+
+  if (bytes == NULL)
+    return NULL;
+  if (needs_proof (self, reply, now_us))
+    challenge (self, reply, now_us);
+  else if (reply_within_budget (self, reply, bytes, now_us))
+    return g_steal_pointer (&bytes);
+  else if (MD_COAP_CODE_CLASS (reply->response.code) >= 4)
+    shorten_diagnostic (&reply->response, g_bytes_get_size (bytes) - budget);
+  else
+    challenge (self, reply, now_us);
+  g_clear_pointer (&bytes, g_bytes_unref);
+  bytes = encode_message (&reply->response);
+  if (reply_within_budget (self, reply, bytes, now_us))
+    return g_steal_pointer (&bytes);
+  return NULL;
+}
+
+static char *
+diagnostic_of (const MdCoapMessage *response)
+{
+  if (MD_COAP_CODE_CLASS (response->code) < 4)
+    return NULL;
+  return g_strndup ((const char *)response->payload, response->payload_len);
+}
+
+static void
+send_reply (MdServer *self, MdReply *reply, gint64 now_us)
+{
+  /* Taken before encode_reply() may cut it, so the log has all of it. */
+  g_autofree char *reason = diagnostic_of (&reply->response);
+  g_autoptr (GBytes) bytes = encode_reply (self, reply, now_us);
+
+  if (bytes != NULL)
+    {
+      if (reason == NULL && reply->response.code == MD_COAP_UNAUTHORIZED)
+        reason = g_strdup ("address not verified yet: Echo challenge sent");
+      if (reason != NULL)
+        log_rejected (reply, reason);
+      log_message (self, "send to", &reply->peer, &reply->response);
+      md_peer_send (&reply->peer, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+    }
+  md_dedup_complete (self->dedup, &reply->peer, reply->request_mid, bytes, now_us);
+}
+
+static void
+record_stored (MdServer *self)
+{
+  for (guint i = 0; i < self->n_batch; i++)
+    {
+      const MdReply *reply = &self->batch[i];
+
+      if (reply->note_id == 0)
+        continue;
+      md_peer_to_string (&reply->peer, self->last_stored_peer);
+      self->last_stored_time = g_get_real_time ();
+      log_stored (reply, self->last_stored_peer);
+    }
+}
+
+static void
+notify_observers (MdServer *self, gint64 now_us)
+{
+  g_autoptr (GString) line = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+
+  if (!md_store_append_wire_line (self->store, md_store_get_count (self->store), line, &error))
+    {
+      g_debug ("no notification for the newest note: %s", error->message);
+      return;
+    }
+  md_observers_notify (self->observers, line, &self->next_mid, now_us);
+}
+
+/* Group commit: one fdatasync for all notes of the batch, then the answers. */
+static void
+finish_batch (MdServer *self, gint64 now_us)
+{
+  guint64 durable_before = md_store_get_count (self->store);
+
+  commit_batch (self);
+  for (guint i = 0; i < self->n_batch; i++)
+    send_reply (self, &self->batch[i], now_us);
+  record_stored (self);
+  if (md_store_get_count (self->store) > durable_before)
+    notify_observers (self, now_us);
+  self->n_batch = 0;
+}
+
+/* ---- receive ------------------------------------------------------------ */
+
+/* One datagram into self->datagram; -1 when none is waiting. */
+static gssize
+receive_datagram (MdServer *self, int fd, MdPeer *peer, gboolean *truncated)
+{
+  struct iovec iov = { .iov_base = self->datagram, .iov_len = MD_SERVER_RECEIVE_SIZE };
+  struct msghdr msg = { 0 };
+  ssize_t len;
+
+  memset (peer, 0, sizeof *peer);
+  peer->fd = fd;
+  msg.msg_name = &peer->addr;
+  msg.msg_namelen = sizeof peer->addr;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  len = recvmsg (fd, &msg, MSG_DONTWAIT);
+  if (len < 0)
+    {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        g_debug ("recvmsg on socket %d: %s", fd, g_strerror (errno));
+      return -1;
+    }
+  peer->addr_len = msg.msg_namelen;
+  *truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+  return len;
+}
+
+/* Reads up to MD_SERVER_BATCH datagrams from @fd and answers them; returns
+ * how many were read. */
+static guint
+serve_batch (MdServer *self, int fd)
+{
+  gint64 now_us = g_get_monotonic_time ();
+  guint n;
+
+  for (n = 0; n < MD_SERVER_BATCH; n++)
+    {
+      gboolean truncated = FALSE;
+      MdPeer peer;
+      gssize len = receive_datagram (self, fd, &peer, &truncated);
+
+      if (len < 0)
+        break;
+      handle_datagram (self, &peer, (gsize)len, truncated, now_us);
+    }
+  finish_batch (self, now_us);
+  return n;
+}
+
+static gboolean
+on_socket_readable (int fd, GIOCondition condition, gpointer user_data)
+{
+  serve_batch (user_data, fd);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+check_socket (int fd, GError **error)
+{
+  struct sockaddr_storage addr;
+  socklen_t addr_len = sizeof addr;
+  socklen_t type_len;
+  int type = 0;
+
+  type_len = sizeof type;
+  if (getsockopt (fd, SOL_SOCKET, SO_TYPE, &type, &type_len) < 0)
+    {
+      md_error_set_errno (error, errno, "getsockopt(SO_TYPE)");
+      return FALSE;
+    }
+  if (type != SOCK_DGRAM)
+    {
+      g_set_error (error, MD_ERROR, MD_ERROR_FAILED, "socket %d is not a datagram socket", fd);
+      return FALSE;
+    }
+  if (getsockname (fd, (struct sockaddr *)&addr, &addr_len) < 0)
+    {
+      md_error_set_errno (error, errno, "getsockname");
+      return FALSE;
+    }
+  if (addr.ss_family != AF_INET && addr.ss_family != AF_INET6)
+    {
+      g_set_error (error, MD_ERROR, MD_ERROR_FAILED, "socket %d is not an IPv4 or IPv6 socket", fd);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+md_server_add_socket (MdServer *self, int fd, GError **error)
+{
+  MdServerSocket sock = { .fd = fd };
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (fd >= 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_socket (fd, error))
+    return FALSE;
+  if (!g_unix_set_fd_nonblocking (fd, TRUE, error))
+    return FALSE;
+  sock.source_id
+      = g_unix_fd_add_full (G_PRIORITY_DEFAULT, fd, G_IO_IN, on_socket_readable, self, NULL);
+  g_array_append_val (self->sockets, sock);
+  return TRUE;
+}
+
+void
+md_server_drain (MdServer *self)
+{
+  g_return_if_fail (self != NULL);
+
+  for (guint i = 0; i < self->sockets->len; i++)
+    {
+      int fd = g_array_index (self->sockets, MdServerSocket, i).fd;
+
+      for (guint round = 0; round < MD_SERVER_DRAIN_BATCHES; round++)
+        if (serve_batch (self, fd) < MD_SERVER_BATCH)
+          break;
+    }
+  remove_sources (self);
+}
+
+gchar *
+md_server_describe (MdServer *self)
+{
+  g_autoptr (GDateTime) when = NULL;
+  g_autofree char *clock = NULL;
+  guint64 count;
+  guint observers;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  count = md_store_get_count (self->store);
+  observers = md_observers_get_count (self->observers, g_get_monotonic_time ());
+  if (self->last_stored_time == 0)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT " note%s, none stored since start, %u observer%s",
+                            count, count == 1 ? "" : "s", observers, observers == 1 ? "" : "s");
+  when = g_date_time_new_from_unix_local (self->last_stored_time / G_USEC_PER_SEC);
+  clock = g_date_time_format (when, "%H:%M:%S");
+  return g_strdup_printf ("%" G_GUINT64_FORMAT " note%s, last stored at %s from %s, %u observer%s",
+                          count, count == 1 ? "" : "s", clock, self->last_stored_peer, observers,
+                          observers == 1 ? "" : "s");
+}

@@ -1,7 +1,806 @@
-#include <glib.h>
+#include "config.h"
+
+#include "md-coap.h"
+#include "md-echo.h"
+#include "md-log.h"
+#include "md-note.h"
+#include "md-server.h"
+#include "md-store.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* How long a test waits for an answer that should come at once. */
+#define ANSWER_TIMEOUT_US (5 * G_USEC_PER_SEC)
+#define ANSWER_SIZE 2048
+
+/* ---- spies -------------------------------------------------------------------
+ * The test program defines sendto() and fdatasync(), so the server and the
+ * store (linked statically into it) call these: they pass through to the
+ * kernel and record what the server did when, which the socket alone cannot
+ * show (an answer sent before the commit looks the same on the wire). */
+
+static struct
+{
+  MdStore *store; /* the fixture's, while one runs */
+  int server_fd;
+  guint sends;              /* datagrams the server sent */
+  guint sends_with_pending; /* ... while notes were not yet durable */
+  guint fdatasyncs;
+  int fdatasync_errno; /* the next fdatasync fails with this */
+} spy;
+
+ssize_t
+sendto (int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr,
+        socklen_t addr_len)
+{
+  if (spy.store != NULL && fd == spy.server_fd)
+    {
+      spy.sends++;
+      if (md_store_has_pending (spy.store))
+        spy.sends_with_pending++;
+    }
+  return syscall (SYS_sendto, fd, buf, len, flags, addr, addr_len);
+}
+
+int
+fdatasync (int fd)
+{
+  spy.fdatasyncs++;
+  if (spy.fdatasync_errno != 0)
+    {
+      errno = spy.fdatasync_errno;
+      spy.fdatasync_errno = 0;
+      return -1;
+    }
+  return (int)syscall (SYS_fdatasync, fd);
+}
+
+/* What the server logged, by MESSAGE_ID: the events an operator greps for. */
+static struct
+{
+  guint stored;
+  guint rejected;
+  guint storage_errors;
+  char note_id[24];
+  char note_key[MD_NOTE_KEY_LEN + 1];
+  char coap_code[8];
+  char reason[128];
+} logged;
+
+static const char *
+field_value (const GLogField *fields, gsize n_fields, const char *key)
+{
+  for (gsize i = 0; i < n_fields; i++)
+    if (strcmp (fields[i].key, key) == 0 && fields[i].length < 0)
+      return fields[i].value;
+  return "";
+}
+
+static void
+copy_field (char *out, gsize size, const GLogField *fields, gsize n_fields, const char *key)
+{
+  g_strlcpy (out, field_value (fields, n_fields, key), size);
+}
+
+static GLogWriterOutput
+recording_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+  const char *id = field_value (fields, n_fields, "MESSAGE_ID");
+
+  if (strcmp (id, MD_MESSAGE_ID_NOTE_STORED) == 0)
+    {
+      logged.stored++;
+      copy_field (logged.note_id, sizeof logged.note_id, fields, n_fields, "NOTE_ID");
+      copy_field (logged.note_key, sizeof logged.note_key, fields, n_fields, "NOTE_KEY");
+    }
+  else if (strcmp (id, MD_MESSAGE_ID_REQUEST_REJECTED) == 0)
+    {
+      logged.rejected++;
+      copy_field (logged.coap_code, sizeof logged.coap_code, fields, n_fields, "COAP_CODE");
+      copy_field (logged.reason, sizeof logged.reason, fields, n_fields, "REASON");
+    }
+  else if (strcmp (id, MD_MESSAGE_ID_STORAGE_ERROR) == 0)
+    {
+      /* Expected where a test breaks fdatasync; not a fatal warning. */
+      logged.storage_errors++;
+      return G_LOG_WRITER_HANDLED;
+    }
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
+/* A server on 127.0.0.1 with a fresh store, and a client socket. */
+typedef struct
+{
+  char *directory;
+  MdStore *store;
+  MdServer *server;
+  int server_fd;
+  int client_fd;
+  struct sockaddr_in server_addr;
+  guint16 next_mid;
+} Fixture;
+
+typedef struct
+{
+  gsize len;
+  guint8 data[ANSWER_SIZE];
+  MdCoapMessage msg;
+} Answer;
+
+static int
+loopback_socket (struct sockaddr_in *addr)
+{
+  socklen_t len = sizeof *addr;
+  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  g_assert_cmpint (fd, >=, 0);
+  memset (addr, 0, sizeof *addr);
+  addr->sin_family = AF_INET;
+  addr->sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  g_assert_cmpint (bind (fd, (struct sockaddr *)addr, sizeof *addr), ==, 0);
+  g_assert_cmpint (getsockname (fd, (struct sockaddr *)addr, &len), ==, 0);
+  return fd;
+}
+
+static void
+fixture_setup (Fixture *fx, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  struct sockaddr_in client_addr;
+
+  fx->directory = g_dir_make_tmp ("test-server-XXXXXX", &error);
+  g_assert_no_error (error);
+  fx->store = md_store_open (fx->directory, NULL, &error);
+  g_assert_no_error (error);
+  fx->server_fd = loopback_socket (&fx->server_addr);
+  fx->server = md_server_new (fx->store);
+  md_server_add_socket (fx->server, fx->server_fd, &error);
+  g_assert_no_error (error);
+  fx->client_fd = loopback_socket (&client_addr);
+  fx->next_mid = 0x1000;
+  memset (&spy, 0, sizeof spy);
+  memset (&logged, 0, sizeof logged);
+  spy.store = fx->store;
+  spy.server_fd = fx->server_fd;
+}
+
+static void
+fixture_teardown (Fixture *fx, gconstpointer user_data)
+{
+  g_autofree char *notes = g_build_filename (fx->directory, "notes", NULL);
+
+  memset (&spy, 0, sizeof spy);
+  md_server_free (fx->server);
+  md_store_free (fx->store);
+  close (fx->server_fd);
+  close (fx->client_fd);
+  g_unlink (notes);
+  g_rmdir (fx->directory);
+  g_free (fx->directory);
+}
+
+/* ---- client side -------------------------------------------------------- */
+
+static gsize
+send_raw (Fixture *fx, const guint8 *data, gsize len)
+{
+  ssize_t sent = sendto (fx->client_fd, data, len, 0, (struct sockaddr *)&fx->server_addr,
+                         sizeof fx->server_addr);
+
+  g_assert_cmpint (sent, ==, (ssize_t)len);
+  return len;
+}
+
+static gsize
+send_message (Fixture *fx, const MdCoapMessage *msg)
+{
+  g_autoptr (GError) error = NULL;
+  guint8 data[ANSWER_SIZE];
+  gssize len = md_coap_encode (msg, data, sizeof data, &error);
+
+  g_assert_no_error (error);
+  return send_raw (fx, data, (gsize)len);
+}
+
+/* A CON request with a 4-byte token and a fresh Message ID. */
+static void
+make_request (Fixture *fx, MdCoapMessage *msg, guint8 code, const char *path)
+{
+  const guint8 token[4] = { 0xde, 0xad, (guint8)(fx->next_mid >> 8), (guint8)fx->next_mid };
+
+  md_coap_message_init (msg, MD_COAP_TYPE_CON, code, fx->next_mid++);
+  md_coap_message_set_token (msg, token, sizeof token);
+  g_assert_true (md_coap_message_add_path (msg, MD_COAP_OPTION_URI_PATH, path));
+}
+
+static gsize
+post_note (Fixture *fx, const char *text)
+{
+  MdCoapMessage msg;
+
+  make_request (fx, &msg, MD_COAP_POST, "notes");
+  g_assert_true (md_coap_message_set_payload (&msg, text, strlen (text)));
+  return send_message (fx, &msg);
+}
+
+static gboolean
+receive_now (Fixture *fx, Answer *answer)
+{
+  g_autoptr (GError) error = NULL;
+  ssize_t len = recv (fx->client_fd, answer->data, sizeof answer->data, MSG_DONTWAIT);
+
+  if (len < 0)
+    {
+      g_assert_true (errno == EAGAIN || errno == EWOULDBLOCK);
+      return FALSE;
+    }
+  answer->len = (gsize)len;
+  g_assert_true (md_coap_parse (answer->data, answer->len, &answer->msg, &error));
+  g_assert_no_error (error);
+  return TRUE;
+}
+
+/* Runs the server's main context until the client has an answer; waits on
+ * readiness of either socket, never on a fixed sleep. */
+static void
+wait_answer (Fixture *fx, Answer *answer)
+{
+  gint64 deadline = g_get_monotonic_time () + ANSWER_TIMEOUT_US;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      struct pollfd fds[2] = { { fx->server_fd, POLLIN, 0 }, { fx->client_fd, POLLIN, 0 } };
+
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      if (receive_now (fx, answer))
+        return;
+      poll (fds, G_N_ELEMENTS (fds), 50);
+    }
+  g_assert_not_reached ();
+}
+
+static void
+assert_code (const Answer *answer, guint8 expected)
+{
+  char got[5], want[5];
+
+  md_coap_code_format (answer->msg.code, got);
+  md_coap_code_format (expected, want);
+  g_assert_cmpstr (got, ==, want);
+}
+
+static char *
+payload_of (const Answer *answer)
+{
+  return g_strndup ((const char *)answer->msg.payload, answer->msg.payload_len);
+}
+
+static void
+assert_payload (const Answer *answer, const char *expected)
+{
+  g_autofree char *payload = payload_of (answer);
+
+  g_assert_cmpstr (payload, ==, expected);
+}
+
+/* The Location-Path segments joined with '/'. */
+static char *
+location_of (const Answer *answer)
+{
+  g_autoptr (GString) location = g_string_new (NULL);
+
+  for (guint i = 0; i < answer->msg.n_options; i++)
+    {
+      const MdCoapOption *option = &answer->msg.options[i];
+
+      if (option->number != MD_COAP_OPTION_LOCATION_PATH)
+        continue;
+      if (location->len > 0)
+        g_string_append_c (location, '/');
+      g_string_append_len (location, (const char *)option->value, option->length);
+    }
+  return g_string_free (g_steal_pointer (&location), FALSE);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void
+test_ping_reset (Fixture *fx, gconstpointer user_data)
+{
+  const guint8 ping[] = { 0x40, 0x00, 0x12, 0x34 };
+  const guint8 reset[] = { 0x70, 0x00, 0x12, 0x34 };
+  Answer answer;
+
+  send_raw (fx, ping, sizeof ping);
+  wait_answer (fx, &answer);
+  g_assert_cmpmem (answer.data, answer.len, reset, sizeof reset);
+}
+
+static void
+test_malformed_reset (Fixture *fx, gconstpointer user_data)
+{
+  /* Token length 9 is a message format error (RFC 7252 §3). */
+  const guint8 bad_con[] = { 0x49, 0x01, 0xab, 0xcd, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+  const guint8 bad_non[] = { 0x59, 0x01, 0xab, 0xce, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+  const guint8 ping[] = { 0x40, 0x00, 0x00, 0x07 };
+  Answer answer;
+
+  send_raw (fx, bad_con, sizeof bad_con);
+  wait_answer (fx, &answer);
+  g_assert_cmpint (answer.msg.type, ==, MD_COAP_TYPE_RST);
+  g_assert_cmpuint (answer.msg.mid, ==, 0xabcd);
+
+  /* A bad NON gets nothing: the next answer is the ping's RST. */
+  send_raw (fx, bad_non, sizeof bad_non);
+  send_raw (fx, ping, sizeof ping);
+  wait_answer (fx, &answer);
+  g_assert_cmpint (answer.msg.type, ==, MD_COAP_TYPE_RST);
+  g_assert_cmpuint (answer.msg.mid, ==, 0x0007);
+}
+
+static void
+test_response_reset (Fixture *fx, gconstpointer user_data)
+{
+  /* A CON 2.05 nobody asked for. */
+  const guint8 response[] = { 0x40, MD_COAP_CONTENT, 0x44, 0x55 };
+  Answer answer;
+
+  send_raw (fx, response, sizeof response);
+  wait_answer (fx, &answer);
+  g_assert_cmpint (answer.msg.type, ==, MD_COAP_TYPE_RST);
+  g_assert_cmpuint (answer.msg.mid, ==, 0x4455);
+}
+
+static void
+test_unknown_critical (Fixture *fx, gconstpointer user_data)
+{
+  MdCoapMessage request;
+  Answer answer;
+
+  make_request (fx, &request, MD_COAP_GET, "notes");
+  md_coap_message_add_option (&request, 9, "x", 1);
+  send_message (fx, &request);
+  wait_answer (fx, &answer);
+  g_assert_cmpint (answer.msg.type, ==, MD_COAP_TYPE_ACK);
+  g_assert_cmpuint (answer.msg.mid, ==, request.mid);
+  g_assert_cmpmem (answer.msg.token, answer.msg.token_len, request.token, request.token_len);
+  assert_code (&answer, MD_COAP_BAD_OPTION);
+  assert_payload (&answer, "unknown critical option 9");
+  g_assert_cmpuint (logged.rejected, ==, 1);
+  g_assert_cmpstr (logged.coap_code, ==, "4.02");
+  g_assert_cmpstr (logged.reason, ==, "unknown critical option 9");
+}
+
+static void
+test_block1_too_large (Fixture *fx, gconstpointer user_data)
+{
+  const MdCoapBlock block = { .num = 0, .more = TRUE, .szx = 2 };
+  MdCoapMessage request;
+  Answer answer;
+
+  make_request (fx, &request, MD_COAP_POST, "notes");
+  md_coap_message_add_block (&request, MD_COAP_OPTION_BLOCK1, &block);
+  md_coap_message_set_payload (&request, "0123456789abcdef0123456789abcdef", 32);
+  send_message (fx, &request);
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_REQUEST_ENTITY_TOO_LARGE);
+  g_assert_cmpuint (md_store_get_last_id (fx->store), ==, 0);
+}
+
+static void
+test_duplicate_replayed (Fixture *fx, gconstpointer user_data)
+{
+  g_autofree char *location = NULL;
+  MdCoapMessage request;
+  Answer first, second;
+
+  make_request (fx, &request, MD_COAP_POST, "notes");
+  md_coap_message_set_payload (&request, "only once", strlen ("only once"));
+  send_message (fx, &request);
+  wait_answer (fx, &first);
+  assert_code (&first, MD_COAP_CREATED);
+  location = location_of (&first);
+  g_assert_cmpstr (location, ==, "notes/1");
+
+  send_message (fx, &request);
+  wait_answer (fx, &second);
+  g_assert_cmpmem (second.data, second.len, first.data, first.len);
+  g_assert_cmpuint (md_store_get_count (fx->store), ==, 1);
+}
+
+static void
+test_post_durable (Fixture *fx, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *contents = NULL;
+  Answer answer;
+
+  post_note (fx, "durable before the ACK");
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_CREATED);
+  g_assert_cmpuint (spy.sends, ==, 1);
+  g_assert_cmpuint (spy.sends_with_pending, ==, 0);
+  g_assert_cmpuint (spy.fdatasyncs, >=, 1);
+  g_assert_cmpuint (logged.stored, ==, 1);
+  g_assert_cmpstr (logged.note_id, ==, "1");
+  g_assert_cmpstr (logged.note_key, ==, "");
+  /* Read right after the answer: the note is in the file. */
+  g_assert_cmpuint (md_store_get_count (fx->store), ==, 1);
+  g_assert_false (md_store_has_pending (fx->store));
+  g_file_get_contents (md_store_get_path (fx->store), &contents, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (contents, "\t-\tdurable before the ACK\n"));
+}
+
+static const char long_note[]
+    = "a note long enough that the history outgrows three times a request";
+
+static void
+test_echo_large_get (Fixture *fx, gconstpointer user_data)
+{
+  const MdCoapOption *echo;
+  guint8 value[MD_ECHO_VALUE_LEN];
+  MdCoapMessage request;
+  gsize request_len;
+  Answer answer;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      post_note (fx, long_note);
+      wait_answer (fx, &answer);
+      assert_code (&answer, MD_COAP_CREATED);
+    }
+  make_request (fx, &request, MD_COAP_GET, "notes");
+  request_len = send_message (fx, &request);
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_UNAUTHORIZED);
+  g_assert_cmpuint (answer.len, <=, MD_ECHO_AMPLIFICATION * request_len);
+  g_assert_cmpuint (answer.msg.payload_len, ==, 0);
+  echo = md_coap_message_find_option (&answer.msg, MD_COAP_OPTION_ECHO);
+  g_assert_nonnull (echo);
+  g_assert_cmpuint (echo->length, ==, MD_ECHO_VALUE_LEN);
+  memcpy (value, echo->value, sizeof value);
+
+  make_request (fx, &request, MD_COAP_GET, "notes");
+  md_coap_message_add_option (&request, MD_COAP_OPTION_ECHO, value, sizeof value);
+  send_message (fx, &request);
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_CONTENT);
+  g_assert_cmpuint (answer.len, >, MD_ECHO_AMPLIFICATION * request_len);
+  g_assert_nonnull (g_strstr_len ((const char *)answer.msg.payload, answer.msg.payload_len, "3\t"));
+}
+
+static void
+test_short_diagnostic (Fixture *fx, gconstpointer user_data)
+{
+  /* No token, no path: 5 bytes, so at most 15 may go back unverified. */
+  MdCoapMessage request;
+  Answer answer;
+  gsize request_len;
+
+  md_coap_message_init (&request, MD_COAP_TYPE_CON, MD_COAP_GET, 0x2222);
+  md_coap_message_add_option (&request, 9, NULL, 0);
+  request_len = send_message (fx, &request);
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_BAD_OPTION);
+  g_assert_cmpuint (answer.len, <=, MD_ECHO_AMPLIFICATION * request_len);
+  g_assert_cmpuint (answer.msg.payload_len, >, 0);
+  g_assert_true (strncmp ("unknown critical option 9", (const char *)answer.msg.payload,
+                          answer.msg.payload_len)
+                 == 0);
+}
+
+static void
+test_non_request (Fixture *fx, gconstpointer user_data)
+{
+  MdCoapMessage request;
+  Answer answer;
+
+  make_request (fx, &request, MD_COAP_GET, "notes");
+  request.type = MD_COAP_TYPE_NON;
+  md_coap_message_add_option (&request, 9, "x", 1);
+  send_message (fx, &request);
+  wait_answer (fx, &answer);
+  g_assert_cmpint (answer.msg.type, ==, MD_COAP_TYPE_NON);
+  g_assert_cmpmem (answer.msg.token, answer.msg.token_len, request.token, request.token_len);
+  assert_code (&answer, MD_COAP_BAD_OPTION);
+}
+
+static gboolean
+on_guard_timeout (gpointer user_data)
+{
+  gboolean *fired = user_data;
+
+  *fired = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_group_commit (Fixture *fx, gconstpointer user_data)
+{
+  const guint n_notes = 5;
+  gboolean guard_fired = FALSE;
+  guint guard;
+
+  for (guint i = 0; i < n_notes; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("grouped note %u", i);
+
+      post_note (fx, text);
+    }
+  /* One main-loop turn reads them all and commits them together. */
+  spy.fdatasyncs = 0;
+  guard = g_timeout_add (ANSWER_TIMEOUT_US / 1000, on_guard_timeout, &guard_fired);
+  g_main_context_iteration (NULL, TRUE);
+  g_assert_false (guard_fired);
+  g_source_remove (guard);
+  g_assert_cmpuint (md_store_get_count (fx->store), ==, n_notes);
+  g_assert_false (md_store_has_pending (fx->store));
+  g_assert_cmpuint (spy.fdatasyncs, ==, 1);
+  g_assert_cmpuint (spy.sends, ==, n_notes);
+  g_assert_cmpuint (spy.sends_with_pending, ==, 0);
+
+  for (guint i = 0; i < n_notes; i++)
+    {
+      struct pollfd fd = { fx->client_fd, POLLIN, 0 };
+      Answer answer;
+
+      g_assert_cmpint (poll (&fd, 1, ANSWER_TIMEOUT_US / 1000), ==, 1);
+      g_assert_true (receive_now (fx, &answer));
+      assert_code (&answer, MD_COAP_CREATED);
+    }
+}
+
+static void
+test_commit_failure (Fixture *fx, gconstpointer user_data)
+{
+  g_autofree char *location = NULL;
+  Answer answer;
+
+  spy.fdatasync_errno = EIO;
+  post_note (fx, "lost one");
+  post_note (fx, "lost two");
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *payload = NULL;
+
+      wait_answer (fx, &answer);
+      assert_code (&answer, MD_COAP_SERVICE_UNAVAILABLE);
+      g_assert_false (md_coap_message_has_option (&answer.msg, MD_COAP_OPTION_LOCATION_PATH));
+      payload = payload_of (&answer);
+      g_assert_true (g_str_has_prefix (payload, "note not stored"));
+    }
+  g_assert_cmpuint (logged.storage_errors, ==, 1);
+  g_assert_cmpuint (logged.stored, ==, 0);
+  g_assert_cmpuint (md_store_get_last_id (fx->store), ==, 0);
+
+  /* The undone ids are given again: no gap in the numbering. */
+  post_note (fx, "kept");
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_CREATED);
+  location = location_of (&answer);
+  g_assert_cmpstr (location, ==, "notes/1");
+}
+
+static void
+test_put_key_logged (Fixture *fx, gconstpointer user_data)
+{
+  const char *key = "0b3c6f0e-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
+  g_autofree char *path = g_strconcat ("notes/", key, NULL);
+  MdCoapMessage request;
+  Answer answer;
+
+  make_request (fx, &request, MD_COAP_PUT, path);
+  md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0);
+  md_coap_message_set_payload (&request, "with a key", strlen ("with a key"));
+  send_message (fx, &request);
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_CREATED);
+  g_assert_cmpuint (logged.stored, ==, 1);
+  g_assert_cmpstr (logged.note_key, ==, key);
+}
+
+/* GET /latest with Observe: 0 under @token, answered with 4.01 + Echo since
+ * the latest note is large; with @prove, the request is sent again with the
+ * Echo value, which must register the observer. */
+static void
+observe_latest (Fixture *fx, const guint8 token[4], gboolean prove)
+{
+  const MdCoapOption *echo;
+  guint8 value[MD_ECHO_VALUE_LEN];
+  MdCoapMessage request;
+  Answer answer;
+
+  make_request (fx, &request, MD_COAP_GET, "latest");
+  md_coap_message_set_token (&request, token, 4);
+  md_coap_message_add_uint_option (&request, MD_COAP_OPTION_OBSERVE, 0);
+  send_message (fx, &request);
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_UNAUTHORIZED);
+  if (!prove)
+    return;
+  echo = md_coap_message_find_option (&answer.msg, MD_COAP_OPTION_ECHO);
+  g_assert_nonnull (echo);
+  memcpy (value, echo->value, sizeof value);
+  request.mid = fx->next_mid++;
+  md_coap_message_add_option (&request, MD_COAP_OPTION_ECHO, value, sizeof value);
+  send_message (fx, &request);
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_CONTENT);
+  g_assert_true (md_coap_message_has_option (&answer.msg, MD_COAP_OPTION_OBSERVE));
+}
+
+static void
+test_observe_notified (Fixture *fx, gconstpointer user_data)
+{
+  const guint8 token[4] = { 'o', 'b', 's', '1' };
+  g_autofree char *payload = NULL;
+  Answer answer;
+
+  post_note (fx, long_note);
+  wait_answer (fx, &answer);
+  observe_latest (fx, token, TRUE);
+
+  post_note (fx, "news");
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_CREATED);
+  /* The notification follows the commit and the acknowledgement. */
+  wait_answer (fx, &answer);
+  g_assert_cmpint (answer.msg.type, ==, MD_COAP_TYPE_NON);
+  assert_code (&answer, MD_COAP_CONTENT);
+  g_assert_cmpmem (answer.msg.token, answer.msg.token_len, token, sizeof token);
+  payload = payload_of (&answer);
+  g_assert_true (g_str_has_prefix (payload, "2\t"));
+  g_assert_true (g_str_has_suffix (payload, "\tnews\n"));
+}
+
+static void
+test_observe_unproven (Fixture *fx, gconstpointer user_data)
+{
+  const guint8 token[4] = { 'o', 'b', 's', '2' };
+  const guint8 ping[] = { 0x40, 0x00, 0x00, 0x09 };
+  Answer answer;
+
+  post_note (fx, long_note);
+  wait_answer (fx, &answer);
+  observe_latest (fx, token, FALSE);
+
+  /* Challenged, not answered: no notifications to that address. */
+  post_note (fx, "news");
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_CREATED);
+  send_raw (fx, ping, sizeof ping);
+  wait_answer (fx, &answer);
+  g_assert_cmpint (answer.msg.type, ==, MD_COAP_TYPE_RST);
+}
+
+static void
+test_observe_requires_proof (Fixture *fx, gconstpointer user_data)
+{
+  const guint8 token[4] = { 'o', 'b', 's', '3' };
+
+  /* An empty /latest is a tiny answer, but notifications would not be. */
+  observe_latest (fx, token, TRUE);
+}
+
+static void
+test_replay_budget (Fixture *fx, gconstpointer user_data)
+{
+  const guint8 ping[] = { 0x40, 0x00, 0x00, 0x0a };
+  MdCoapMessage request;
+  guint8 forged[4];
+  Answer answer;
+
+  /* A 2.05 padded by a long Uri-Query is within three times its request. */
+  post_note (fx, long_note);
+  wait_answer (fx, &answer);
+  make_request (fx, &request, MD_COAP_GET, "notes/1");
+  md_coap_message_add_string_option (&request, MD_COAP_OPTION_URI_QUERY, long_note);
+  send_message (fx, &request);
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_CONTENT);
+  g_assert_cmpuint (answer.len, >, 3 * sizeof forged);
+
+  /* The same Message ID in a bare 4-byte GET gets nothing back. */
+  forged[0] = 0x40;
+  forged[1] = MD_COAP_GET;
+  forged[2] = (guint8)(request.mid >> 8);
+  forged[3] = (guint8)request.mid;
+  send_raw (fx, forged, sizeof forged);
+  send_raw (fx, ping, sizeof ping);
+  wait_answer (fx, &answer);
+  g_assert_cmpint (answer.msg.type, ==, MD_COAP_TYPE_RST);
+}
+
+static void
+test_describe (Fixture *fx, gconstpointer user_data)
+{
+  g_autofree char *before = md_server_describe (fx->server);
+  g_autofree char *after = NULL;
+  Answer answer;
+
+  g_assert_cmpstr (before, ==, "0 notes, none stored since start, 0 observers");
+  post_note (fx, "described");
+  wait_answer (fx, &answer);
+  after = md_server_describe (fx->server);
+  g_assert_true (g_str_has_prefix (after, "1 note, last stored at "));
+  g_assert_nonnull (strstr (after, " from 127.0.0.1:"));
+}
+
+static void
+test_drain (Fixture *fx, gconstpointer user_data)
+{
+  struct pollfd fd = { 0, POLLIN, 0 };
+  Answer answer;
+
+  post_note (fx, "queued before SIGTERM");
+  /* No main-loop turn: drain must read it by itself. */
+  md_server_drain (fx->server);
+  g_assert_cmpuint (md_store_get_count (fx->store), ==, 1);
+  fd.fd = fx->client_fd;
+  g_assert_cmpint (poll (&fd, 1, ANSWER_TIMEOUT_US / 1000), ==, 1);
+  g_assert_true (receive_now (fx, &answer));
+  assert_code (&answer, MD_COAP_CREATED);
+}
+
+static void
+test_add_socket_rejects_stream (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MdStore) store = NULL;
+  g_autoptr (MdServer) server = NULL;
+  g_autofree char *directory = g_dir_make_tmp ("test-server-XXXXXX", &error);
+  g_autofree char *notes = NULL;
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  g_assert_no_error (error);
+  store = md_store_open (directory, NULL, &error);
+  g_assert_no_error (error);
+  server = md_server_new (store);
+  g_assert_false (md_server_add_socket (server, fd, &error));
+  g_assert_nonnull (error);
+  close (fd);
+  notes = g_build_filename (directory, "notes", NULL);
+  g_unlink (notes);
+  g_rmdir (directory);
+}
+
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_log_set_writer_func (recording_writer, NULL, NULL);
+
+  ADD ("/server/ping/reset", test_ping_reset);
+  ADD ("/server/malformed/reset", test_malformed_reset);
+  ADD ("/server/response/reset", test_response_reset);
+  ADD ("/server/option/unknown-critical", test_unknown_critical);
+  ADD ("/server/option/block1-too-large", test_block1_too_large);
+  ADD ("/server/dedup/replay", test_duplicate_replayed);
+  ADD ("/server/post/durable-before-ack", test_post_durable);
+  ADD ("/server/echo/large-get", test_echo_large_get);
+  ADD ("/server/echo/short-diagnostic", test_short_diagnostic);
+  ADD ("/server/non/response", test_non_request);
+  ADD ("/server/commit/group", test_group_commit);
+  ADD ("/server/commit/failure", test_commit_failure);
+  ADD ("/server/put/key-logged", test_put_key_logged);
+  ADD ("/server/observe/notified", test_observe_notified);
+  ADD ("/server/observe/unproven-not-registered", test_observe_unproven);
+  ADD ("/server/observe/requires-proof", test_observe_requires_proof);
+  ADD ("/server/dedup/replay-budget", test_replay_budget);
+  ADD ("/server/describe", test_describe);
+  ADD ("/server/drain", test_drain);
+  g_test_add_func ("/server/socket/rejects-stream", test_add_socket_rejects_stream);
   return g_test_run ();
 }
