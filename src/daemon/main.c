@@ -1,9 +1,5 @@
 #include "config.h"
 
-#ifndef G_LOG_DOMAIN
-#define G_LOG_DOMAIN "mydaily"
-#endif
-
 #include "md-error.h"
 #include "md-log.h"
 #include "md-peer.h"
@@ -91,12 +87,12 @@ parse_options (MdOptions *options, int *argc, char ***argv, GError **error)
       N_ ("ADDR:PORT") },
     /* TRANSLATORS: description of --state-directory */
     { "state-directory", 0, 0, G_OPTION_ARG_FILENAME, &options->state_directory,
-      N_ ("Keep the notes in DIR (default: $STATE_DIRECTORY or " MD_DEFAULT_STATE_DIRECTORY ")"),
+      N_ ("Keep the notes in DIR (default: $STATE_DIRECTORY, then /var/lib/mydaily)"),
       /* TRANSLATORS: placeholder of --state-directory */
       N_ ("DIR") },
     /* TRANSLATORS: description of --config */
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &options->config,
-      N_ ("Read settings from FILE (default: " MD_DEFAULT_CONFIG ")"),
+      N_ ("Read settings from FILE (default: /etc/mydaily/mydailyd.conf)"),
       /* TRANSLATORS: placeholder of --config */
       N_ ("FILE") },
     /* TRANSLATORS: description of --verbose */

@@ -586,10 +586,13 @@ encode_reply (MdServer *self, MdReply *reply, gint64 now_us)
   return NULL;
 }
 
+/* The reason to log as a rejection, or NULL.  4.12 is not one: it answers
+ * the retry of a note that is already stored, a success for the client, and
+ * carries the note itself, which does not belong in a REASON= field. */
 static char *
-diagnostic_of (const MdCoapMessage *response)
+rejection_reason (const MdCoapMessage *response)
 {
-  if (MD_COAP_CODE_CLASS (response->code) < 4)
+  if (MD_COAP_CODE_CLASS (response->code) < 4 || response->code == MD_COAP_PRECONDITION_FAILED)
     return NULL;
   return g_strndup ((const char *)response->payload, response->payload_len);
 }
@@ -597,14 +600,17 @@ diagnostic_of (const MdCoapMessage *response)
 static void
 send_reply (MdServer *self, MdReply *reply, gint64 now_us)
 {
+  char address[64];
   /* Taken before encode_reply() may cut it, so the log has all of it. */
-  g_autofree char *reason = diagnostic_of (&reply->response);
+  g_autofree char *reason = rejection_reason (&reply->response);
   g_autoptr (GBytes) bytes = encode_reply (self, reply, now_us);
 
   if (bytes != NULL)
     {
+      /* An Echo challenge is the normal first step of a large read, not a
+       * refusal: it would flood the journal at info level. */
       if (reason == NULL && reply->response.code == MD_COAP_UNAUTHORIZED)
-        reason = g_strdup ("address not verified yet: Echo challenge sent");
+        g_debug ("sent an Echo challenge to %s", md_peer_to_string (&reply->peer, address));
       if (reason != NULL)
         log_rejected (reply, reason);
       log_message (self, "send to", &reply->peer, &reply->response);

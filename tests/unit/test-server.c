@@ -465,6 +465,8 @@ test_echo_large_get (Fixture *fx, gconstpointer user_data)
   assert_code (&answer, MD_COAP_UNAUTHORIZED);
   g_assert_cmpuint (answer.len, <=, MD_ECHO_AMPLIFICATION * request_len);
   g_assert_cmpuint (answer.msg.payload_len, ==, 0);
+  /* A challenge is part of a normal read, not a refusal to log. */
+  g_assert_cmpuint (logged.rejected, ==, 0);
   echo = md_coap_message_find_option (&answer.msg, MD_COAP_OPTION_ECHO);
   g_assert_nonnull (echo);
   g_assert_cmpuint (echo->length, ==, MD_ECHO_VALUE_LEN);
@@ -607,6 +609,17 @@ test_put_key_logged (Fixture *fx, gconstpointer user_data)
   assert_code (&answer, MD_COAP_CREATED);
   g_assert_cmpuint (logged.stored, ==, 1);
   g_assert_cmpstr (logged.note_key, ==, key);
+
+  /* The retry of a stored note is a success for the client, not a
+   * rejection, and its payload (the note) stays out of REASON=. */
+  make_request (fx, &request, MD_COAP_PUT, path);
+  md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0);
+  md_coap_message_set_payload (&request, "with a key", strlen ("with a key"));
+  send_message (fx, &request);
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_PRECONDITION_FAILED);
+  g_assert_cmpuint (logged.stored, ==, 1);
+  g_assert_cmpuint (logged.rejected, ==, 0);
 }
 
 /* GET /latest with Observe: 0 under @token, answered with 4.01 + Echo since
