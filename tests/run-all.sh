@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Command B of the README: on Debian 12 as root, install what the tests need
+# and run every test.
+#
+#   1. the normal build: unit, integration, interop and system suites;
+#   2. the whole suite again in an ASan+UBSan build (the system suite boots a
+#      container with the normal build, so it runs once, in step 1);
+#   3. every libFuzzer target for $MD_FUZZ_SECONDS (default 60) seconds.
+#
+# It ends with one line "N passed, N failed, N skipped" over all of them and
+# exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+builds=${MD_BUILD_ROOT:-$top/build}
+fuzz_seconds=${MD_FUZZ_SECONDS:-60}
+
+deps=(meson ninja-build gcc clang libclang-rt-14-dev pkg-config gettext
+      libglib2.0-dev libsystemd-dev libjson-glib-dev libedit-dev bash-completion
+      libcoap3-bin tshark systemd systemd-container debootstrap iproute2
+      nftables util-linux procps less python3)
+
+install_deps() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "run-all: not root, not installing packages (tests that need root skip)"
+    return 0
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q && apt-get install -y -q --no-install-recommends "${deps[@]}"
+}
+
+# meson test over one build; its results land in meson-logs/testlog.json.
+run_suite() {
+  local dir=$1; shift
+  meson test -C "$dir" --print-errorlogs "$@"
+}
+
+run_fuzzers() {
+  local dir=$builds/fuzz status=0
+  CC=clang meson setup --reconfigure "$dir" -Dfuzzing=true -Db_lundef=false >/dev/null ||
+    CC=clang meson setup "$dir" -Dfuzzing=true -Db_lundef=false || return 1
+  ninja -C "$dir" || return 1
+  : >"$dir/fuzz-results.txt"
+  for target in "$dir"/tests/fuzz/fuzz-*; do
+    [ -x "$target" ] || continue
+    local name corpus
+    name=$(basename "$target")
+    corpus=$(mktemp -d)
+    cp -r "$top/tests/fuzz/corpus/${name#fuzz-}/." "$corpus/" 2>/dev/null || true
+    echo "run-all: $name for ${fuzz_seconds}s"
+    if "$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" \
+        >"$dir/$name.log" 2>&1; then
+      echo "pass $name" >>"$dir/fuzz-results.txt"
+    else
+      tail -40 "$dir/$name.log"
+      echo "fail $name" >>"$dir/fuzz-results.txt"
+      status=1
+    fi
+    rm -rf "$corpus"
+  done
+  return $status
+}
+
+summarize() {
+  python3 - "$builds" <<'PY'
+import json, pathlib, sys
+counts = {"passed": 0, "failed": 0, "skipped": 0}
+for log in pathlib.Path(sys.argv[1]).glob("*/meson-logs/testlog.json"):
+    for line in log.read_text().splitlines():
+        result = json.loads(line)["result"]
+        key = {"OK": "passed", "EXPECTEDFAIL": "passed", "SKIP": "skipped"}.get(result, "failed")
+        counts[key] += 1
+fuzz = pathlib.Path(sys.argv[1], "fuzz", "fuzz-results.txt")
+if fuzz.exists():
+    for line in fuzz.read_text().splitlines():
+        counts["passed" if line.startswith("pass") else "failed"] += 1
+print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
+sys.exit(1 if counts["failed"] else 0)
+PY
+}
+
+install_deps || { echo "run-all: installing packages failed"; exit 1; }
+rm -f "$builds"/*/meson-logs/testlog.json
+
+meson setup --reconfigure "$builds/release" >/dev/null 2>&1 || meson setup "$builds/release"
+ninja -C "$builds/release" || exit 1
+run_suite "$builds/release"
+
+meson setup --reconfigure "$builds/asan" -Db_sanitize=address,undefined -Db_lundef=false \
+  >/dev/null 2>&1 ||
+  meson setup "$builds/asan" -Db_sanitize=address,undefined -Db_lundef=false
+ninja -C "$builds/asan" || exit 1
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  run_suite "$builds/asan" --no-suite system --timeout-multiplier 3
+
+run_fuzzers
+
+summarize
