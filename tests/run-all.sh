@@ -41,16 +41,24 @@ run_fuzzers() {
     CC=clang meson setup "$dir" -Dfuzzing=true -Db_lundef=false || return 1
   ninja -C "$dir" || return 1
   : >"$dir/fuzz-results.txt"
-  for target in "$dir"/tests/fuzz/fuzz-*; do
-    [ -x "$target" ] || continue
-    local name corpus
-    name=$(basename "$target")
+  # One target per seed corpus folder: tests/fuzz/corpus/NAME -> fuzz-NAME.
+  for seeds in "$top"/tests/fuzz/corpus/*/; do
+    local name target corpus
+    name=fuzz-$(basename "$seeds")
+    target=$dir/tests/fuzz/$name
+    if [ ! -x "$target" ]; then
+      echo "run-all: $name was not built"
+      echo "fail $name" >>"$dir/fuzz-results.txt"
+      status=1
+      continue
+    fi
     corpus=$(mktemp -d)
-    cp -r "$top/tests/fuzz/corpus/${name#fuzz-}/." "$corpus/" 2>/dev/null || true
+    cp -r "$seeds". "$corpus/"
     echo "run-all: $name for ${fuzz_seconds}s"
     if "$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" \
         >"$dir/$name.log" 2>&1; then
       echo "pass $name" >>"$dir/fuzz-results.txt"
+      grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units)' "$dir/$name.log" || true
     else
       tail -40 "$dir/$name.log"
       echo "fail $name" >>"$dir/fuzz-results.txt"

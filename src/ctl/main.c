@@ -61,10 +61,11 @@ init_i18n (void)
 }
 
 static gboolean
-parse_global_options (MdCtlOptions *options, int *argc, char ***argv, gboolean *version)
+parse_global_options (MdCtlOptions *options, char **server, int *argc, char ***argv,
+                      gboolean *version)
 {
   const GOptionEntry entries[] = {
-    { "server", 's', 0, G_OPTION_ARG_STRING, &options->server,
+    { "server", 's', 0, G_OPTION_ARG_STRING, server,
       /* TRANSLATORS: help of --server */
       N_ ("The daemon to talk to (default: $MYDAILY_SERVER, else localhost:5683)"),
       N_ ("HOST[:PORT]") },
@@ -89,10 +90,9 @@ parse_global_options (MdCtlOptions *options, int *argc, char ***argv, gboolean *
 }
 
 static int
-check_global_options (MdCtlOptions *options)
+check_global_options (MdCtlOptions *options, const char *server)
 {
-  if (options->server == NULL)
-    options->server = g_getenv ("MYDAILY_SERVER");
+  options->server = server != NULL ? server : g_getenv ("MYDAILY_SERVER");
   if (options->server == NULL || *options->server == '\0')
     options->server = MD_CTL_DEFAULT_SERVER;
   if (!(options->timeout_s > 0 && options->timeout_s <= 24 * 3600))
@@ -104,6 +104,7 @@ int
 main (int argc, char **argv)
 {
   g_autoptr (GCancellable) cancellable = NULL;
+  g_autofree char *server = NULL;
   MdCtlOptions options = { .timeout_s = MD_CTL_DEFAULT_TIMEOUT_S };
   const MdCtlCommand *command;
   gboolean version = FALSE;
@@ -116,14 +117,14 @@ main (int argc, char **argv)
   options.cancellable = cancellable;
   init_i18n ();
   g_set_prgname ("mydailyctl");
-  if (!parse_global_options (&options, &argc, &argv, &version))
+  if (!parse_global_options (&options, &server, &argc, &argv, &version))
     return MD_CTL_EXIT_USAGE;
   if (version)
     {
       printf ("mydailyctl %s\n", PACKAGE_VERSION);
       return MD_CTL_EXIT_OK;
     }
-  status = check_global_options (&options);
+  status = check_global_options (&options, server);
   if (status != MD_CTL_EXIT_OK)
     return status;
   if (argc < 2)
