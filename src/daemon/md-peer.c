@@ -2,6 +2,8 @@
 
 #include "md-peer.h"
 
+#include "md-datagram.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -21,12 +23,29 @@ md_peer_equal_inet6 (const struct sockaddr_in6 *a, const struct sockaddr_in6 *b)
          && a->sin6_port == b->sin6_port && a->sin6_scope_id == b->sin6_scope_id;
 }
 
+/* The local address is part of the identity: RFC 7252 §4.4 scopes Message
+ * IDs to an endpoint, and a client may talk to two of our addresses from one
+ * port with the same IDs.  A retransmission goes to the address the original
+ * did, so dedup loses nothing.  The interface is not: routes may change it. */
+static gboolean
+md_peer_equal_local (const MdPeerLocal *a, const MdPeerLocal *b)
+{
+  if (a->family != b->family)
+    return FALSE;
+  if (a->family == AF_INET)
+    return a->addr.v4.s_addr == b->addr.v4.s_addr;
+  if (a->family == AF_INET6)
+    return memcmp (&a->addr.v6, &b->addr.v6, sizeof a->addr.v6) == 0;
+  return TRUE;
+}
+
 gboolean
 md_peer_equal (const MdPeer *a, const MdPeer *b)
 {
   g_return_val_if_fail (a != NULL && b != NULL, FALSE);
 
-  if (a->fd != b->fd || a->addr.ss_family != b->addr.ss_family)
+  if (a->fd != b->fd || a->addr.ss_family != b->addr.ss_family
+      || !md_peer_equal_local (&a->local, &b->local))
     return FALSE;
   switch (a->addr.ss_family)
     {
@@ -51,8 +70,8 @@ md_peer_hash (const MdPeer *peer)
 
   g_return_val_if_fail (peer != NULL, 0);
 
-  /* Scope ids are left out: equal peers still hash alike, which is all a
-   * hash needs. */
+  /* Scope ids and local addresses are left out: equal peers still hash
+   * alike, which is all a hash needs, and a server has few addresses. */
   hash = (guint)peer->fd * 31u + peer->addr.ss_family;
   len = md_peer_address_bytes (peer, bytes);
   for (gsize i = 0; i < len; i++)
@@ -122,8 +141,19 @@ md_peer_to_string (const MdPeer *peer, char out[64])
   return out;
 }
 
+/* The kernel's answer to a source address that is no longer ours: EINVAL
+ * (IPv6, older Linux for IPv4), ENETUNREACH (Linux 6 for IPv4), or
+ * EADDRNOTAVAIL. */
+static gboolean
+is_source_refused (int error)
+{
+  return error == EINVAL || error == ENETUNREACH || error == EADDRNOTAVAIL;
+}
+
 /* A client that went away, or a full socket buffer, is normal for UDP: the
- * client retransmits or fetches what it missed, so this only logs at debug. */
+ * client retransmits or fetches what it missed, so this only logs at debug.
+ * An observer can outlive the address it registered through (the host was
+ * renumbered); then the kernel's choice of source is the best left. */
 gboolean
 md_peer_send (const MdPeer *peer, const guint8 *data, gsize len)
 {
@@ -134,10 +164,9 @@ md_peer_send (const MdPeer *peer, const guint8 *data, gsize len)
   g_return_val_if_fail (peer != NULL, FALSE);
   g_return_val_if_fail (data != NULL || len == 0, FALSE);
 
-  do
-    sent = sendto (peer->fd, data, len, MSG_DONTWAIT, (const struct sockaddr *)&peer->addr,
-                   peer->addr_len);
-  while (sent < 0 && errno == EINTR);
+  sent = md_datagram_send (peer, data, len, TRUE);
+  if (sent < 0 && peer->local.family != AF_UNSPEC && is_source_refused (errno))
+    sent = md_datagram_send (peer, data, len, FALSE);
   if (sent >= 0)
     return TRUE;
 

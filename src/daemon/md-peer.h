@@ -1,26 +1,46 @@
-/* A client address together with the socket it spoke to. */
+/* A client address together with the socket, and the address on it, that it
+ * spoke to. */
 #pragma once
 
 #include <glib.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 G_BEGIN_DECLS
+
+/* Our own address the datagram was sent to, from IP_PKTINFO/IPV6_PKTINFO
+ * (md-datagram.h).  On a wildcard socket the kernel would otherwise choose a
+ * reply's source by route, and a client with a connected socket drops a
+ * reply from any other address than the one it sent to. */
+typedef struct
+{
+  sa_family_t family; /* AF_INET (also for IPv4 on a dual-stack socket), AF_INET6,
+                         or AF_UNSPEC: unknown, the kernel chooses */
+  int ifindex;        /* where it arrived; not used for sending (md-datagram.c) */
+  union
+  {
+    struct in_addr v4;
+    struct in6_addr v6;
+  } addr;
+} MdPeerLocal;
 
 typedef struct
 {
   int fd; /* the listening socket the datagram came in on (not owned) */
   struct sockaddr_storage addr;
   socklen_t addr_len;
+  MdPeerLocal local;
 } MdPeer;
 
-/* Same socket, family, address and port. */
+/* Same socket, family, address and port, and the same local address. */
 gboolean md_peer_equal (const MdPeer *a, const MdPeer *b);
 guint md_peer_hash (const MdPeer *peer);
 /* Family, address and port only: the bytes a MAC is computed over. */
 gsize md_peer_address_bytes (const MdPeer *peer, guint8 out[18]);
 /* "127.0.0.1:5683" or "[::1]:5683"; into @out, which is returned. */
 const char *md_peer_to_string (const MdPeer *peer, char out[64]);
-/* sendto() on the peer's socket; logs and returns FALSE on failure. */
+/* sendmsg() on the peer's socket, from its local address when known; logs
+ * and returns FALSE on failure. */
 gboolean md_peer_send (const MdPeer *peer, const guint8 *data, gsize len);
 
 G_END_DECLS

@@ -7,6 +7,7 @@
 #include "md-server.h"
 
 #include "md-coap.h"
+#include "md-datagram.h"
 #include "md-dedup.h"
 #include "md-echo.h"
 #include "md-error.h"
@@ -669,25 +670,10 @@ finish_batch (MdServer *self, gint64 now_us)
 static gssize
 receive_datagram (MdServer *self, int fd, MdPeer *peer, gboolean *truncated)
 {
-  struct iovec iov = { .iov_base = self->datagram, .iov_len = MD_SERVER_RECEIVE_SIZE };
-  struct msghdr msg = { 0 };
-  ssize_t len;
+  gssize len = md_datagram_receive (fd, self->datagram, MD_SERVER_RECEIVE_SIZE, peer, truncated);
 
-  memset (peer, 0, sizeof *peer);
-  peer->fd = fd;
-  msg.msg_name = &peer->addr;
-  msg.msg_namelen = sizeof peer->addr;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  len = recvmsg (fd, &msg, MSG_DONTWAIT);
-  if (len < 0)
-    {
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-        g_debug ("recvmsg on socket %d: %s", fd, g_strerror (errno));
-      return -1;
-    }
-  peer->addr_len = msg.msg_namelen;
-  *truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+  if (len < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+    g_debug ("recvmsg on socket %d: %s", fd, g_strerror (errno));
   return len;
 }
 
@@ -720,8 +706,9 @@ on_socket_readable (int fd, GIOCondition condition, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The socket's family in @family. */
 static gboolean
-check_socket (int fd, GError **error)
+check_socket (int fd, int *family, GError **error)
 {
   struct sockaddr_storage addr;
   socklen_t addr_len = sizeof addr;
@@ -749,6 +736,7 @@ check_socket (int fd, GError **error)
       g_set_error (error, MD_ERROR, MD_ERROR_FAILED, "socket %d is not an IPv4 or IPv6 socket", fd);
       return FALSE;
     }
+  *family = addr.ss_family;
   return TRUE;
 }
 
@@ -756,12 +744,16 @@ gboolean
 md_server_add_socket (MdServer *self, int fd, GError **error)
 {
   MdServerSocket sock = { .fd = fd };
+  int family = AF_UNSPEC;
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (fd >= 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_socket (fd, error))
+  if (!check_socket (fd, &family, error))
+    return FALSE;
+  /* Answers leave from the address each request came to (md-datagram.h). */
+  if (!md_datagram_enable_local_address (fd, family, error))
     return FALSE;
   if (!g_unix_set_fd_nonblocking (fd, TRUE, error))
     return FALSE;

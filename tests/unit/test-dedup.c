@@ -270,6 +270,28 @@ test_dedup_peer_equal (void)
   g_assert_cmpstr (md_peer_to_string (&others[3], text), ==, "127.0.0.1:40000");
 }
 
+/* Message IDs belong to a pair of endpoints (RFC 7252 §4.4): the same
+ * client talking to two of our addresses is two peers.  The interface a
+ * datagram arrived on is not part of it. */
+static void
+test_dedup_peer_local (void)
+{
+  MdPeer to_one = make_peer4 (3, "127.0.0.1", 40000);
+  MdPeer to_one_elsewhere, to_two;
+
+  to_one.local.family = AF_INET;
+  to_one.local.ifindex = 1;
+  g_assert_cmpint (inet_pton (AF_INET, "127.0.0.1", &to_one.local.addr.v4), ==, 1);
+  to_one_elsewhere = to_one;
+  to_one_elsewhere.local.ifindex = 2;
+  to_two = to_one;
+  g_assert_cmpint (inet_pton (AF_INET, "127.0.0.2", &to_two.local.addr.v4), ==, 1);
+
+  g_assert_true (md_peer_equal (&to_one, &to_one_elsewhere));
+  g_assert_cmpuint (md_peer_hash (&to_one), ==, md_peer_hash (&to_one_elsewhere));
+  g_assert_false (md_peer_equal (&to_one, &to_two));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -286,5 +308,6 @@ main (int argc, char **argv)
   g_test_add_func ("/dedup/entry-cap", test_dedup_entry_cap);
   g_test_add_func ("/dedup/different-peers-same-mid", test_dedup_peers);
   g_test_add_func ("/dedup/peer-equal", test_dedup_peer_equal);
+  g_test_add_func ("/dedup/peer-equal/local-address", test_dedup_peer_local);
   return g_test_run ();
 }

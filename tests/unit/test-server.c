@@ -4,6 +4,7 @@
 #include "md-echo.h"
 #include "md-log.h"
 #include "md-note.h"
+#include "md-peer.h"
 #include "md-server.h"
 #include "md-store.h"
 
@@ -22,7 +23,7 @@
 #define ANSWER_SIZE 2048
 
 /* ---- spies -------------------------------------------------------------------
- * The test program defines sendto() and fdatasync(), so the server and the
+ * The test program defines sendmsg() and fdatasync(), so the server and the
  * store (linked statically into it) call these: they pass through to the
  * kernel and record what the server did when, which the socket alone cannot
  * show (an answer sent before the commit looks the same on the wire). */
@@ -33,21 +34,28 @@ static struct
   int server_fd;
   guint sends;              /* datagrams the server sent */
   guint sends_with_pending; /* ... while notes were not yet durable */
+  guint sends_with_source;  /* ... with an IP_PKTINFO/IPV6_PKTINFO source */
+  guint send_errors;        /* ... that the kernel refused */
   guint fdatasyncs;
   int fdatasync_errno; /* the next fdatasync fails with this */
 } spy;
 
 ssize_t
-sendto (int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr,
-        socklen_t addr_len)
+sendmsg (int fd, const struct msghdr *msg, int flags)
 {
+  ssize_t sent = syscall (SYS_sendmsg, fd, msg, flags);
+
   if (spy.store != NULL && fd == spy.server_fd)
     {
       spy.sends++;
       if (md_store_has_pending (spy.store))
         spy.sends_with_pending++;
+      if (msg->msg_controllen > 0)
+        spy.sends_with_source++;
+      if (sent < 0)
+        spy.send_errors++;
     }
-  return syscall (SYS_sendto, fd, buf, len, flags, addr, addr_len);
+  return sent;
 }
 
 int
@@ -116,15 +124,15 @@ recording_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
   return g_log_writer_default (level, fields, n_fields, user_data);
 }
 
-/* A server on 127.0.0.1 with a fresh store, and a client socket. */
+/* A server with a fresh store, and a client socket connect()ed to it, as
+ * mydailyctl's and libcoap's are: it takes answers from that address only. */
 typedef struct
 {
   char *directory;
   MdStore *store;
-  MdServer *server;
+  MdServer *server; /* NULL when the host lacks what the case needs */
   int server_fd;
   int client_fd;
-  struct sockaddr_in server_addr;
   guint16 next_mid;
 } Fixture;
 
@@ -150,21 +158,19 @@ loopback_socket (struct sockaddr_in *addr)
   return fd;
 }
 
+/* The store and the server on fx->server_fd. */
 static void
-fixture_setup (Fixture *fx, gconstpointer user_data)
+fixture_start (Fixture *fx)
 {
   g_autoptr (GError) error = NULL;
-  struct sockaddr_in client_addr;
 
   fx->directory = g_dir_make_tmp ("test-server-XXXXXX", &error);
   g_assert_no_error (error);
   fx->store = md_store_open (fx->directory, NULL, &error);
   g_assert_no_error (error);
-  fx->server_fd = loopback_socket (&fx->server_addr);
   fx->server = md_server_new (fx->store);
   md_server_add_socket (fx->server, fx->server_fd, &error);
   g_assert_no_error (error);
-  fx->client_fd = loopback_socket (&client_addr);
   fx->next_mid = 0x1000;
   memset (&spy, 0, sizeof spy);
   memset (&logged, 0, sizeof logged);
@@ -172,19 +178,119 @@ fixture_setup (Fixture *fx, gconstpointer user_data)
   spy.server_fd = fx->server_fd;
 }
 
+/* The server on 127.0.0.1. */
+static void
+fixture_setup (Fixture *fx, gconstpointer user_data)
+{
+  struct sockaddr_in server_addr, client_addr;
+
+  fx->server_fd = loopback_socket (&server_addr);
+  fx->client_fd = loopback_socket (&client_addr);
+  g_assert_cmpint (connect (fx->client_fd, (struct sockaddr *)&server_addr, sizeof server_addr), ==,
+                   0);
+  fixture_start (fx);
+}
+
 static void
 fixture_teardown (Fixture *fx, gconstpointer user_data)
 {
-  g_autofree char *notes = g_build_filename (fx->directory, "notes", NULL);
+  g_autofree char *notes = NULL;
 
   memset (&spy, 0, sizeof spy);
+  if (fx->server_fd >= 0)
+    close (fx->server_fd);
+  if (fx->client_fd >= 0)
+    close (fx->client_fd);
+  if (fx->directory == NULL)
+    return;
   md_server_free (fx->server);
   md_store_free (fx->store);
-  close (fx->server_fd);
-  close (fx->client_fd);
+  notes = g_build_filename (fx->directory, "notes", NULL);
   g_unlink (notes);
   g_rmdir (fx->directory);
   g_free (fx->directory);
+}
+
+/* A server on the wildcard address of a family (for AF_INET6 the dual-stack
+ * [::], as mydaily.socket's), and a client connected to one address of the
+ * host.  The route back to the client decides the source the kernel would
+ * choose, so a reply to 127.0.0.2 would come from 127.0.0.1 unless the
+ * server sends it from the address the request came to. */
+typedef struct
+{
+  int server_family;
+  const char *client_to;
+} WildcardCase;
+
+static const WildcardCase wildcard_ipv4 = { AF_INET, "127.0.0.2" };
+static const WildcardCase wildcard_dual_stack = { AF_INET6, "127.0.0.2" };
+static const WildcardCase wildcard_ipv6 = { AF_INET6, "::1" };
+
+/* -1 when the family is not available here (a host without IPv6). */
+static int
+wildcard_socket (int family, guint16 *port)
+{
+  struct sockaddr_storage addr = { .ss_family = family };
+  socklen_t len = family == AF_INET ? sizeof (struct sockaddr_in) : sizeof (struct sockaddr_in6);
+  int fd = socket (family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int zero = 0;
+
+  if (fd < 0)
+    return -1;
+  /* Dual-stack whatever net.ipv6.bindv6only says, as systemd's sockets are. */
+  if (family == AF_INET6)
+    g_assert_cmpint (setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero), ==, 0);
+  if (bind (fd, (struct sockaddr *)&addr, len) < 0
+      || getsockname (fd, (struct sockaddr *)&addr, &len) < 0)
+    {
+      close (fd);
+      return -1;
+    }
+  *port = family == AF_INET ? ntohs (((struct sockaddr_in *)&addr)->sin_port)
+                            : ntohs (((struct sockaddr_in6 *)&addr)->sin6_port);
+  return fd;
+}
+
+/* -1 when @address cannot be reached here (no ::1). */
+static int
+client_connected_to (const char *address, guint16 port)
+{
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (port) };
+  struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons (port) };
+  gboolean inet = inet_pton (AF_INET, address, &sin.sin_addr) == 1;
+  int fd = socket (inet ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  if (!inet)
+    g_assert_cmpint (inet_pton (AF_INET6, address, &sin6.sin6_addr), ==, 1);
+  if (fd >= 0
+      && (inet ? connect (fd, (struct sockaddr *)&sin, sizeof sin)
+               : connect (fd, (struct sockaddr *)&sin6, sizeof sin6))
+             == 0)
+    return fd;
+  if (fd >= 0)
+    close (fd);
+  return -1;
+}
+
+static void
+fixture_setup_wildcard (Fixture *fx, gconstpointer user_data)
+{
+  const WildcardCase *wildcard = user_data;
+  guint16 port = 0;
+
+  fx->server_fd = wildcard_socket (wildcard->server_family, &port);
+  fx->client_fd = fx->server_fd >= 0 ? client_connected_to (wildcard->client_to, port) : -1;
+  if (fx->client_fd >= 0)
+    fixture_start (fx);
+}
+
+static gboolean
+skip_unavailable (Fixture *fx)
+{
+  if (fx->server != NULL)
+    return FALSE;
+  g_test_skip ("IPv6 is not available on this host");
+  return TRUE;
 }
 
 /* ---- client side -------------------------------------------------------- */
@@ -192,8 +298,7 @@ fixture_teardown (Fixture *fx, gconstpointer user_data)
 static gsize
 send_raw (Fixture *fx, const guint8 *data, gsize len)
 {
-  ssize_t sent = sendto (fx->client_fd, data, len, 0, (struct sockaddr *)&fx->server_addr,
-                         sizeof fx->server_addr);
+  ssize_t sent = send (fx->client_fd, data, len, 0);
 
   g_assert_cmpint (sent, ==, (ssize_t)len);
   return len;
@@ -765,6 +870,55 @@ test_drain (Fixture *fx, gconstpointer user_data)
   assert_code (&answer, MD_COAP_CREATED);
 }
 
+/* A ping (answered at once) and a note (answered after the commit) reach a
+ * client that accepts answers only from the address it sent to. */
+static void
+test_reply_source_address (Fixture *fx, gconstpointer user_data)
+{
+  Answer answer;
+
+  if (skip_unavailable (fx))
+    return;
+  test_ping_reset (fx, user_data);
+  post_note (fx, "answered from the address it went to");
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_CREATED);
+  /* Sent from that address at the first try, not after a fallback. */
+  g_assert_cmpuint (spy.send_errors, ==, 0);
+  g_assert_cmpuint (spy.sends_with_source, ==, spy.sends);
+}
+
+/* Notifications go out long after the request, from its stored peer. */
+static void
+test_reply_source_notification (Fixture *fx, gconstpointer user_data)
+{
+  if (skip_unavailable (fx))
+    return;
+  test_observe_notified (fx, user_data);
+  g_assert_cmpuint (spy.send_errors, ==, 0);
+}
+
+/* An observer may outlive the address it registered through (the host was
+ * renumbered): the kernel refuses that source, and the answer still goes,
+ * from the address the kernel chooses. */
+static void
+test_reply_source_gone (Fixture *fx, gconstpointer user_data)
+{
+  const guint8 ping[] = { 0x40, 0x00, 0x00, 0x0b };
+  MdPeer peer = { .fd = fx->server_fd, .addr_len = sizeof peer.addr };
+  Answer answer;
+
+  g_assert_cmpint (getsockname (fx->client_fd, (struct sockaddr *)&peer.addr, &peer.addr_len), ==,
+                   0);
+  peer.local.family = AF_INET;
+  /* TEST-NET-1 (RFC 5737): never an address of this host. */
+  g_assert_cmpint (inet_pton (AF_INET, "192.0.2.1", &peer.local.addr.v4), ==, 1);
+  g_assert_true (md_peer_send (&peer, ping, sizeof ping));
+  g_assert_cmpuint (spy.send_errors, ==, 1);
+  wait_answer (fx, &answer);
+  g_assert_cmpmem (answer.data, answer.len, ping, sizeof ping);
+}
+
 static void
 test_add_socket_rejects_stream (void)
 {
@@ -788,6 +942,8 @@ test_add_socket_rejects_stream (void)
 }
 
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD_WILDCARD(path, wildcard, func)                                                         \
+  g_test_add (path, Fixture, wildcard, fixture_setup_wildcard, func, fixture_teardown)
 
 int
 main (int argc, char **argv)
@@ -814,6 +970,13 @@ main (int argc, char **argv)
   ADD ("/server/dedup/replay-budget", test_replay_budget);
   ADD ("/server/describe", test_describe);
   ADD ("/server/drain", test_drain);
+  ADD_WILDCARD ("/server/reply/source-address", &wildcard_ipv4, test_reply_source_address);
+  ADD_WILDCARD ("/server/reply/source-address/dual-stack", &wildcard_dual_stack,
+                test_reply_source_address);
+  ADD_WILDCARD ("/server/reply/source-address/ipv6", &wildcard_ipv6, test_reply_source_address);
+  ADD_WILDCARD ("/server/reply/source-address/notification", &wildcard_ipv4,
+                test_reply_source_notification);
+  ADD ("/server/reply/source-address/gone", test_reply_source_gone);
   g_test_add_func ("/server/socket/rejects-stream", test_add_socket_rejects_stream);
   return g_test_run ();
 }

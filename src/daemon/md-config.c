@@ -1,0 +1,111 @@
+#include "config.h"
+
+#include "md-config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#define MD_CONFIG_DEFAULT_FILE "/etc/mydaily/mydailyd.conf"
+
+gboolean
+md_config_parse_args (MdConfig *self, int *argc, char ***argv, GError **error)
+{
+  const GOptionEntry entries[] = {
+    /* TRANSLATORS: description of --listen */
+    { "listen", 0, 0, G_OPTION_ARG_STRING_ARRAY, &self->listen,
+      N_ ("Bind a UDP socket to ADDR:PORT unless systemd passed sockets (repeatable)"),
+      /* TRANSLATORS: placeholder of --listen */
+      N_ ("ADDR:PORT") },
+    /* TRANSLATORS: description of --state-directory */
+    { "state-directory", 0, 0, G_OPTION_ARG_FILENAME, &self->state_directory,
+      N_ ("Keep the notes in DIR (default: $STATE_DIRECTORY, then /var/lib/mydaily)"),
+      /* TRANSLATORS: placeholder of --state-directory */
+      N_ ("DIR") },
+    /* TRANSLATORS: description of --config */
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &self->config,
+      N_ ("Read settings from FILE (default: /etc/mydaily/mydailyd.conf)"),
+      /* TRANSLATORS: placeholder of --config */
+      N_ ("FILE") },
+    /* TRANSLATORS: description of --verbose */
+    { "verbose", 0, 0, G_OPTION_ARG_NONE, &self->verbose,
+      N_ ("Log every datagram received and sent"), NULL },
+    /* TRANSLATORS: description of --version */
+    { "version", 0, 0, G_OPTION_ARG_NONE, &self->version, N_ ("Print the version and exit"), NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = NULL;
+
+  g_return_val_if_fail (self != NULL && argc != NULL && argv != NULL, FALSE);
+
+  context = g_option_context_new (NULL);
+  /* TRANSLATORS: summary line of mydailyd --help */
+  g_option_context_set_summary (context, _ ("Serve the LAN notebook over CoAP."));
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, argc, argv, error))
+    return FALSE;
+  if (*argc > 1)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _ ("unexpected argument “%s”"),
+                   (*argv)[1]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+fail_in_file (const char *path, GError *local_error, GError **error)
+{
+  g_propagate_prefixed_error (error, local_error, "%s: ", path);
+  return FALSE;
+}
+
+gboolean
+md_config_load_file (MdConfig *self, GError **error)
+{
+  const char *path;
+  g_autoptr (GKeyFile) keyfile = g_key_file_new ();
+  g_autoptr (GError) local_error = NULL;
+  gboolean value;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  path = self->config != NULL ? self->config : MD_CONFIG_DEFAULT_FILE;
+  if (!g_key_file_load_from_file (keyfile, path, G_KEY_FILE_NONE, &local_error))
+    {
+      if (self->config == NULL && g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return TRUE;
+      return fail_in_file (path, g_steal_pointer (&local_error), error);
+    }
+  if (!g_key_file_has_key (keyfile, "daemon", "verbose", NULL))
+    return TRUE;
+  value = g_key_file_get_boolean (keyfile, "daemon", "verbose", &local_error);
+  if (local_error != NULL)
+    return fail_in_file (path, g_steal_pointer (&local_error), error);
+  self->verbose = self->verbose || value;
+  return TRUE;
+}
+
+char *
+md_config_get_state_directory (const MdConfig *self)
+{
+  const char *env = g_getenv ("STATE_DIRECTORY");
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  if (self->state_directory != NULL)
+    return g_strdup (self->state_directory);
+  if (env != NULL && *env != '\0')
+    return g_strndup (env, strcspn (env, ":"));
+  return g_strdup (MD_DEFAULT_STATE_DIRECTORY);
+}
+
+void
+md_config_clear (MdConfig *self)
+{
+  g_return_if_fail (self != NULL);
+
+  g_clear_pointer (&self->listen, g_strfreev);
+  g_clear_pointer (&self->state_directory, g_free);
+  g_clear_pointer (&self->config, g_free);
+}
