@@ -67,6 +67,8 @@ md_ctl_use_color (int fd)
   return isatty (fd) && g_getenv ("NO_COLOR") == NULL;
 }
 
+static void print_error_valist (const char *format, va_list args) G_GNUC_PRINTF (1, 0);
+
 static void
 print_error_valist (const char *format, va_list args)
 {

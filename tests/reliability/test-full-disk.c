@@ -222,8 +222,8 @@ slack (FullDisk *fd)
 {
   gsize bs = block_size (fd->dir);
   gsize len = 0;
-  g_autofree char *contents = read_notes (fd, &len);
 
+  g_free (read_notes (fd, &len));
   return (bs - len % bs) % bs;
 }
 
