@@ -28,9 +28,9 @@ typedef enum
   MD_COAP_TYPE_RST = 3,
 } MdCoapType;
 
-#define MD_COAP_CODE(class, detail) ((guint8) (((class) << 5) | (detail)))
+#define MD_COAP_CODE(class, detail) ((guint8)(((class) << 5) | (detail)))
 #define MD_COAP_CODE_CLASS(code) ((code) >> 5)
-#define MD_COAP_CODE_DETAIL(code) ((code) &0x1f)
+#define MD_COAP_CODE_DETAIL(code) ((code)&0x1f)
 
 typedef enum
 {
@@ -86,7 +86,7 @@ typedef enum
 #define MD_COAP_FORMAT_JSON 50
 
 /* Odd option numbers are critical (RFC 7252 §5.4.1). */
-#define MD_COAP_OPTION_IS_CRITICAL(number) (((number) &1) != 0)
+#define MD_COAP_OPTION_IS_CRITICAL(number) (((number)&1) != 0)
 
 typedef struct
 {
@@ -158,11 +158,9 @@ gssize md_coap_encode (const MdCoapMessage *msg, guint8 *out, gsize out_size, GE
 const MdCoapOption *md_coap_message_find_option (const MdCoapMessage *msg, guint16 number);
 gboolean md_coap_message_has_option (const MdCoapMessage *msg, guint16 number);
 /* FALSE if absent or longer than 4 bytes. */
-gboolean md_coap_message_get_uint_option (const MdCoapMessage *msg, guint16 number,
-                                          guint32 *value);
+gboolean md_coap_message_get_uint_option (const MdCoapMessage *msg, guint16 number, guint32 *value);
 /* FALSE if absent or malformed (longer than 3 bytes, SZX 7). */
-gboolean md_coap_message_get_block (const MdCoapMessage *msg, guint16 number,
-                                    MdCoapBlock *block);
+gboolean md_coap_message_get_block (const MdCoapMessage *msg, guint16 number, MdCoapBlock *block);
 /* The Uri-Path segments joined with '/', without a leading '/'; "" for none.
  * Returns NULL if a segment contains '/' or a NUL byte. */
 gchar *md_coap_message_get_path (const MdCoapMessage *msg);

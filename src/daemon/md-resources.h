@@ -38,8 +38,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdResources, md_resources_free)
 /* Fills @response, which the caller made with md_coap_message_init_response()
  * (code 0), for the well-formed request @request from @peer.  Every error
  * response carries a short diagnostic payload (RFC 7252 §5.5.2). */
-MdHandled md_resources_handle (MdResources *self, const MdCoapMessage *request,
-                               const MdPeer *peer, gint64 now_us, MdCoapMessage *response);
+MdHandled md_resources_handle (MdResources *self, const MdCoapMessage *request, const MdPeer *peer,
+                               gint64 now_us, MdCoapMessage *response);
 
 /* Turns @response into 5.03 Service Unavailable with @reason (after a failed
  * commit). */
