@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,39 +45,78 @@ typedef struct
   guint64 seed[2];
 } MdKeyTable;
 
-/* Where the 32 hex digits of a canonical UUID sit. */
-static const guint8 uuid_digit_positions[32] = {
-  0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11, 12, 14, 15, 16, 17,
-  19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
-};
+#define BYTES_ONES G_GUINT64_CONSTANT (0x0101010101010101)
+#define BYTES_HIGH_BITS (BYTES_ONES * 0x80)
 
-/* Hex digit value plus one; 0 for anything else.  A table, because start-up
- * parses one key per keyed note. */
-static const guint8 hex_value_plus_one[256] = {
-  ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
-  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-  ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
-};
+/* The high bit of each byte of @x that is >= @n.  Only for bytes below 0x80:
+ * then adding 0x80 - @n cannot carry into the next byte. */
+static inline guint64
+bytes_at_least (guint64 x, guint8 n)
+{
+  return (x + BYTES_ONES * (guint8)(0x80 - n)) & BYTES_HIGH_BITS;
+}
+
+/* Decodes eight hex digits in either case; byte i of @x (little-endian) is
+ * digit i, the most significant.  Start-up parses one key per keyed note,
+ * so all eight go at once. */
+static inline gboolean
+hex8_decode (guint64 x, guint32 *value)
+{
+  /* Setting bit 5 folds 'A'-'F' onto 'a'-'f' and nothing else onto them. */
+  guint64 lower = x | BYTES_ONES * 0x20;
+  guint64 digit = bytes_at_least (x, '0') & ~bytes_at_least (x, '9' + 1);
+  guint64 letter = bytes_at_least (lower, 'a') & ~bytes_at_least (lower, 'f' + 1);
+  guint64 v;
+
+  if ((x & BYTES_HIGH_BITS) != 0 || (digit | letter) != BYTES_HIGH_BITS)
+    return FALSE;
+  /* '0'-'9' and 'a'-'f' end in their value, letters need 9 more. */
+  v = (x & BYTES_ONES * 0x0f) + (letter >> 7) * 9;
+  /* Pack the nibbles: pairs into bytes, bytes into the low 32 bits, then put
+   * digit 0 on top. */
+  v = ((v & G_GUINT64_CONSTANT (0x000f000f000f000f)) << 4)
+      | ((v & G_GUINT64_CONSTANT (0x0f000f000f000f00)) >> 8);
+  v = (v | (v >> 8)) & G_GUINT64_CONSTANT (0x0000ffff0000ffff);
+  v = (v | (v >> 16)) & 0xffffffff;
+  *value = GUINT32_SWAP_LE_BE ((guint32)v);
+  return TRUE;
+}
+
+static inline guint64
+load_le64 (const char *s)
+{
+  guint64 x;
+
+  memcpy (&x, s, sizeof x);
+  return GUINT64_FROM_LE (x);
+}
+
+/* Two runs of four hex digits around a hyphen, as one word of eight. */
+static inline guint64
+load_le32_pair (const char *first, const char *second)
+{
+  guint32 a, b;
+
+  memcpy (&a, first, sizeof a);
+  memcpy (&b, second, sizeof b);
+  return GUINT32_FROM_LE (a) | (guint64)GUINT32_FROM_LE (b) << 32;
+}
 
 /* Parses 8-4-4-4-12 hex digits in either case; the binary form makes the
  * case irrelevant to lookups. */
 static gboolean
 md_key_parse (const char *s, gsize len, MdKey *key)
 {
-  guint64 words[2] = { 0, 0 };
+  guint32 w[4];
 
   if (len != MD_NOTE_KEY_LEN || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
     return FALSE;
-  for (guint i = 0; i < 32; i++)
-    {
-      guint v = hex_value_plus_one[(guint8)s[uuid_digit_positions[i]]];
-
-      if (v == 0)
-        return FALSE;
-      words[i / 16] = (words[i / 16] << 4) | (v - 1);
-    }
-  key->hi = words[0];
-  key->lo = words[1];
+  if (!hex8_decode (load_le64 (s), &w[0]) || !hex8_decode (load_le32_pair (s + 9, s + 14), &w[1])
+      || !hex8_decode (load_le32_pair (s + 19, s + 24), &w[2])
+      || !hex8_decode (load_le64 (s + 28), &w[3]))
+    return FALSE;
+  key->hi = (guint64)w[0] << 32 | w[1];
+  key->lo = (guint64)w[2] << 32 | w[3];
   return TRUE;
 }
 
@@ -121,21 +161,58 @@ md_key_hash (const MdKeyTable *table, const MdKey *key)
   return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
+/* Tables from this size on get pages of their own (see md_key_slots_new). */
+#define MD_KEY_TABLE_MMAP_BYTES (2 * 1024 * 1024)
+
+/* Zeroed slots.  A big table is its own mapping with transparent huge pages
+ * where the kernel offers them: every key access is random, and with 4 KiB
+ * pages nearly each one would also miss the TLB (doubly costly in a VM). */
+static MdKeySlot *
+md_key_slots_new (gsize capacity)
+{
+  gsize bytes = capacity * sizeof (MdKeySlot);
+
+  if (bytes >= MD_KEY_TABLE_MMAP_BYTES)
+    {
+      void *mem = mmap (NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+      if (mem == MAP_FAILED)
+        g_error ("cannot allocate %" G_GSIZE_FORMAT " bytes for the key table", bytes);
+#ifdef MADV_HUGEPAGE
+      madvise (mem, bytes, MADV_HUGEPAGE); /* only a hint */
+#endif
+      return mem;
+    }
+  return g_new0 (MdKeySlot, capacity);
+}
+
+static void
+md_key_slots_free (MdKeySlot *slots, gsize capacity)
+{
+  gsize bytes = capacity * sizeof (MdKeySlot);
+
+  if (bytes >= MD_KEY_TABLE_MMAP_BYTES)
+    munmap (slots, bytes);
+  else
+    g_free (slots);
+}
+
 static void
 md_key_table_init (MdKeyTable *table, gsize capacity)
 {
-  table->slots = g_new0 (MdKeySlot, capacity);
+  table->slots = md_key_slots_new (capacity);
   table->mask = capacity - 1;
   table->used = 0;
   table->seed[0] = ((guint64)g_random_int () << 32) | g_random_int ();
   table->seed[1] = ((guint64)g_random_int () << 32) | g_random_int ();
 }
 
-/* The slot holding @key, or the empty slot where it would go. */
+/* The slot holding @key (whose hash is @hash), or the empty slot where it
+ * would go. */
 static gsize
-md_key_table_find_slot (const MdKeyTable *table, const MdKey *key)
+md_key_table_find_slot_hashed (const MdKeyTable *table, const MdKey *key, guint64 hash)
 {
-  gsize i = md_key_hash (table, key) & table->mask;
+  gsize i = hash & table->mask;
 
   while (table->slots[i].id != 0
          && (table->slots[i].key.hi != key->hi || table->slots[i].key.lo != key->lo))
@@ -143,37 +220,104 @@ md_key_table_find_slot (const MdKeyTable *table, const MdKey *key)
   return i;
 }
 
-static void md_key_table_insert (MdKeyTable *table, const MdKey *key, guint64 id);
+static gsize
+md_key_table_find_slot (const MdKeyTable *table, const MdKey *key)
+{
+  return md_key_table_find_slot_hashed (table, key, md_key_hash (table, key));
+}
+
+/* Needs a free slot: callers reserve first. */
+static void
+md_key_table_insert_hashed (MdKeyTable *table, const MdKeySlot *entry, guint64 hash)
+{
+  gsize i = md_key_table_find_slot_hashed (table, &entry->key, hash);
+
+  if (table->slots[i].id == 0)
+    table->used++;
+  table->slots[i] = *entry;
+}
+
+/* How many entries ahead md_key_table_insert_many fetches slots. */
+#define MD_KEY_PREFETCH_DISTANCE 16
+
+/* Inserts the entries of @entries[0, n) that are in use (id != 0), in order.
+ * In a table of a million keys nearly every slot is a cache miss, so each
+ * entry's slot is fetched a few entries ahead: the misses then overlap
+ * instead of waiting one after the other. */
+static void
+md_key_table_insert_many (MdKeyTable *table, const MdKeySlot *entries, gsize n)
+{
+  guint64 hashes[MD_KEY_PREFETCH_DISTANCE];
+
+  for (gsize i = 0; i < n + MD_KEY_PREFETCH_DISTANCE; i++)
+    {
+      gsize slot = i % MD_KEY_PREFETCH_DISTANCE;
+
+      if (i >= MD_KEY_PREFETCH_DISTANCE && entries[i - MD_KEY_PREFETCH_DISTANCE].id != 0)
+        md_key_table_insert_hashed (table, &entries[i - MD_KEY_PREFETCH_DISTANCE], hashes[slot]);
+      if (i < n && entries[i].id != 0)
+        {
+          hashes[slot] = md_key_hash (table, &entries[i].key);
+          __builtin_prefetch (&table->slots[hashes[slot] & table->mask], 1);
+        }
+    }
+}
 
 static void
-md_key_table_grow (MdKeyTable *table)
+md_key_table_resize (MdKeyTable *table, gsize capacity)
 {
   MdKeySlot *old = table->slots;
   gsize old_capacity = table->mask + 1;
-  gsize capacity = old_capacity * 2;
 
-  table->slots = g_new0 (MdKeySlot, capacity);
+  table->slots = md_key_slots_new (capacity);
   table->mask = capacity - 1;
   table->used = 0;
-  for (gsize i = 0; i < old_capacity; i++)
-    if (old[i].id != 0)
-      md_key_table_insert (table, &old[i].key, old[i].id);
-  g_free (old);
+  md_key_table_insert_many (table, old, old_capacity);
+  md_key_slots_free (old, old_capacity);
+}
+
+/* The smallest power-of-two capacity that holds @n keys below a load of 3/4,
+ * where linear probing stays short. */
+static gsize
+md_key_table_capacity_for (gsize n)
+{
+  gsize capacity = 64;
+
+  while ((n + 1) * 4 > capacity * 3)
+    capacity *= 2;
+  return capacity;
+}
+
+/* Grows to hold @n keys in one step: start-up knows roughly how many keys
+ * are coming and would otherwise rehash at every doubling. */
+static void
+md_key_table_reserve (MdKeyTable *table, gsize n)
+{
+  gsize capacity = md_key_table_capacity_for (n);
+
+  if (capacity > table->mask + 1)
+    md_key_table_resize (table, capacity);
+}
+
+/* Undoes a reservation that guessed far too many keys. */
+static void
+md_key_table_shrink_to_fit (MdKeyTable *table)
+{
+  gsize capacity = md_key_table_capacity_for (table->used);
+
+  if (capacity * 4 <= table->mask + 1)
+    md_key_table_resize (table, capacity);
 }
 
 static void
 md_key_table_insert (MdKeyTable *table, const MdKey *key, guint64 id)
 {
-  gsize i;
+  MdKeySlot entry = { *key, id };
 
-  /* Linear probing stays short below a load of 3/4. */
+  /* Doubling keeps appends amortised O(1). */
   if ((table->used + 1) * 4 > (table->mask + 1) * 3)
-    md_key_table_grow (table);
-  i = md_key_table_find_slot (table, key);
-  if (table->slots[i].id == 0)
-    table->used++;
-  table->slots[i].key = *key;
-  table->slots[i].id = id;
+    md_key_table_resize (table, (table->mask + 1) * 2);
+  md_key_table_insert_hashed (table, &entry, md_key_hash (table, key));
 }
 
 static guint64
@@ -289,7 +433,7 @@ md_store_free (MdStore *self)
   g_array_unref (self->file_offsets);
   g_array_unref (self->wire_offsets);
   g_array_unref (self->pending_keys);
-  g_free (self->keys.slots);
+  md_key_slots_free (self->keys.slots, self->keys.mask + 1);
   g_string_free (self->record, TRUE);
   g_free (self->read_buf);
   g_free (self->broken);
@@ -452,25 +596,23 @@ parse_id (const char *s, gsize len, guint64 *id)
 
 typedef struct
 {
-  const char *key; /* NULL for "-" */
+  gboolean has_key; /* FALSE for "-" */
+  MdKey key;
   gsize key_field_len;
 } MdRecordInfo;
 
+/* md_key_parse accepts exactly what md_note_key_is_valid does, so one pass
+ * both checks and decodes the key. */
 static gboolean
 parse_key_field (const char *s, gsize len, MdRecordInfo *info, GError **error)
 {
-  MdKey unused;
-
   info->key_field_len = len;
-  info->key = NULL;
-  if (len == 1 && s[0] == '-')
-    return TRUE;
-  if (!md_note_key_is_valid (s, len) || !md_key_parse (s, len, &unused))
+  info->has_key = !(len == 1 && s[0] == '-');
+  if (info->has_key && !md_key_parse (s, len, &info->key))
     {
       g_set_error_literal (error, MD_ERROR, MD_ERROR_MALFORMED, "key is not a UUID or \"-\"");
       return FALSE;
     }
-  info->key = s;
   return TRUE;
 }
 
@@ -493,7 +635,6 @@ parse_record (const char *line, gsize len, guint64 expected, MdRecordInfo *info,
   const char *time_field, *key_field, *text;
   gsize id_len, time_len, key_len;
   guint64 id;
-  gint64 unix_time;
 
   time_field = next_field (line, end, &id_len);
   key_field = time_field ? next_field (time_field, end, &time_len) : NULL;
@@ -510,13 +651,70 @@ parse_record (const char *line, gsize len, guint64 expected, MdRecordInfo *info,
                    expected);
       return FALSE;
     }
-  if (!md_note_parse_time (time_field, time_len, &unix_time))
+  /* Only the form matters here; converting would cost time for nothing. */
+  if (!md_note_parse_time (time_field, time_len, NULL))
     {
       g_set_error_literal (error, MD_ERROR, MD_ERROR_MALFORMED, "time is not YYYY-MM-DDTHH:MM:SSZ");
       return FALSE;
     }
   return parse_key_field (key_field, key_len, info, error)
          && md_note_validate (text, (gsize)(end - text), error);
+}
+
+/* The id field of a good record: the digits of @expected, then a tab.
+ * Returns where the next field starts, or NULL.  Up to 19 digits cannot
+ * overflow 64 bits; longer ids are left to parse_id. */
+static const char *
+skip_expected_id (const char *s, const char *end, guint64 expected)
+{
+  guint64 value = 0;
+  const char *p = s;
+
+  if (p == end || *p == '0')
+    return NULL;
+  for (; p < end && p - s < 19; p++)
+    {
+      guint digit = (guint)(*p - '0');
+
+      if (digit > 9)
+        break;
+      value = value * 10 + digit;
+    }
+  return p < end && *p == '\t' && p > s && value == expected ? p + 1 : NULL;
+}
+
+#define TIME_FIELD_LEN 20 /* "YYYY-MM-DDTHH:MM:SSZ" */
+
+/* parse_record for good records, without searching for tabs: the fields
+ * before the text are digits or have fixed widths, and each field's own
+ * check shows that it holds no tab, so the fields found here are the ones
+ * parse_record would split.  FALSE means "not sure": parse_record then
+ * decides, and words the error. */
+static gboolean
+parse_record_fast (const char *line, gsize len, guint64 expected, MdRecordInfo *info)
+{
+  const char *end = line + len;
+  const char *p = skip_expected_id (line, end, expected);
+
+  if (p == NULL || end - p < TIME_FIELD_LEN + 3 || p[TIME_FIELD_LEN] != '\t'
+      || !md_note_parse_time (p, TIME_FIELD_LEN, NULL))
+    return FALSE;
+  p += TIME_FIELD_LEN + 1;
+  if (p[0] == '-' && p[1] == '\t')
+    {
+      info->has_key = FALSE;
+      info->key_field_len = 1;
+    }
+  else if (end - p > MD_NOTE_KEY_LEN && p[MD_NOTE_KEY_LEN] == '\t'
+           && md_key_parse (p, MD_NOTE_KEY_LEN, &info->key))
+    {
+      info->has_key = TRUE;
+      info->key_field_len = MD_NOTE_KEY_LEN;
+    }
+  else
+    return FALSE;
+  p += info->key_field_len + 1;
+  return md_note_validate (p, (gsize)(end - p), NULL);
 }
 
 /* Where the first bad line of the scan starts, and why it is bad. */
@@ -528,10 +726,10 @@ typedef struct
 } MdBadLine;
 
 /* Parses the complete records at the start of @data, adding them to the
- * index; returns how many bytes they took.  Stops at the first bad record
- * (filling @bad) or at an unfinished line. */
+ * index and their keys to @keys; returns how many bytes they took.  Stops at
+ * the first bad record (filling @bad) or at an unfinished line. */
 static gsize
-md_store_scan_records (MdStore *self, const char *data, gsize len, MdBadLine *bad)
+md_store_scan_records (MdStore *self, const char *data, gsize len, GArray *keys, MdBadLine *bad)
 {
   const char *p = data, *end = data + len;
   const char *nl;
@@ -542,14 +740,14 @@ md_store_scan_records (MdStore *self, const char *data, gsize len, MdBadLine *ba
       gsize line_len = (gsize)(nl - p);
       MdRecordInfo info;
 
-      if (!parse_record (p, line_len, expected, &info, &bad->error))
+      if (!parse_record_fast (p, line_len, expected, &info)
+          && !parse_record (p, line_len, expected, &info, &bad->error))
         break;
-      if (info.key != NULL)
+      if (info.has_key)
         {
-          MdKey key;
+          MdKeySlot entry = { info.key, expected };
 
-          md_key_parse (info.key, MD_NOTE_KEY_LEN, &key);
-          md_key_table_insert (&self->keys, &key, expected);
+          g_array_append_val (keys, entry);
         }
       md_store_index_add (self, self->file_size, line_len + 1, line_len - info.key_field_len);
       p = nl + 1;
@@ -560,11 +758,37 @@ md_store_scan_records (MdStore *self, const char *data, gsize len, MdBadLine *ba
   return (gsize)(p - data);
 }
 
+/* A guess reserves at most one key per this many bytes of file.  A table for
+ * n keys takes at most 64 n bytes (24-byte slots, load above 3/8), so a
+ * wrong guess costs at most a quarter of the file size. */
+#define MD_STORE_GUESS_BYTES_PER_KEY 256
+
+/* Adds the keys of one slice to the table.  The file so far predicts how
+ * many keys the whole file holds; reserving for them at once saves the
+ * rehash at every doubling.  md_store_load shrinks the table if the guess
+ * was far too high (a file whose keyed notes all come first). */
+static void
+md_store_add_scanned_keys (MdStore *self, GArray *keys, guint64 file_size)
+{
+  gsize known = self->keys.used + keys->len;
+  double per_byte = self->file_size > 0 ? (double)known / (double)self->file_size : 0;
+  double guess
+      = MIN (per_byte * (double)file_size, (double)file_size / MD_STORE_GUESS_BYTES_PER_KEY);
+
+  /* Where gsize is 32 bits, a huge file must not overflow the capacity. */
+  guess = MIN (guess, (double)(G_MAXSIZE / 64));
+
+  md_key_table_reserve (&self->keys, MAX (known, (gsize)guess));
+  md_key_table_insert_many (&self->keys, (const MdKeySlot *)keys->data, keys->len);
+  g_array_set_size (keys, 0);
+}
+
 /* Reads the whole file once, in large slices, indexing every good record. */
 static gboolean
 md_store_scan (MdStore *self, guint64 file_size, MdBadLine *bad, GError **error)
 {
   g_autofree char *buf = g_malloc (MD_STORE_SCAN_BUFFER);
+  g_autoptr (GArray) keys = g_array_new (FALSE, FALSE, sizeof (MdKeySlot));
   gsize fill = 0;
   guint64 remaining = file_size;
 
@@ -582,7 +806,8 @@ md_store_scan (MdStore *self, guint64 file_size, MdBadLine *bad, GError **error)
         }
       remaining -= (guint64)n;
       fill += (gsize)n;
-      used = md_store_scan_records (self, buf, fill, bad);
+      used = md_store_scan_records (self, buf, fill, keys, bad);
+      md_store_add_scanned_keys (self, keys, file_size);
       memmove (buf, buf + used, fill - used);
       fill -= used;
     }
@@ -692,6 +917,7 @@ md_store_load (MdStore *self, GError **error)
       ok = FALSE;
     }
   g_clear_error (&bad.error);
+  md_key_table_shrink_to_fit (&self->keys);
   self->durable_count = md_store_index_size (self);
   self->durable_size = self->file_size;
   self->durable_wire_size = self->wire_size;

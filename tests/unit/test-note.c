@@ -82,6 +82,178 @@ test_validate_control (void)
   VALID (" ~");       /* 0x20 and 0x7e are printable */
 }
 
+/* ---- md_note_validate against a character-by-character reference -------- */
+
+/* The note rule as GLib sees it, one decoded character at a time: the
+ * reference that md_note_validate's byte-level fast path must match. */
+static gboolean
+reference_is_valid_note (const char *text, gsize len)
+{
+  const char *end = text + len;
+
+  if (len == 0 || len > MD_NOTE_MAX_BYTES || !g_utf8_validate_len (text, len, NULL))
+    return FALSE;
+  for (const char *p = text; p < end; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Returns FALSE (and fails the test, showing the bytes) on a disagreement. */
+static gboolean
+check_against_reference (const char *text, gsize len)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean expected = reference_is_valid_note (text, len);
+  gboolean valid = md_note_validate (text, len, &error);
+  g_autoptr (GString) hex = NULL;
+
+  if (valid == expected && (valid || g_error_matches (error, MD_ERROR, MD_ERROR_INVALID_NOTE)))
+    return TRUE;
+  hex = g_string_new (NULL);
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (hex, "%02x ", (guint8)text[i]);
+  g_test_fail_printf ("md_note_validate says %s, the reference %s, for %zu bytes: %s",
+                      valid ? "valid" : "invalid", expected ? "valid" : "invalid", len, hex->str);
+  return FALSE;
+}
+
+/* Bytes where UTF-8 and the control rule change their mind. */
+static const guint8 edge_bytes[] = {
+  0x00, 0x09, 0x0a, 0x1f, 0x20, 0x41, 0x7e, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1,
+  0xc2, 0xc3, 0xdf, 0xe0, 0xe1, 0xe4, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff,
+};
+
+static gboolean
+check_bytes (guint8 a, guint8 b, guint8 c, guint8 d, gsize len)
+{
+  const guint8 s[4] = { a, b, c, d };
+
+  return check_against_reference ((const char *)s, len);
+}
+
+/* Every 1-, 2- and 3-byte string whose third byte is an edge byte, and every
+ * 4-byte string of edge bytes. */
+static void
+test_validate_exhaustive_short (void)
+{
+  for (guint a = 0; a < 256; a++)
+    for (guint b = 0; b < 256; b++)
+      {
+        if (!check_bytes (a, b, 0, 0, 1) || !check_bytes (a, b, 0, 0, 2))
+          return;
+        for (guint c = 0; c < G_N_ELEMENTS (edge_bytes); c++)
+          if (!check_bytes (a, b, edge_bytes[c], 0, 3))
+            return;
+      }
+  for (guint a = 0; a < G_N_ELEMENTS (edge_bytes); a++)
+    for (guint b = 0; b < G_N_ELEMENTS (edge_bytes); b++)
+      for (guint c = 0; c < G_N_ELEMENTS (edge_bytes); c++)
+        for (guint d = 0; d < G_N_ELEMENTS (edge_bytes); d++)
+          if (!check_bytes (edge_bytes[a], edge_bytes[b], edge_bytes[c], edge_bytes[d], 4))
+            return;
+}
+
+/* Code points next to the boundaries of the UTF-8 forms and of the rule. */
+static const guint32 edge_code_points[] = {
+  0x00,    0x1f,     0x20,     0x7e,     0x7f,     0x80,     0x85,     0x9f,    0xa0,
+  0xff,    0x7ff,    0x800,    0xfff,    0x1000,   0xd7ff,   0xd800,   0xdbff,  0xdc00,
+  0xdfff,  0xe000,   0xfdd0,   0xfffd,   0xfffe,   0xffff,   0x10000,  0x3ffff, 0x40000,
+  0xfffff, 0x100000, 0x10ffff, 0x110000, 0x13ffff, 0x140000, 0x1fffff,
+};
+
+/* Encodes @cp in @n_bytes (1-4) UTF-8 bytes, even where that is an overlong,
+ * a surrogate or past U+10FFFF: the generator wants invalid forms too. */
+static void
+append_encoded (GString *out, guint32 cp, guint n_bytes)
+{
+  static const guint8 lead_marks[] = { 0x00, 0x00, 0xc0, 0xe0, 0xf0 };
+
+  if (n_bytes == 1)
+    {
+      g_string_append_c (out, (char)(cp & 0x7f));
+      return;
+    }
+  g_string_append_c (out, (char)(lead_marks[n_bytes] | (cp >> (6 * (n_bytes - 1)))));
+  for (guint i = n_bytes - 1; i > 0; i--)
+    g_string_append_c (out, (char)(0x80 | ((cp >> (6 * (i - 1))) & 0x3f)));
+}
+
+static guint
+shortest_length (guint32 cp)
+{
+  return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+/* One piece of a random note: mostly well-formed text, sometimes an edge
+ * byte, an overlong, a truncated or an out-of-range character. */
+static void
+append_random_piece (GRand *rand, GString *out)
+{
+  guint32 cp = edge_code_points[g_rand_int_range (rand, 0, G_N_ELEMENTS (edge_code_points))];
+  gsize start = out->len;
+
+  cp += (guint32)g_rand_int_range (rand, -2, 3);
+  switch (g_rand_int_range (rand, 0, 8))
+    {
+      case 0:
+        g_string_append_c (out, (char)edge_bytes[g_rand_int_range (rand, 0, sizeof edge_bytes)]);
+        break;
+      case 1:
+        append_encoded (out, cp, MIN (shortest_length (cp) + 1, 4)); /* overlong */
+        break;
+      case 2:
+        append_encoded (out, cp, shortest_length (cp));
+        g_string_truncate (out, out->len - 1 + (out->len - start == 1)); /* cut short */
+        break;
+      case 3:
+      case 4:
+        for (gint n = g_rand_int_range (rand, 1, 20); n > 0; n--)
+          g_string_append_c (out, (char)g_rand_int_range (rand, 0x20, 0x7f));
+        break;
+      case 5:
+        g_string_append (out, "中文");
+        break;
+      default:
+        append_encoded (out, cp & 0x1fffff, shortest_length (cp & 0x1fffff));
+        break;
+    }
+}
+
+/* 100,000 random notes biased towards the edges of the rules, at every
+ * length up to past the limit, so that the first half and the second half of
+ * the fast path both see every kind of error. */
+static void
+test_validate_random (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (20261124);
+  g_autoptr (GString) text = g_string_new (NULL);
+  guint n_valid = 0;
+
+  for (guint i = 0; i < 100000; i++)
+    {
+      gint pieces = g_rand_int_range (rand, 1, 12);
+
+      g_string_truncate (text, 0);
+      /* Sometimes a long well-formed run first, up to past the limit. */
+      if (g_rand_int_range (rand, 0, 10) == 0)
+        for (gint n = g_rand_int_range (rand, 1, 340); n > 0; n--)
+          g_string_append (text, g_rand_boolean (rand) ? "ab " : "字");
+      for (; pieces > 0; pieces--)
+        append_random_piece (rand, text);
+      if (!check_against_reference (text->str, text->len))
+        return;
+      n_valid += reference_is_valid_note (text->str, text->len);
+    }
+  /* Both answers must be common, or the test proves little. */
+  g_assert_cmpuint (n_valid, >, 10000);
+  g_assert_cmpuint (n_valid, <, 90000);
+}
+
 static void
 test_key (void)
 {
@@ -312,6 +484,8 @@ main (int argc, char **argv)
   g_test_add_func ("/note/validate/length", test_validate_length);
   g_test_add_func ("/note/validate/utf8", test_validate_utf8);
   g_test_add_func ("/note/validate/control", test_validate_control);
+  g_test_add_func ("/note/validate/exhaustive-short", test_validate_exhaustive_short);
+  g_test_add_func ("/note/validate/random", test_validate_random);
   g_test_add_func ("/note/key", test_key);
   g_test_add_func ("/note/time/known", test_time_known);
   g_test_add_func ("/note/time/round-trip", test_time_round_trip);

@@ -565,6 +565,133 @@ test_key_many (Fixture *f, gconstpointer data)
     }
 }
 
+/* Every byte at every place of a key: a lookup finds the note exactly when
+ * the changed key is still a UUID equal to the stored one but for case. */
+static void
+test_key_parse_every_byte (Fixture *f, gconstpointer data)
+{
+  const char *stored = "0123abcd-ef45-4678-9abc-def012345678";
+  char key[MD_NOTE_KEY_LEN + 1];
+
+  reopen (f);
+  append (f, stored, "keyed");
+  commit (f);
+  for (guint i = 0; i < MD_NOTE_KEY_LEN; i++)
+    for (guint b = 1; b < 256; b++)
+      {
+        gboolean expected;
+        guint64 id = 0;
+
+        memcpy (key, stored, sizeof key);
+        key[i] = (char)b;
+        expected
+            = md_note_key_is_valid (key, MD_NOTE_KEY_LEN) && g_ascii_strcasecmp (key, stored) == 0;
+        if (md_store_lookup_key (f->store, key, &id) != expected)
+          g_test_fail_printf ("key with byte 0x%02x at %u: found %d", b, i, !expected);
+        if (expected)
+          g_assert_cmpuint (id, ==, 1);
+      }
+}
+
+/* Record @id of a file written directly, with a key if @keyed: in upper case
+ * for every other id. */
+static void
+append_big_record (GString *out, guint id, gboolean keyed)
+{
+  g_string_append_printf (out, "%u\t2026-11-24T19:43:57Z\t", id);
+  if (keyed)
+    {
+      g_autofree char *key = key_for (id);
+
+      if (id % 2 == 0)
+        for (char *c = key; *c != '\0'; c++)
+          *c = g_ascii_toupper (*c);
+      g_string_append (out, key);
+    }
+  else
+    g_string_append_c (out, '-');
+  g_string_append_printf (out, "\tnote %u 中文 text that makes the file span several read slices\n",
+                          id);
+}
+
+static void
+assert_big_keys (Fixture *f, guint n, gboolean (*keyed) (guint id))
+{
+  for (guint id = 1; id <= n; id++)
+    {
+      g_autofree char *key = key_for (id);
+      guint64 found = 0;
+
+      g_assert_cmpint (md_store_lookup_key (f->store, key, &found), ==, keyed (id));
+      if (keyed (id))
+        g_assert_cmpuint (found, ==, id);
+    }
+}
+
+/* About 10 MB: several of the store's read slices, and a key table big
+ * enough for its own mapping. */
+#define BIG_NOTES 80000
+
+static gboolean
+most (guint id)
+{
+  return id % 5 != 0;
+}
+
+static gboolean
+first_tenth (guint id)
+{
+  return id <= BIG_NOTES / 10;
+}
+
+/* A file of several read slices: start-up sizes the key table from the
+ * first slices and inserts a slice's keys at once. */
+static void
+test_key_big_file (Fixture *f, gconstpointer data)
+{
+  gboolean (*layouts[]) (guint) = { most, first_tenth };
+
+  for (guint l = 0; l < G_N_ELEMENTS (layouts); l++)
+    {
+      g_autoptr (GString) contents = g_string_new (NULL);
+
+      for (guint id = 1; id <= BIG_NOTES; id++)
+        append_big_record (contents, id, layouts[l](id));
+      g_mkdir (f->dir, 0750);
+      set_file_contents (f, contents->str, contents->len);
+      reopen (f);
+      g_assert_cmpuint (md_store_get_count (f->store), ==, BIG_NOTES);
+      assert_big_keys (f, BIG_NOTES, layouts[l]);
+      /* The table still grows and finds keys after start-up. */
+      append (f, "ffffffff-ffff-4fff-8fff-ffffffffffff", "after");
+      commit (f);
+      g_assert_true (md_store_lookup_key (f->store, "ffffffff-ffff-4fff-8fff-ffffffffffff", NULL));
+      g_clear_pointer (&f->store, md_store_free);
+    }
+}
+
+/* Damage deep in a big file, past the first read slice, is still refused. */
+static void
+test_recovery_damaged_late (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GString) contents = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MdStore) store = NULL;
+  char *text;
+
+  for (guint id = 1; id <= BIG_NOTES; id++)
+    append_big_record (contents, id, most (id));
+  /* A C1 control (U+0085) in note 30000's text, in place of "中". */
+  text = strstr (strstr (contents->str, "\n30000\t"), "中");
+  memcpy (text, "\xc2\x85\x20", 3);
+  g_mkdir (f->dir, 0750);
+  set_file_contents (f, contents->str, contents->len);
+  store = md_store_open (f->dir, NULL, &error);
+  g_assert_error (error, MD_ERROR, MD_ERROR_CORRUPT_STORE);
+  g_assert_nonnull (strstr (error->message, "at line 30000: "));
+  g_assert_nonnull (strstr (error->message, "control character"));
+}
+
 /* ---- recovery ----------------------------------------------------------- */
 
 /* Writes three notes and returns the file, with the offsets where the last
@@ -670,6 +797,14 @@ static const struct
   { "2\t2026-11-24T19:43:57Z\t-\tcontrol\x01char\n", "control" },
   { "2\t2026-11-24T19:43:57Z\t-\tbad \xff utf-8\n", "UTF-8" },
   { "\n", "fields" },
+  { "2\t2026-11-24T19:43:57Z\t-no tab before the text\n", "fields" },
+  { "2\t2026-11-24T19:43:57Z\t123e4567-e89b-12d3-a456-426614174000text\n", "fields" },
+  { "2\t2026-11-24T19:43:57Z\t123e4567-e89b-12d3-a456-42661417400\ttext\n", "key" },
+  { "2\t2026-11-24T19:43:57Z \t-\ttime too long\n", "time" },
+  { "2\t2026-11-24T19:43:57Zx-\ttime runs into the key\n", "fields" },
+  { "2x2026-11-24T19:43:57Z\t-\tid runs into the time\n", "fields" },
+  { "2\t\t-\tno time\n", "time" },
+  { "12345678901234567890123\t2026-11-24T19:43:57Z\t-\tid too long\n", "where 2" },
 };
 
 static void
@@ -868,9 +1003,12 @@ main (int argc, char **argv)
   ADD ("/store/commit/rollback", test_commit_rollback);
   ADD ("/store/key/lookup-reopen", test_key_lookup_reopen);
   ADD ("/store/key/many", test_key_many);
+  ADD ("/store/key/parse-every-byte", test_key_parse_every_byte);
+  ADD ("/store/key/big-file", test_key_big_file);
   ADD ("/store/recovery/torn-tail", test_recovery_torn_tail);
   ADD ("/store/recovery/invalid-last-line", test_recovery_invalid_last_line);
   ADD ("/store/recovery/damaged-middle", test_recovery_damaged_middle);
+  ADD ("/store/recovery/damaged-late", test_recovery_damaged_late);
   ADD ("/store/recovery/overlong-line", test_recovery_overlong_line);
   ADD ("/store/body/every-range", test_body_every_range);
   ADD ("/store/body/large", test_body_large);
