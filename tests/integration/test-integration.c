@@ -76,14 +76,7 @@ assert_exit (MdTestCtlResult *r, int expected)
 static GPtrArray *
 read_records (Fixture *fx)
 {
-  g_autoptr (GError) error = NULL;
-  gboolean torn = TRUE;
-  GPtrArray *records
-      = md_test_read_notes (md_test_daemon_get_notes_path (fx->daemon), &torn, &error);
-
-  g_assert_no_error (error);
-  g_assert_false (torn);
-  return records;
+  return md_test_read_complete_notes (md_test_daemon_get_notes_path (fx->daemon));
 }
 
 static MdTestRecord *

@@ -84,18 +84,6 @@ md_rel_client_input (guint client, guint n_notes)
   return g_string_free_to_bytes (input);
 }
 
-GPtrArray *
-md_rel_read_records (const char *notes_path)
-{
-  g_autoptr (GError) error = NULL;
-  gboolean torn = TRUE;
-  GPtrArray *records = md_test_read_notes (notes_path, &torn, &error);
-
-  g_assert_no_error (error);
-  g_assert_false (torn);
-  return records;
-}
-
 static gboolean
 parse_note_text (const char *text, guint *client, guint *note)
 {

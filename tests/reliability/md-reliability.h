@@ -30,9 +30,6 @@ char *md_rel_note_text (guint client, guint note);
 /* Notes 1..@n_notes of @client, one a line: the stdin of "add -". */
 GBytes *md_rel_client_input (guint client, guint n_notes);
 
-/* Reads the notes file; fails the test on a parse error or a torn tail. */
-GPtrArray *md_rel_read_records (const char *notes_path);
-
 /* Every note of every client stored exactly once, each client's notes in its
  * sending order, ids 1..N without gaps, every key a distinct UUID. */
 void md_rel_assert_exactly_once (GPtrArray *records, guint n_clients, guint n_notes);

@@ -177,7 +177,8 @@ read_notes (FullDisk *fd, gsize *len)
 static void
 check_notes (FullDisk *fd)
 {
-  g_autoptr (GPtrArray) records = md_rel_read_records (md_test_daemon_get_notes_path (fd->daemon));
+  g_autoptr (GPtrArray) records
+      = md_test_read_complete_notes (md_test_daemon_get_notes_path (fd->daemon));
 
   g_assert_cmpuint (records->len, ==, fd->stored);
   for (guint i = 0; i < records->len; i++)

@@ -219,7 +219,7 @@ test_kill_restart (void)
   stop_supervised (daemon);
   report_recoveries (daemon);
 
-  records = md_rel_read_records (md_test_daemon_get_notes_path (daemon));
+  records = md_test_read_complete_notes (md_test_daemon_get_notes_path (daemon));
   md_rel_assert_exactly_once (records, N_CLIENTS, N_NOTES);
   for (guint c = 0; c < N_CLIENTS; c++)
     md_rel_assert_client_ok (results->pdata[c], records, c, N_NOTES);

@@ -61,7 +61,7 @@ write_original (TornTail *t)
     g_error ("adding the notes exited %d: %s", result->exit_status, result->err);
   md_test_daemon_stop (t->daemon, &error);
   g_assert_no_error (error);
-  records = md_rel_read_records (md_test_daemon_get_notes_path (t->daemon));
+  records = md_test_read_complete_notes (md_test_daemon_get_notes_path (t->daemon));
   g_assert_cmpuint (records->len, ==, N_RECORDS);
 }
 
@@ -156,7 +156,7 @@ check_next_id (TornTail *t, gsize cut, guint kept)
     g_error ("cut at %" G_GSIZE_FORMAT ", %u records kept: adding a note gave exit %d, \"%s\""
              " (expected \"%s\"); stderr: %s",
              cut, kept, result->exit_status, result->out, expected, result->err);
-  records = md_rel_read_records (md_test_daemon_get_notes_path (t->daemon));
+  records = md_test_read_complete_notes (md_test_daemon_get_notes_path (t->daemon));
   g_assert_cmpuint (records->len, ==, kept + 1);
   last = records->pdata[kept];
   g_assert_cmpuint (last->id, ==, kept + 1);

@@ -153,6 +153,9 @@ typedef struct
  * and left out (*torn_tail says whether there was one).  A missing file is an
  * empty array. */
 GPtrArray *md_test_read_notes (const char *path, gboolean *torn_tail, GError **error);
+/* The same, asserting the file reads and has no torn tail: what a test
+ * expects after every acknowledged note. */
+GPtrArray *md_test_read_complete_notes (const char *path);
 /* "ID\tTIME\tTEXT\n" for every record: what GET /notes and history -o tsv give. */
 char *md_test_records_to_wire (GPtrArray *records);
 

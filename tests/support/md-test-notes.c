@@ -87,3 +87,15 @@ md_test_records_to_wire (GPtrArray *records)
     }
   return g_string_free (wire, FALSE);
 }
+
+GPtrArray *
+md_test_read_complete_notes (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean torn = TRUE;
+  GPtrArray *records = md_test_read_notes (path, &torn, &error);
+
+  g_assert_no_error (error);
+  g_assert_false (torn);
+  return records;
+}

@@ -1,36 +1,12 @@
 #include "config.h"
 
 #include "md-dedup.h"
+#include "md-test-peer.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 
 #define T0 (G_GINT64_CONSTANT (1000) * G_USEC_PER_SEC)
-
-static MdPeer
-make_peer4 (int fd, const char *address, guint16 port)
-{
-  MdPeer peer = { .fd = fd, .addr_len = sizeof (struct sockaddr_in) };
-  struct sockaddr_in *sin = (struct sockaddr_in *)&peer.addr;
-
-  sin->sin_family = AF_INET;
-  sin->sin_port = htons (port);
-  g_assert_cmpint (inet_pton (AF_INET, address, &sin->sin_addr), ==, 1);
-  return peer;
-}
-
-static MdPeer
-make_peer6 (int fd, const char *address, guint16 port)
-{
-  MdPeer peer = { .fd = fd, .addr_len = sizeof (struct sockaddr_in6) };
-  struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&peer.addr;
-
-  sin6->sin6_family = AF_INET6;
-  sin6->sin6_port = htons (port);
-  g_assert_cmpint (inet_pton (AF_INET6, address, &sin6->sin6_addr), ==, 1);
-  return peer;
-}
 
 static GBytes *
 make_response (gsize len, guint8 fill)
@@ -60,7 +36,7 @@ static void
 test_dedup_new (void)
 {
   g_autoptr (MdDedup) dedup = md_dedup_new (1 << 20);
-  MdPeer peer = make_peer4 (3, "127.0.0.1", 40000);
+  MdPeer peer = md_test_peer4 (3, "127.0.0.1", 40000);
   GBytes *response = (GBytes *)0x1;
 
   g_assert_cmpuint (md_dedup_get_size (dedup), ==, 0);
@@ -76,7 +52,7 @@ static void
 test_dedup_in_progress (void)
 {
   g_autoptr (MdDedup) dedup = md_dedup_new (1 << 20);
-  MdPeer peer = make_peer4 (3, "127.0.0.1", 40000);
+  MdPeer peer = md_test_peer4 (3, "127.0.0.1", 40000);
   GBytes *response = (GBytes *)0x1;
 
   g_assert_cmpint (md_dedup_check (dedup, &peer, 7, T0, &response), ==, MD_DEDUP_NEW);
@@ -90,7 +66,7 @@ static void
 test_dedup_replay (void)
 {
   g_autoptr (MdDedup) dedup = md_dedup_new (1 << 20);
-  MdPeer peer = make_peer4 (3, "127.0.0.1", 40000);
+  MdPeer peer = md_test_peer4 (3, "127.0.0.1", 40000);
   g_autoptr (GBytes) sent = make_response (40, 0xab);
   GBytes *response = NULL;
 
@@ -106,7 +82,7 @@ static void
 test_dedup_replay_silence (void)
 {
   g_autoptr (MdDedup) dedup = md_dedup_new (1 << 20);
-  MdPeer peer = make_peer4 (3, "127.0.0.1", 40000);
+  MdPeer peer = md_test_peer4 (3, "127.0.0.1", 40000);
   GBytes *response = NULL;
 
   g_assert_cmpint (md_dedup_check (dedup, &peer, 9, T0, &response), ==, MD_DEDUP_NEW);
@@ -118,7 +94,7 @@ static void
 test_dedup_complete_unseen (void)
 {
   g_autoptr (MdDedup) dedup = md_dedup_new (1 << 20);
-  MdPeer peer = make_peer4 (3, "127.0.0.1", 40000);
+  MdPeer peer = md_test_peer4 (3, "127.0.0.1", 40000);
   g_autoptr (GBytes) sent = make_response (10, 1);
 
   /* Completing an exchange the cache has forgotten records it again. */
@@ -130,7 +106,7 @@ static void
 test_dedup_expiry (void)
 {
   g_autoptr (MdDedup) dedup = md_dedup_new (1 << 20);
-  MdPeer peer = make_peer4 (3, "127.0.0.1", 40000);
+  MdPeer peer = md_test_peer4 (3, "127.0.0.1", 40000);
   g_autoptr (GBytes) sent = make_response (40, 0xab);
   GBytes *response = NULL;
 
@@ -148,7 +124,7 @@ static void
 test_dedup_expiry_frees_others (void)
 {
   g_autoptr (MdDedup) dedup = md_dedup_new (1 << 20);
-  MdPeer peer = make_peer4 (3, "127.0.0.1", 40000);
+  MdPeer peer = md_test_peer4 (3, "127.0.0.1", 40000);
   GBytes *response = NULL;
 
   for (guint16 mid = 0; mid < 100; mid++)
@@ -165,7 +141,7 @@ test_dedup_byte_cap (void)
 {
   const gsize max_bytes = 4096;
   g_autoptr (MdDedup) dedup = md_dedup_new (max_bytes);
-  MdPeer peer = make_peer4 (3, "127.0.0.1", 40000);
+  MdPeer peer = md_test_peer4 (3, "127.0.0.1", 40000);
   GBytes *responses[10];
   GBytes *response = NULL;
 
@@ -190,7 +166,7 @@ static void
 test_dedup_byte_cap_on_complete (void)
 {
   g_autoptr (MdDedup) dedup = md_dedup_new (8192);
-  MdPeer peer = make_peer4 (3, "127.0.0.1", 40000);
+  MdPeer peer = md_test_peer4 (3, "127.0.0.1", 40000);
   g_autoptr (GBytes) big = make_response (2000, 0x55);
   GBytes *response = NULL;
   guint full;
@@ -212,7 +188,7 @@ test_dedup_entry_cap (void)
 {
   const gsize max_bytes = 64 * 1024;
   g_autoptr (MdDedup) dedup = md_dedup_new (max_bytes);
-  MdPeer peer = make_peer4 (3, "127.0.0.1", 40000);
+  MdPeer peer = md_test_peer4 (3, "127.0.0.1", 40000);
   GBytes *response = NULL;
 
   /* A flood of Message IDs with no response bytes is bounded too. */
@@ -227,10 +203,10 @@ test_dedup_peers (void)
 {
   g_autoptr (MdDedup) dedup = md_dedup_new (1 << 20);
   MdPeer peers[] = {
-    make_peer4 (3, "127.0.0.1", 40000), make_peer4 (3, "127.0.0.1", 40001), /* other port */
-    make_peer4 (3, "127.0.0.2", 40000),                                     /* other address */
-    make_peer4 (4, "127.0.0.1", 40000),                                     /* other socket */
-    make_peer6 (3, "::1", 40000),       make_peer6 (3, "::2", 40000),
+    md_test_peer4 (3, "127.0.0.1", 40000), md_test_peer4 (3, "127.0.0.1", 40001), /* other port */
+    md_test_peer4 (3, "127.0.0.2", 40000), /* other address */
+    md_test_peer4 (4, "127.0.0.1", 40000), /* other socket */
+    md_test_peer6 (3, "::1", 40000),       md_test_peer6 (3, "::2", 40000),
   };
   GBytes *responses[G_N_ELEMENTS (peers)];
   GBytes *response = NULL;
@@ -252,13 +228,13 @@ test_dedup_peers (void)
 static void
 test_dedup_peer_equal (void)
 {
-  MdPeer a = make_peer4 (3, "127.0.0.1", 40000);
-  MdPeer same = make_peer4 (3, "127.0.0.1", 40000);
+  MdPeer a = md_test_peer4 (3, "127.0.0.1", 40000);
+  MdPeer same = md_test_peer4 (3, "127.0.0.1", 40000);
   MdPeer others[] = {
-    make_peer4 (4, "127.0.0.1", 40000),
-    make_peer4 (3, "127.0.0.2", 40000),
-    make_peer4 (3, "127.0.0.1", 40001),
-    make_peer6 (3, "::ffff:127.0.0.1", 40000),
+    md_test_peer4 (4, "127.0.0.1", 40000),
+    md_test_peer4 (3, "127.0.0.2", 40000),
+    md_test_peer4 (3, "127.0.0.1", 40001),
+    md_test_peer6 (3, "::ffff:127.0.0.1", 40000),
   };
   char text[64];
 
@@ -276,7 +252,7 @@ test_dedup_peer_equal (void)
 static void
 test_dedup_peer_local (void)
 {
-  MdPeer to_one = make_peer4 (3, "127.0.0.1", 40000);
+  MdPeer to_one = md_test_peer4 (3, "127.0.0.1", 40000);
   MdPeer to_one_elsewhere, to_two;
 
   to_one.local.family = AF_INET;

@@ -1,36 +1,12 @@
 #include "config.h"
 
 #include "md-echo.h"
+#include "md-test-peer.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 
 #define T0 (G_GINT64_CONSTANT (1700000000) * G_USEC_PER_SEC)
-
-static MdPeer
-make_peer4 (int fd, const char *address, guint16 port)
-{
-  MdPeer peer = { .fd = fd, .addr_len = sizeof (struct sockaddr_in) };
-  struct sockaddr_in *sin = (struct sockaddr_in *)&peer.addr;
-
-  sin->sin_family = AF_INET;
-  sin->sin_port = htons (port);
-  g_assert_cmpint (inet_pton (AF_INET, address, &sin->sin_addr), ==, 1);
-  return peer;
-}
-
-static MdPeer
-make_peer6 (int fd, const char *address, guint16 port)
-{
-  MdPeer peer = { .fd = fd, .addr_len = sizeof (struct sockaddr_in6) };
-  struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&peer.addr;
-
-  sin6->sin6_family = AF_INET6;
-  sin6->sin6_port = htons (port);
-  g_assert_cmpint (inet_pton (AF_INET6, address, &sin6->sin6_addr), ==, 1);
-  return peer;
-}
 
 /* The nth distinct peer, 127.x.y.z:5000+n. */
 static MdPeer
@@ -39,14 +15,14 @@ make_nth_peer (guint n)
   g_autofree char *address
       = g_strdup_printf ("127.%u.%u.%u", (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
 
-  return make_peer4 (3, address, (guint16)(5000 + n % 1000));
+  return md_test_peer4 (3, address, (guint16)(5000 + n % 1000));
 }
 
 static void
 test_echo_valid (void)
 {
   g_autoptr (MdEcho) echo = md_echo_new ();
-  MdPeer peers[] = { make_peer4 (3, "127.0.0.1", 40000), make_peer6 (3, "::1", 40000) };
+  MdPeer peers[] = { md_test_peer4 (3, "127.0.0.1", 40000), md_test_peer6 (3, "::1", 40000) };
 
   for (guint i = 0; i < G_N_ELEMENTS (peers); i++)
     {
@@ -64,7 +40,7 @@ test_echo_value_format (void)
 {
   g_autoptr (MdEcho) echo = md_echo_new ();
   g_autoptr (MdEcho) other = md_echo_new ();
-  MdPeer peer = make_peer4 (3, "127.0.0.1", 40000);
+  MdPeer peer = md_test_peer4 (3, "127.0.0.1", 40000);
   guint8 value[MD_ECHO_VALUE_LEN], again[MD_ECHO_VALUE_LEN], foreign[MD_ECHO_VALUE_LEN];
   guint32 window = (guint32)(T0 / MD_ECHO_WINDOW_US);
 
@@ -83,11 +59,11 @@ static void
 test_echo_other_peer (void)
 {
   g_autoptr (MdEcho) echo = md_echo_new ();
-  MdPeer alice = make_peer4 (3, "127.0.0.1", 40000);
+  MdPeer alice = md_test_peer4 (3, "127.0.0.1", 40000);
   MdPeer others[] = {
-    make_peer4 (3, "127.0.0.2", 40000),
-    make_peer4 (3, "127.0.0.1", 40001),
-    make_peer6 (3, "::ffff:127.0.0.1", 40000),
+    md_test_peer4 (3, "127.0.0.2", 40000),
+    md_test_peer4 (3, "127.0.0.1", 40001),
+    md_test_peer6 (3, "::ffff:127.0.0.1", 40000),
   };
   guint8 value[MD_ECHO_VALUE_LEN];
 
@@ -104,7 +80,7 @@ static void
 test_echo_tampered (void)
 {
   g_autoptr (MdEcho) echo = md_echo_new ();
-  MdPeer peer = make_peer4 (3, "127.0.0.1", 40000);
+  MdPeer peer = md_test_peer4 (3, "127.0.0.1", 40000);
   guint8 value[MD_ECHO_VALUE_LEN];
 
   md_echo_make_value (echo, &peer, T0, value);
@@ -133,7 +109,7 @@ static void
 test_echo_windows (void)
 {
   g_autoptr (MdEcho) echo = md_echo_new ();
-  MdPeer peer = make_peer4 (3, "127.0.0.1", 40000);
+  MdPeer peer = md_test_peer4 (3, "127.0.0.1", 40000);
   gint64 start = (T0 / MD_ECHO_WINDOW_US) * MD_ECHO_WINDOW_US; /* a window boundary */
   guint8 value[MD_ECHO_VALUE_LEN];
 
@@ -152,7 +128,7 @@ static void
 test_echo_verified_expiry (void)
 {
   g_autoptr (MdEcho) echo = md_echo_new ();
-  MdPeer peer = make_peer4 (3, "127.0.0.1", 40000);
+  MdPeer peer = md_test_peer4 (3, "127.0.0.1", 40000);
   guint8 value[MD_ECHO_VALUE_LEN];
   gint64 later;
 
