@@ -154,18 +154,6 @@ dfa_step (guint64 offset, guchar b)
   return dfa_rows[b] >> (offset & 63);
 }
 
-/* With BMI2 a step's variable shift is one micro-op (SHRX) instead of the
- * several of SHR by CL, which makes validation about a fifth faster; the
- * dynamic loader picks the clone the CPU can run. */
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define MD_DFA_CLONES __attribute__ ((target_clones ("bmi2", "default")))
-#endif
-#endif
-#ifndef MD_DFA_CLONES
-#define MD_DFA_CLONES
-#endif
-
 static inline guint64
 dfa_run (guint64 offset, const guchar *s, gsize len)
 {
@@ -178,7 +166,7 @@ dfa_run (guint64 offset, const guchar *s, gsize len)
  * keep the CPU busy.  The split goes to the next byte that is not a
  * continuation byte: in valid text a character starts there, and two valid
  * halves always make a valid whole. */
-MD_DFA_CLONES static gboolean
+static gboolean
 dfa_accepts_halves (const guchar *s, gsize len)
 {
   gsize split = len / 2, common;

@@ -565,34 +565,6 @@ test_key_many (Fixture *f, gconstpointer data)
     }
 }
 
-/* Every byte at every place of a key: a lookup finds the note exactly when
- * the changed key is still a UUID equal to the stored one but for case. */
-static void
-test_key_parse_every_byte (Fixture *f, gconstpointer data)
-{
-  const char *stored = "0123abcd-ef45-4678-9abc-def012345678";
-  char key[MD_NOTE_KEY_LEN + 1];
-
-  reopen (f);
-  append (f, stored, "keyed");
-  commit (f);
-  for (guint i = 0; i < MD_NOTE_KEY_LEN; i++)
-    for (guint b = 1; b < 256; b++)
-      {
-        gboolean expected;
-        guint64 id = 0;
-
-        memcpy (key, stored, sizeof key);
-        key[i] = (char)b;
-        expected
-            = md_note_key_is_valid (key, MD_NOTE_KEY_LEN) && g_ascii_strcasecmp (key, stored) == 0;
-        if (md_store_lookup_key (f->store, key, &id) != expected)
-          g_test_fail_printf ("key with byte 0x%02x at %u: found %d", b, i, !expected);
-        if (expected)
-          g_assert_cmpuint (id, ==, 1);
-      }
-}
-
 /* Record @id of a file written directly, with a key if @keyed: in upper case
  * for every other id. */
 static void
@@ -1003,7 +975,6 @@ main (int argc, char **argv)
   ADD ("/store/commit/rollback", test_commit_rollback);
   ADD ("/store/key/lookup-reopen", test_key_lookup_reopen);
   ADD ("/store/key/many", test_key_many);
-  ADD ("/store/key/parse-every-byte", test_key_parse_every_byte);
   ADD ("/store/key/big-file", test_key_big_file);
   ADD ("/store/recovery/torn-tail", test_recovery_torn_tail);
   ADD ("/store/recovery/invalid-last-line", test_recovery_invalid_last_line);

@@ -1,0 +1,278 @@
+#include "config.h"
+
+#include "md-key-table.h"
+
+#include <sys/mman.h>
+
+#define ROTL64(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+
+static inline void
+sip_round (guint64 v[4])
+{
+  v[0] += v[1], v[1] = ROTL64 (v[1], 13), v[1] ^= v[0], v[0] = ROTL64 (v[0], 32);
+  v[2] += v[3], v[3] = ROTL64 (v[3], 16), v[3] ^= v[2];
+  v[0] += v[3], v[3] = ROTL64 (v[3], 21), v[3] ^= v[0];
+  v[2] += v[1], v[1] = ROTL64 (v[1], 17), v[1] ^= v[2], v[2] = ROTL64 (v[2], 32);
+}
+
+static inline void
+sip_absorb (guint64 v[4], guint64 m)
+{
+  v[3] ^= m;
+  sip_round (v);
+  sip_round (v);
+  v[0] ^= m;
+}
+
+/* SipHash-2-4 of the two key words under the table's seed. */
+static guint64
+md_key_table_hash (const MdKeyTable *table, const MdKey *key)
+{
+  guint64 v[4] = {
+    table->seed[0] ^ G_GUINT64_CONSTANT (0x736f6d6570736575),
+    table->seed[1] ^ G_GUINT64_CONSTANT (0x646f72616e646f6d),
+    table->seed[0] ^ G_GUINT64_CONSTANT (0x6c7967656e657261),
+    table->seed[1] ^ G_GUINT64_CONSTANT (0x7465646279746573),
+  };
+
+  sip_absorb (v, key->hi);
+  sip_absorb (v, key->lo);
+  sip_absorb (v, (guint64)16 << 56);
+  v[2] ^= 0xff;
+  for (int i = 0; i < 4; i++)
+    sip_round (v);
+  return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+/* Tables from this size on get pages of their own (see md_key_table_new_slots). */
+#define MD_KEY_TABLE_MMAP_BYTES (2 * 1024 * 1024)
+
+/* Zeroed slots.  A big table is its own mapping with transparent huge pages
+ * where the kernel offers them: every key access is random, and with 4 KiB
+ * pages nearly each one would also miss the TLB (doubly costly in a VM). */
+static MdKeyEntry *
+md_key_table_new_slots (gsize capacity)
+{
+  gsize bytes = capacity * sizeof (MdKeyEntry);
+
+  if (bytes >= MD_KEY_TABLE_MMAP_BYTES)
+    {
+      void *mem = mmap (NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+      if (mem == MAP_FAILED)
+        g_error ("cannot allocate %" G_GSIZE_FORMAT " bytes for the key table", bytes);
+#ifdef MADV_HUGEPAGE
+      madvise (mem, bytes, MADV_HUGEPAGE); /* only a hint */
+#endif
+      return mem;
+    }
+  return g_new0 (MdKeyEntry, capacity);
+}
+
+static void
+md_key_table_free_slots (MdKeyEntry *slots, gsize capacity)
+{
+  gsize bytes = capacity * sizeof (MdKeyEntry);
+
+  if (bytes >= MD_KEY_TABLE_MMAP_BYTES)
+    munmap (slots, bytes);
+  else
+    g_free (slots);
+}
+
+static gsize
+md_key_table_capacity (const MdKeyTable *table)
+{
+  return table->mask + 1;
+}
+
+/* The smallest power-of-two capacity that holds @n keys below a load of 3/4,
+ * where linear probing stays short. */
+static gsize
+md_key_table_capacity_for (gsize n)
+{
+  gsize capacity = 64;
+
+  while ((n + 1) * 4 > capacity * 3)
+    capacity *= 2;
+  return capacity;
+}
+
+void
+md_key_table_init (MdKeyTable *table)
+{
+  gsize capacity = md_key_table_capacity_for (0);
+
+  table->slots = md_key_table_new_slots (capacity);
+  table->mask = capacity - 1;
+  table->used = 0;
+  table->seed[0] = ((guint64)g_random_int () << 32) | g_random_int ();
+  table->seed[1] = ((guint64)g_random_int () << 32) | g_random_int ();
+}
+
+void
+md_key_table_clear (MdKeyTable *table)
+{
+  if (table->slots != NULL)
+    md_key_table_free_slots (table->slots, md_key_table_capacity (table));
+  table->slots = NULL;
+  table->mask = 0;
+  table->used = 0;
+}
+
+gsize
+md_key_table_get_count (const MdKeyTable *table)
+{
+  return table->used;
+}
+
+/* The slot holding @key (whose hash is @hash), or the empty slot where it
+ * would go. */
+static gsize
+md_key_table_find_slot_hashed (const MdKeyTable *table, const MdKey *key, guint64 hash)
+{
+  gsize i = hash & table->mask;
+
+  while (table->slots[i].id != 0 && !md_key_equal (&table->slots[i].key, key))
+    i = (i + 1) & table->mask;
+  return i;
+}
+
+static gsize
+md_key_table_find_slot (const MdKeyTable *table, const MdKey *key)
+{
+  return md_key_table_find_slot_hashed (table, key, md_key_table_hash (table, key));
+}
+
+/* Needs a free slot: callers reserve first. */
+static void
+md_key_table_insert_hashed (MdKeyTable *table, const MdKeyEntry *entry, guint64 hash)
+{
+  gsize i = md_key_table_find_slot_hashed (table, &entry->key, hash);
+
+  if (table->slots[i].id == 0)
+    table->used++;
+  table->slots[i] = *entry;
+}
+
+/* How many entries ahead md_key_table_insert_reserved fetches slots. */
+#define MD_KEY_TABLE_PREFETCH_DISTANCE 16
+
+/* md_key_table_insert_many into a table with room for every entry.  In a
+ * table of a million keys nearly every slot is a cache miss, so each entry's
+ * slot is fetched a few entries ahead: the misses then overlap instead of
+ * waiting one after the other. */
+static void
+md_key_table_insert_reserved (MdKeyTable *table, const MdKeyEntry *entries, gsize n)
+{
+  const gsize ahead = MD_KEY_TABLE_PREFETCH_DISTANCE;
+  guint64 hashes[MD_KEY_TABLE_PREFETCH_DISTANCE];
+
+  for (gsize i = 0; i < n + ahead; i++)
+    {
+      gsize slot = i % ahead;
+
+      if (i >= ahead && entries[i - ahead].id != 0)
+        md_key_table_insert_hashed (table, &entries[i - ahead], hashes[slot]);
+      if (i < n && entries[i].id != 0)
+        {
+          hashes[slot] = md_key_table_hash (table, &entries[i].key);
+          __builtin_prefetch (&table->slots[hashes[slot] & table->mask], 1);
+        }
+    }
+}
+
+static void
+md_key_table_resize (MdKeyTable *table, gsize capacity)
+{
+  MdKeyEntry *old = table->slots;
+  gsize old_capacity = md_key_table_capacity (table);
+
+  table->slots = md_key_table_new_slots (capacity);
+  table->mask = capacity - 1;
+  table->used = 0;
+  md_key_table_insert_reserved (table, old, old_capacity);
+  md_key_table_free_slots (old, old_capacity);
+}
+
+/* Start-up knows roughly how many keys are coming and would otherwise rehash
+ * at every doubling. */
+void
+md_key_table_reserve (MdKeyTable *table, gsize n)
+{
+  gsize capacity = md_key_table_capacity_for (n);
+
+  if (capacity > md_key_table_capacity (table))
+    md_key_table_resize (table, capacity);
+}
+
+void
+md_key_table_shrink_to_fit (MdKeyTable *table)
+{
+  gsize capacity = md_key_table_capacity_for (table->used);
+
+  if (capacity * 4 <= md_key_table_capacity (table))
+    md_key_table_resize (table, capacity);
+}
+
+void
+md_key_table_insert_many (MdKeyTable *table, const MdKeyEntry *entries, gsize n)
+{
+  md_key_table_reserve (table, table->used + n);
+  md_key_table_insert_reserved (table, entries, n);
+}
+
+void
+md_key_table_insert (MdKeyTable *table, const MdKey *key, guint64 id)
+{
+  MdKeyEntry entry = { *key, id };
+
+  /* Doubling keeps appends amortised O(1). */
+  if ((table->used + 1) * 4 > md_key_table_capacity (table) * 3)
+    md_key_table_resize (table, md_key_table_capacity (table) * 2);
+  md_key_table_insert_hashed (table, &entry, md_key_table_hash (table, key));
+}
+
+guint64
+md_key_table_lookup (const MdKeyTable *table, const MdKey *key)
+{
+  return table->slots[md_key_table_find_slot (table, key)].id;
+}
+
+/* TRUE if the entry whose probe starts at @home may fill the hole at @hole:
+ * its start lies cyclically outside (hole, here]. */
+static gboolean
+md_key_table_may_move (gsize home, gsize hole, gsize here)
+{
+  if (hole <= here)
+    return home <= hole || home > here;
+  return home <= hole && home > here;
+}
+
+/* Backward-shift deletion keeps every remaining key reachable without
+ * tombstones. */
+void
+md_key_table_remove (MdKeyTable *table, const MdKey *key)
+{
+  gsize hole = md_key_table_find_slot (table, key);
+  gsize here = hole;
+
+  if (table->slots[hole].id == 0)
+    return;
+  table->used--;
+  for (;;)
+    {
+      gsize home;
+
+      here = (here + 1) & table->mask;
+      if (table->slots[here].id == 0)
+        break;
+      home = md_key_table_hash (table, &table->slots[here].key) & table->mask;
+      if (md_key_table_may_move (home, hole, here))
+        {
+          table->slots[hole] = table->slots[here];
+          hole = here;
+        }
+    }
+  table->slots[hole].id = 0;
+}

@@ -1,0 +1,213 @@
+#include "config.h"
+
+#include "md-record.h"
+
+#include "md-error.h"
+
+#include <string.h>
+
+#define TIME_FIELD_LEN 20 /* "YYYY-MM-DDTHH:MM:SSZ" */
+
+static gboolean
+parse_id (const char *s, gsize len, guint64 *id)
+{
+  guint64 value = 0;
+
+  if (len == 0 || len > 20 || s[0] == '0')
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    {
+      guint digit = (guint)(s[i] - '0');
+
+      if (digit > 9 || value > (G_MAXUINT64 - digit) / 10)
+        return FALSE;
+      value = value * 10 + digit;
+    }
+  *id = value;
+  return TRUE;
+}
+
+/* md_key_parse accepts exactly what md_note_key_is_valid does, so one pass
+ * both checks and decodes the key. */
+static gboolean
+parse_key_field (const char *s, gsize len, MdRecordInfo *info, GError **error)
+{
+  info->key_field_len = len;
+  info->has_key = !(len == 1 && s[0] == '-');
+  if (info->has_key && !md_key_parse (s, len, &info->key))
+    {
+      g_set_error_literal (error, MD_ERROR, MD_ERROR_MALFORMED, "key is not a UUID or \"-\"");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static const char *
+next_field (const char *s, const char *end, gsize *len)
+{
+  const char *tab = memchr (s, '\t', (gsize)(end - s));
+
+  if (tab == NULL)
+    return NULL;
+  *len = (gsize)(tab - s);
+  return tab + 1;
+}
+
+/* The precise parser: splits at tabs, then checks each field and words the
+ * error for the first bad one. */
+static gboolean
+parse_record_precise (const char *line, gsize len, guint64 expected, MdRecordInfo *info,
+                      GError **error)
+{
+  const char *end = line + len;
+  const char *time_field, *key_field, *text;
+  gsize id_len, time_len, key_len;
+  guint64 id;
+
+  time_field = next_field (line, end, &id_len);
+  key_field = time_field ? next_field (time_field, end, &time_len) : NULL;
+  text = key_field ? next_field (key_field, end, &key_len) : NULL;
+  if (text == NULL)
+    {
+      g_set_error_literal (error, MD_ERROR, MD_ERROR_MALFORMED, "record has fewer than 4 fields");
+      return FALSE;
+    }
+  if (!parse_id (line, id_len, &id) || id != expected)
+    {
+      g_set_error (error, MD_ERROR, MD_ERROR_MALFORMED,
+                   "id %.*s where %" G_GUINT64_FORMAT " was expected", (int)MIN (id_len, 24), line,
+                   expected);
+      return FALSE;
+    }
+  /* Only the form matters here; converting would cost time for nothing. */
+  if (!md_note_parse_time (time_field, time_len, NULL))
+    {
+      g_set_error_literal (error, MD_ERROR, MD_ERROR_MALFORMED, "time is not YYYY-MM-DDTHH:MM:SSZ");
+      return FALSE;
+    }
+  return parse_key_field (key_field, key_len, info, error)
+         && md_note_validate (text, (gsize)(end - text), error);
+}
+
+/* The id field of a good record: the digits of @expected, then a tab.
+ * Returns where the next field starts, or NULL.  Up to 19 digits cannot
+ * overflow 64 bits; longer ids are left to parse_id. */
+static const char *
+skip_expected_id (const char *s, const char *end, guint64 expected)
+{
+  guint64 value = 0;
+  const char *p = s;
+
+  if (p == end || *p == '0')
+    return NULL;
+  for (; p < end && p - s < 19; p++)
+    {
+      guint digit = (guint)(*p - '0');
+
+      if (digit > 9)
+        break;
+      value = value * 10 + digit;
+    }
+  return p < end && *p == '\t' && p > s && value == expected ? p + 1 : NULL;
+}
+
+/* The key field of a good record at @p, and the tab after it.  Returns where
+ * the text starts, or NULL. */
+static const char *
+skip_key_field (const char *p, const char *end, MdRecordInfo *info)
+{
+  if (end - p >= 2 && p[0] == '-' && p[1] == '\t')
+    {
+      info->has_key = FALSE;
+      info->key_field_len = 1;
+    }
+  else if (end - p > MD_NOTE_KEY_LEN && p[MD_NOTE_KEY_LEN] == '\t'
+           && md_key_parse (p, MD_NOTE_KEY_LEN, &info->key))
+    {
+      info->has_key = TRUE;
+      info->key_field_len = MD_NOTE_KEY_LEN;
+    }
+  else
+    return NULL;
+  return p + info->key_field_len + 1;
+}
+
+/* The parser for good records, without searching for tabs: the fields
+ * before the text are digits or have fixed widths, and each field's own
+ * check shows that it holds no tab, so the fields found here are the ones
+ * parse_record_precise would split.  FALSE means "not sure": the precise
+ * parser then decides, and words the error. */
+static gboolean
+parse_record_fast (const char *line, gsize len, guint64 expected, MdRecordInfo *info)
+{
+  const char *end = line + len;
+  const char *p = skip_expected_id (line, end, expected);
+
+  if (p == NULL || end - p < TIME_FIELD_LEN + 3 || p[TIME_FIELD_LEN] != '\t'
+      || !md_note_parse_time (p, TIME_FIELD_LEN, NULL))
+    return FALSE;
+  p = skip_key_field (p + TIME_FIELD_LEN + 1, end, info);
+  return p != NULL && md_note_validate (p, (gsize)(end - p), NULL);
+}
+
+/* Start-up parses every record, nearly all of them good: the fast path takes
+ * those, and only the rest pay for the precise one.  No argument checks: only
+ * the store calls this, once per line of the file. */
+gboolean
+md_record_parse (const char *line, gsize len, guint64 expected, MdRecordInfo *info, GError **error)
+{
+  return parse_record_fast (line, len, expected, info)
+         || parse_record_precise (line, len, expected, info, error);
+}
+
+static void
+append_lowercase_key (GString *out, const char *key)
+{
+  for (gsize i = 0; i < MD_NOTE_KEY_LEN; i++)
+    g_string_append_c (out, g_ascii_tolower (key[i]));
+}
+
+gboolean
+md_record_format (GString *out, guint64 id, const char *key, const char *text, gsize text_len,
+                  gint64 unix_time)
+{
+  gsize time_start;
+
+  g_return_val_if_fail (out != NULL, FALSE);
+  g_return_val_if_fail (text != NULL || text_len == 0, FALSE);
+
+  g_string_printf (out, "%" G_GUINT64_FORMAT "\t", id);
+  time_start = out->len;
+  md_note_append_time (out, unix_time);
+  if (!md_note_parse_time (out->str + time_start, out->len - time_start, NULL))
+    return FALSE;
+  g_string_append_c (out, '\t');
+  if (key != NULL)
+    append_lowercase_key (out, key);
+  else
+    g_string_append_c (out, '-');
+  g_string_append_c (out, '\t');
+  g_string_append_len (out, text, (gssize)text_len);
+  g_string_append_c (out, '\n');
+  return TRUE;
+}
+
+gboolean
+md_record_split_wire (const guint8 *rec, gsize len, gsize wire_len, gsize *head_len,
+                      const guint8 **tail, GError **error)
+{
+  const guint8 *end = rec + len;
+  const guint8 *tab1 = memchr (rec, '\t', len);
+  const guint8 *tab2 = tab1 ? memchr (tab1 + 1, '\t', (gsize)(end - tab1 - 1)) : NULL;
+  const guint8 *tab3 = tab2 ? memchr (tab2 + 1, '\t', (gsize)(end - tab2 - 1)) : NULL;
+
+  if (tab3 == NULL || len - (gsize)(tab3 - tab2) != wire_len || end[-1] != '\n')
+    {
+      g_set_error_literal (error, MD_ERROR, MD_ERROR_CORRUPT_STORE,
+                           "the notes file changed while the daemon was running");
+      return FALSE;
+    }
+  *head_len = (gsize)(tab2 + 1 - rec);
+  *tail = tab3 + 1;
+  return TRUE;
+}

@@ -1,0 +1,37 @@
+/* What md-store.c, md-store-scan.c and md-store-read.c share of the store:
+ * one object, in three files by what they do with it. */
+#pragma once
+
+#include "md-key-table.h"
+#include "md-offset-index.h"
+#include "md-store.h"
+
+G_BEGIN_DECLS
+
+/* Body reads fetch at most this much of the file per pread. */
+#define MD_STORE_READ_CHUNK (64 * 1024)
+
+struct _MdStore
+{
+  char *path;
+  int fd;
+  MdOffsetIndex index;  /* every note, durable or pending */
+  MdKeyTable keys;      /* every keyed note, durable or pending */
+  GArray *pending_keys; /* MdKey of keyed appends since the last commit */
+  guint64 durable_count;
+  guint64 durable_size;      /* file size at the last commit */
+  guint64 durable_wire_size; /* body size of the durable notes */
+  GString *record;           /* reused for formatting appends */
+  guint8 *read_buf;          /* MD_STORE_READ_CHUNK + MD_RECORD_MAX_LEN */
+  char *broken;              /* why appends are refused, after a failed undo */
+  MdStoreRecovery recovery;
+};
+
+/* Declares every note indexed so far durable. */
+void md_store_mark_durable (MdStore *self);
+
+/* Indexes the notes file at start-up (md-store-scan.c): truncates a torn
+ * tail, refuses damage before it, and makes every indexed note durable. */
+gboolean md_store_scan (MdStore *self, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,252 @@
+#include "config.h"
+
+/* Start-up: reading the notes file once, indexing every record, and
+ * recovering from a crash that tore the last ones. */
+
+#include "md-store-private.h"
+
+#include "md-error.h"
+#include "md-log.h"
+#include "md-notes-file.h"
+#include "md-record.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Start-up reads the file in slices this large: few syscalls per million notes. */
+#define MD_STORE_SCAN_BUFFER (1024 * 1024)
+
+/* A guess reserves at most one key per this many bytes of file.  A table for
+ * n keys takes at most 64 n bytes (24-byte slots, load above 3/8), so a
+ * wrong guess costs at most a quarter of the file size. */
+#define MD_STORE_GUESS_BYTES_PER_KEY 256
+
+/* Where the first bad line of the scan starts, and why it is bad. */
+typedef struct
+{
+  guint64 offset;
+  guint64 line_no;
+  GError *error;
+} MdBadLine;
+
+/* Indexes note @id, whose good record is @line_len bytes plus its '\n',
+ * collecting its key in @keys for one batch insert per slice. */
+static void
+index_record (MdStore *self, gsize line_len, guint64 id, const MdRecordInfo *info, GArray *keys)
+{
+  if (info->has_key)
+    {
+      MdKeyEntry entry = { info->key, id };
+
+      g_array_append_val (keys, entry);
+    }
+  md_offset_index_add (&self->index, line_len + 1,
+                       md_record_wire_len (line_len + 1, info->key_field_len));
+}
+
+/* Parses the complete records at the start of @data, adding them to the
+ * index and their keys to @keys; returns how many bytes they took.  Stops at
+ * the first bad record (filling @bad) or at an unfinished line. */
+static gsize
+index_records_in (MdStore *self, const char *data, gsize len, GArray *keys, MdBadLine *bad)
+{
+  const char *p = data, *end = data + len;
+  const char *nl;
+  guint64 id = md_offset_index_get_count (&self->index) + 1;
+
+  while ((nl = memchr (p, '\n', (gsize)(end - p))) != NULL)
+    {
+      gsize line_len = (gsize)(nl - p);
+      MdRecordInfo info;
+
+      if (!md_record_parse (p, line_len, id, &info, &bad->error))
+        break;
+      index_record (self, line_len, id++, &info, keys);
+      p = nl + 1;
+    }
+  if (nl == NULL && (gsize)(end - p) >= MD_RECORD_MAX_LEN)
+    g_set_error (&bad->error, MD_ERROR, MD_ERROR_MALFORMED, "record is longer than %d bytes",
+                 MD_RECORD_MAX_LEN);
+  return (gsize)(p - data);
+}
+
+/* How many keys the whole file of @file_size bytes probably holds, judged
+ * by the part indexed so far, which holds @known. */
+static gsize
+guess_key_count (MdStore *self, gsize known, guint64 file_size)
+{
+  guint64 indexed = md_offset_index_get_file_size (&self->index);
+  double per_byte = indexed > 0 ? (double)known / (double)indexed : 0;
+  double guess
+      = MIN (per_byte * (double)file_size, (double)file_size / MD_STORE_GUESS_BYTES_PER_KEY);
+
+  /* Where gsize is 32 bits, a huge file must not overflow the capacity. */
+  guess = MIN (guess, (double)(G_MAXSIZE / 64));
+  return MAX (known, (gsize)guess);
+}
+
+/* Adds the keys of one slice to the table.  Reserving for the keys the whole
+ * file probably holds saves the rehash at every doubling; md_store_scan
+ * shrinks the table if the guess was far too high (a file whose keyed notes
+ * all come first). */
+static void
+add_slice_keys (MdStore *self, GArray *keys, guint64 file_size)
+{
+  gsize known = md_key_table_get_count (&self->keys) + keys->len;
+
+  md_key_table_reserve (&self->keys, guess_key_count (self, known, file_size));
+  md_key_table_insert_many (&self->keys, (const MdKeyEntry *)keys->data, keys->len);
+  g_array_set_size (keys, 0);
+}
+
+/* read() that retries on EINTR; FALSE at an error or an early end. */
+static gboolean
+read_some (int fd, char *buf, gsize len, gsize *got, GError **error)
+{
+  gssize n;
+
+  do
+    n = read (fd, buf, len);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0)
+    {
+      md_error_set_errno (error, n < 0 ? errno : EIO, "cannot read the notes file");
+      return FALSE;
+    }
+  *got = (gsize)n;
+  return TRUE;
+}
+
+/* Reads the whole file once, in large slices, indexing every good record.
+ * A bad or unfinished line ends the scan and is described in @bad. */
+static gboolean
+index_all_records (MdStore *self, guint64 file_size, MdBadLine *bad, GError **error)
+{
+  g_autofree char *buf = g_malloc (MD_STORE_SCAN_BUFFER);
+  g_autoptr (GArray) keys = g_array_new (FALSE, FALSE, sizeof (MdKeyEntry));
+  gsize fill = 0, got, used;
+  guint64 remaining = file_size;
+
+  while (bad->error == NULL && remaining > 0)
+    {
+      if (!read_some (self->fd, buf + fill, MIN (MD_STORE_SCAN_BUFFER - fill, remaining), &got,
+                      error))
+        return FALSE;
+      remaining -= got;
+      fill += got;
+      used = index_records_in (self, buf, fill, keys, bad);
+      add_slice_keys (self, keys, file_size);
+      memmove (buf, buf + used, fill - used);
+      fill -= used;
+    }
+  if (bad->error == NULL && fill > 0)
+    g_set_error_literal (&bad->error, MD_ERROR, MD_ERROR_MALFORMED, "last record is unfinished");
+  bad->offset = md_offset_index_get_file_size (&self->index);
+  bad->line_no = md_offset_index_get_count (&self->index) + 1;
+  return TRUE;
+}
+
+/* Whether the bad line starting at @offset is the file's last line. */
+static gboolean
+is_last_line (MdStore *self, guint64 offset, guint64 file_size, GError **error)
+{
+  char buf[4096];
+
+  while (offset < file_size)
+    {
+      gssize n = pread (self->fd, buf, MIN (sizeof buf, file_size - offset), (off_t)offset);
+      const char *nl;
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          md_error_set_errno (error, n < 0 ? errno : EIO, "cannot read the notes file");
+          return FALSE;
+        }
+      nl = memchr (buf, '\n', (gsize)n);
+      if (nl != NULL)
+        return offset + (guint64)(nl - buf) + 1 == file_size;
+      offset += (guint64)n;
+    }
+  return TRUE;
+}
+
+static void
+log_recovery (MdStore *self, const MdStoreRecovery *recovery, const GError *reason)
+{
+  g_autofree char *dropped = g_strdup_printf ("%" G_GUINT64_FORMAT, recovery->dropped_bytes);
+  g_autofree char *kept = g_strdup_printf ("%" G_GUINT64_FORMAT, recovery->kept_records);
+
+  /* A torn tail is the expected trace of a crash, not an operator error. */
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE_ID", MD_MESSAGE_ID_RECOVERED,
+                    "DROPPED_BYTES", dropped, "KEPT_RECORDS", kept, "REASON", reason->message,
+                    "MESSAGE", "notes file %s: dropped a torn tail of %s bytes (%s), kept %s notes",
+                    self->path, dropped, reason->message, kept);
+}
+
+/* Cuts the torn tail away for good, so it can never reappear after appends. */
+static gboolean
+drop_torn_tail (MdStore *self, guint64 file_size, const GError *reason, GError **error)
+{
+  guint64 kept_size = md_offset_index_get_file_size (&self->index);
+  MdStoreRecovery recovery = { md_offset_index_get_count (&self->index), file_size - kept_size };
+
+  if (ftruncate (self->fd, (off_t)kept_size) < 0 || fdatasync (self->fd) < 0)
+    {
+      md_error_set_errno (error, errno, "cannot truncate the torn tail of the notes file");
+      return FALSE;
+    }
+  log_recovery (self, &recovery, reason);
+  self->recovery = recovery;
+  return TRUE;
+}
+
+/* A bad last line is a torn tail; a bad line before it is damage that
+ * truncation would turn into lost acknowledged notes. */
+static gboolean
+handle_bad_line (MdStore *self, MdBadLine *bad, guint64 file_size, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  if (!is_last_line (self, bad->offset, file_size, &local_error))
+    {
+      if (local_error != NULL)
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      else
+        g_set_error (error, MD_ERROR, MD_ERROR_CORRUPT_STORE,
+                     "notes file %s is damaged at line %" G_GUINT64_FORMAT ": %s", self->path,
+                     bad->line_no, bad->error->message);
+      return FALSE;
+    }
+  return drop_torn_tail (self, file_size, bad->error, error);
+}
+
+gboolean
+md_store_scan (MdStore *self, GError **error)
+{
+  MdBadLine bad = { 0, 0, NULL };
+  struct stat st;
+  gboolean ok;
+
+  if (fstat (self->fd, &st) < 0)
+    {
+      md_error_set_errno (error, errno, "cannot stat the notes file");
+      return FALSE;
+    }
+  posix_fadvise (self->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  ok = index_all_records (self, (guint64)st.st_size, &bad, error);
+  if (ok && bad.error != NULL)
+    ok = handle_bad_line (self, &bad, (guint64)st.st_size, error);
+  /* Records a killed daemon wrote but never synced are acknowledged by
+   * nobody yet; syncing them now makes everything served from here durable. */
+  else if (ok)
+    ok = md_notes_file_sync (self->fd, error);
+  g_clear_error (&bad.error);
+  md_key_table_shrink_to_fit (&self->keys);
+  md_store_mark_durable (self);
+  return ok;
+}

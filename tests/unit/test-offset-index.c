@@ -1,0 +1,83 @@
+#include "config.h"
+
+#include "md-offset-index.h"
+
+/* Three notes: records of 30, 70 and 25 bytes, wire lines of 28, 31 and 23. */
+static void
+add_three (MdOffsetIndex *index)
+{
+  md_offset_index_add (index, 30, 28);
+  md_offset_index_add (index, 70, 31);
+  md_offset_index_add (index, 25, 23);
+}
+
+static void
+test_add (void)
+{
+  MdOffsetIndex index;
+
+  md_offset_index_init (&index);
+  g_assert_cmpuint (md_offset_index_get_count (&index), ==, 0);
+  add_three (&index);
+  g_assert_cmpuint (md_offset_index_get_count (&index), ==, 3);
+  g_assert_cmpuint (md_offset_index_get_file_size (&index), ==, 125);
+  g_assert_cmpuint (md_offset_index_get_wire_size (&index), ==, 82);
+  g_assert_cmpuint (md_offset_index_record_start (&index, 1), ==, 30);
+  g_assert_cmpuint (md_offset_index_record_end (&index, 1), ==, 100);
+  g_assert_cmpuint (md_offset_index_record_end (&index, 2), ==, 125);
+  g_assert_cmpuint (md_offset_index_wire_start (&index, 2), ==, 59);
+  g_assert_cmpuint (md_offset_index_wire_end (&index, 0), ==, 28);
+  g_assert_cmpuint (md_offset_index_wire_end (&index, 2), ==, 82);
+  md_offset_index_clear (&index);
+}
+
+/* Every position finds the entry it falls in, within the first @count. */
+static void
+test_find (void)
+{
+  MdOffsetIndex index;
+
+  md_offset_index_init (&index);
+  add_three (&index);
+  for (guint64 pos = 0; pos < 140; pos++)
+    {
+      guint64 record = pos < 30 ? 0 : pos < 100 ? 1 : 2;
+      guint64 wire = pos < 28 ? 0 : pos < 59 ? 1 : 2;
+
+      g_assert_cmpuint (md_offset_index_find_record (&index, 3, pos), ==, record);
+      g_assert_cmpuint (md_offset_index_find_wire (&index, 3, pos), ==, wire);
+      g_assert_cmpuint (md_offset_index_find_record (&index, 2, pos), ==, MIN (record, 1));
+      g_assert_cmpuint (md_offset_index_find_wire (&index, 1, pos), ==, 0);
+    }
+  md_offset_index_clear (&index);
+}
+
+/* Truncating forgets the last notes; the next one goes where they were. */
+static void
+test_truncate (void)
+{
+  MdOffsetIndex index;
+
+  md_offset_index_init (&index);
+  add_three (&index);
+  md_offset_index_truncate (&index, 1, 30, 28);
+  g_assert_cmpuint (md_offset_index_get_count (&index), ==, 1);
+  g_assert_cmpuint (md_offset_index_record_end (&index, 0), ==, 30);
+  md_offset_index_add (&index, 40, 38);
+  g_assert_cmpuint (md_offset_index_record_start (&index, 1), ==, 30);
+  g_assert_cmpuint (md_offset_index_wire_end (&index, 1), ==, 66);
+  md_offset_index_truncate (&index, 0, 0, 0);
+  g_assert_cmpuint (md_offset_index_get_count (&index), ==, 0);
+  md_offset_index_clear (&index);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/offset-index/add", test_add);
+  g_test_add_func ("/offset-index/find", test_find);
+  g_test_add_func ("/offset-index/truncate", test_truncate);
+  return g_test_run ();
+}

@@ -1,0 +1,165 @@
+#include "config.h"
+
+#include "md-error.h"
+#include "md-record.h"
+
+#include <string.h>
+
+/* 2026-11-24T19:42:57Z */
+#define T0 G_GINT64_CONSTANT (1795549377)
+
+static void
+parse_ok (const char *line, guint64 expected, MdRecordInfo *info)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (md_record_parse (line, strlen (line), expected, info, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_parse_good (void)
+{
+  MdRecordInfo info;
+
+  parse_ok ("1\t2026-11-24T19:43:57Z\t-\tfirst note", 1, &info);
+  g_assert_false (info.has_key);
+  g_assert_cmpuint (info.key_field_len, ==, 1);
+
+  parse_ok ("42\t2026-11-24T19:43:57Z\t0F1E2D3C-4B5A-6978-8796-a5b4c3d2e1f0\t今天 🙂", 42,
+            &info);
+  g_assert_true (info.has_key);
+  g_assert_cmpuint (info.key_field_len, ==, MD_NOTE_KEY_LEN);
+  g_assert_cmphex (info.key.hi, ==, G_GUINT64_CONSTANT (0x0f1e2d3c4b5a6978));
+  g_assert_cmphex (info.key.lo, ==, G_GUINT64_CONSTANT (0x8796a5b4c3d2e1f0));
+
+  /* A text that looks like an empty key field is still text. */
+  parse_ok ("7\t2026-11-24T19:43:57Z\t-\t-", 7, &info);
+}
+
+/* Past 19 digits the fast path leaves the id to the precise parser: both
+ * must agree on what is a good record. */
+static void
+test_parse_long_ids (void)
+{
+  MdRecordInfo info;
+  g_autoptr (GError) error = NULL;
+  const char *max = "18446744073709551615\t2026-11-24T19:43:57Z\t-\tlast id";
+  const char *over = "18446744073709551616\t2026-11-24T19:43:57Z\t-\tpast it";
+
+  parse_ok ("1234567890123456789\t2026-11-24T19:43:57Z\t-\t19 digits",
+            G_GUINT64_CONSTANT (1234567890123456789), &info);
+  parse_ok (max, G_MAXUINT64, &info);
+  g_assert_false (md_record_parse (over, strlen (over), G_MAXUINT64, &info, &error));
+  g_assert_error (error, MD_ERROR, MD_ERROR_MALFORMED);
+}
+
+static const struct
+{
+  const char *line;
+  const char *reason;
+} bad_records[] = {
+  { "2\t2026-11-24T19:43:57Z\t-", "fields" },
+  { "3\t2026-11-24T19:43:57Z\t-\tskips an id", "id 3 where 2" },
+  { "02\t2026-11-24T19:43:57Z\t-\tleading zero", "id 02" },
+  { "2\t2026-11-24 19:43:57Z\t-\tbad time", "time" },
+  { "2\t2026-02-30T19:43:57Z\t-\tno such day", "time" },
+  { "2\t2026-11-24T19:43:57Z\tnot-a-key\tbad key", "key" },
+  { "2\t2026-11-24T19:43:57Z\t-\t", "empty" },
+  { "2\t2026-11-24T19:43:57Z\t-\ttab\tin the text", "control" },
+  { "2\t2026-11-24T19:43:57Z\t-\tbad \xff utf-8", "UTF-8" },
+  { "", "fields" },
+  { "2\t2026-11-24T19:43:57Z\t-no tab before the text", "fields" },
+  { "2\t2026-11-24T19:43:57Z\t123e4567-e89b-12d3-a456-426614174000text", "fields" },
+  { "2\t2026-11-24T19:43:57Z\t123e4567-e89b-12d3-a456-42661417400\ttext", "key" },
+  { "2\t2026-11-24T19:43:57Z\t123e4567-e89b-12d3-a456-42661417400g\ttext", "key" },
+  { "2\t2026-11-24T19:43:57Z \t-\ttime too long", "time" },
+  { "2\t\t-\tno time", "time" },
+};
+
+static void
+test_parse_bad (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (bad_records); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      const char *line = bad_records[i].line;
+      MdRecordInfo info;
+
+      g_test_message ("bad record %" G_GSIZE_FORMAT ": %s", i, line);
+      g_assert_false (md_record_parse (line, strlen (line), 2, &info, &error));
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == MD_ERROR);
+      g_assert_nonnull (strstr (error->message, bad_records[i].reason));
+    }
+}
+
+static void
+test_format (void)
+{
+  g_autoptr (GString) out = g_string_new ("replaced");
+  MdRecordInfo info;
+
+  g_assert_true (md_record_format (out, 12, "ABCDEF01-2345-4678-89AB-CDEF01234567", "hi", 2, T0));
+  g_assert_cmpstr (out->str, ==,
+                   "12\t2026-11-24T19:42:57Z\tabcdef01-2345-4678-89ab-cdef01234567\thi\n");
+  g_assert_true (md_record_parse (out->str, out->len - 1, 12, &info, NULL));
+  g_assert_cmpuint (md_record_wire_len (out->len, info.key_field_len), ==,
+                    strlen ("12\t2026-11-24T19:42:57Z\thi\n"));
+
+  g_assert_true (md_record_format (out, 1, NULL, "二三", strlen ("二三"), T0));
+  g_assert_cmpstr (out->str, ==, "1\t2026-11-24T19:42:57Z\t-\t二三\n");
+}
+
+static void
+split_ok (const char *rec, const char *head, const char *tail)
+{
+  g_autoptr (GError) error = NULL;
+  gsize head_len = 0;
+  const guint8 *t = NULL;
+
+  g_assert_true (md_record_split_wire ((const guint8 *)rec, strlen (rec),
+                                       strlen (head) + strlen (tail), &head_len, &t, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (rec, head_len, head, strlen (head));
+  g_assert_cmpstr ((const char *)t, ==, tail);
+}
+
+static void
+split_fails (const char *rec, gsize wire_len)
+{
+  g_autoptr (GError) error = NULL;
+  gsize head_len;
+  const guint8 *tail;
+
+  g_assert_false (
+      md_record_split_wire ((const guint8 *)rec, strlen (rec), wire_len, &head_len, &tail, &error));
+  g_assert_error (error, MD_ERROR, MD_ERROR_CORRUPT_STORE);
+}
+
+static void
+test_split_wire (void)
+{
+  const char *keyed = "3\t2026-11-24T19:42:57Z\taaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee\ttext\n";
+  gsize keyed_wire = strlen ("3\t2026-11-24T19:42:57Z\ttext\n");
+
+  split_ok ("1\t2026-11-24T19:42:57Z\t-\tone\n", "1\t2026-11-24T19:42:57Z\t", "one\n");
+  split_ok (keyed, "3\t2026-11-24T19:42:57Z\t", "text\n");
+  /* What the index says no longer matches the file. */
+  split_fails (keyed, keyed_wire + 1);
+  split_fails ("3\t2026-11-24T19:42:57Z\t-\ttext", strlen ("3\t2026-11-24T19:42:57Z\ttext"));
+  split_fails ("3\t2026-11-24T19:42:57Z\n", 0 + strlen ("3\t2026-11-24T19:42:57Z\n"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/record/parse/good", test_parse_good);
+  g_test_add_func ("/record/parse/long-ids", test_parse_long_ids);
+  g_test_add_func ("/record/parse/bad", test_parse_bad);
+  g_test_add_func ("/record/format", test_format);
+  g_test_add_func ("/record/split-wire", test_split_wire);
+  return g_test_run ();
+}
