@@ -1,9 +1,5 @@
 #include "config.h"
 
-#ifndef G_LOG_DOMAIN
-#define G_LOG_DOMAIN "mydaily"
-#endif
-
 #include "md-server.h"
 
 #include "md-coap.h"

@@ -19,7 +19,9 @@ void md_server_free (MdServer *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdServer, md_server_free)
 
 /* Serves the bound UDP socket @fd (not closed by the server).  Fails unless
- * it is an AF_INET/AF_INET6 SOCK_DGRAM socket. */
+ * it is an AF_INET/AF_INET6 SOCK_DGRAM socket.  Turns on IP_PKTINFO /
+ * IPV6_RECVPKTINFO so that answers leave from the address each client sent
+ * to, even on a wildcard socket of a host with several addresses. */
 gboolean md_server_add_socket (MdServer *self, int fd, GError **error);
 /* Log every datagram at debug level with a one-line decode. */
 void md_server_set_verbose (MdServer *self, gboolean verbose);
