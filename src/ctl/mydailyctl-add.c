@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "md-error.h"
+#include "md-note.h"
 #include "mydailyctl.h"
 
 static void
@@ -17,13 +18,13 @@ print_added (guint64 id)
 }
 
 static int
-add_text (MdCtlOptions *options, const char *text)
+add_text (MdCtlOptions *options, const char *key, const char *text)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (MdClient) client = md_ctl_connect (options, &error);
   guint64 id = 0;
 
-  if (client == NULL || !md_ctl_add_note (client, text, strlen (text), &id, &error))
+  if (client == NULL || !md_ctl_add_note (client, key, text, strlen (text), &id, &error))
     return md_ctl_fail (error);
   print_added (id);
   return MD_CTL_EXIT_OK;
@@ -60,7 +61,7 @@ md_ctl_add_lines (MdCtlOptions *options, FILE *input)
       strip_line_end (line, &len);
       if (len == 0)
         continue;
-      if (md_ctl_add_note (client, line, len, &id, &error))
+      if (md_ctl_add_note (client, NULL, line, len, &id, &error))
         {
           print_added (id);
           continue;
@@ -79,7 +80,16 @@ md_ctl_add (MdCtlOptions *options, int argc, char **argv)
 {
   g_autoptr (GOptionContext) context = NULL;
   g_autofree char *text = NULL;
+  g_autofree char *key = NULL;
   gboolean literal;
+  const GOptionEntry entries[] = {
+    { "key", 0, 0, G_OPTION_ARG_STRING, &key,
+      /* TRANSLATORS: help of "mydailyctl add --key" */
+      N_ ("Store the note under this UUID, so running the same command again never stores it "
+          "twice"),
+      "UUID" },
+    { NULL },
+  };
 
   context = md_ctl_option_context_new (
       "add",
@@ -87,8 +97,11 @@ md_ctl_add (MdCtlOptions *options, int argc, char **argv)
       _ ("TEXT… | -"),
       _ ("Add a note: the words of TEXT joined with spaces, or with “-” one note "
          "per line of standard input."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!md_ctl_parse_options (context, "add", &argc, &argv))
     return MD_CTL_EXIT_USAGE;
+  if (key != NULL && !md_note_key_is_valid (key, strlen (key)))
+    return md_ctl_usage_error ("add", _ ("--key needs a UUID, as uuidgen prints"));
   /* GOption leaves the "--" that lets a note start with a dash. */
   literal = argc > 1 && g_str_equal (argv[1], "--");
   if (literal)
@@ -100,7 +113,11 @@ md_ctl_add (MdCtlOptions *options, int argc, char **argv)
   if (argc < 2)
     return md_ctl_usage_error ("add", _ ("no text given"));
   if (argc == 2 && !literal && g_str_equal (argv[1], "-"))
-    return md_ctl_add_lines (options, stdin);
+    {
+      if (key != NULL)
+        return md_ctl_usage_error ("add", _ ("--key names one note; it does not go with “-”"));
+      return md_ctl_add_lines (options, stdin);
+    }
   text = g_strjoinv (" ", argv + 1);
-  return add_text (options, text);
+  return add_text (options, key, text);
 }

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 #include <pthread.h>
 #include <signal.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "md-error.h"
@@ -168,24 +169,43 @@ md_ctl_parse_line_id (const char *line, gsize len, guint64 *id)
   return g_ascii_string_to_unsigned (digits, 10, 1, G_MAXUINT64, id, NULL);
 }
 
+/* The answer to a create-only PUT carries the stored line.  Under the same
+ * key it is our note, unless the caller reused a key (--key) for other
+ * text: then nothing was stored, and saying "added" would lose the note. */
 static gboolean
-parse_stored_id (const MdClientResponse *response, guint64 *id, GError **error)
+check_stored_line (const MdClientResponse *response, const char *text, gsize len, guint64 *id,
+                   GError **error)
 {
-  gsize len = 0;
-  const char *line = g_bytes_get_data (response->payload, &len);
+  gsize line_len = 0;
+  const char *line = g_bytes_get_data (response->payload, &line_len);
+  MdNoteLine note;
 
-  if (len > 0 && md_ctl_parse_line_id (line, len, id))
-    return TRUE;
-  g_set_error (error, MD_ERROR, MD_ERROR_MALFORMED,
-               _ ("the server stored the note but did not say under which id"));
-  return FALSE;
+  if (line == NULL || !md_note_parse_wire_line (line, line_len, &note, NULL))
+    {
+      g_set_error (error, MD_ERROR, MD_ERROR_MALFORMED,
+                   _ ("the server stored the note but did not say under which id"));
+      return FALSE;
+    }
+  if (note.text_len != len || memcmp (note.text, text, len) != 0)
+    {
+      g_autofree char *id_text = g_strdup_printf ("%" G_GUINT64_FORMAT, note.id);
+
+      /* TRANSLATORS: %s is the number of an existing note */
+      g_set_error (error, MD_ERROR, MD_ERROR_REJECTED,
+                   _ ("note rejected: its key already names note %s, which says something else"),
+                   id_text);
+      return FALSE;
+    }
+  *id = note.id;
+  return TRUE;
 }
 
 gboolean
-md_ctl_add_note (MdClient *client, const char *text, gsize len, guint64 *id, GError **error)
+md_ctl_add_note (MdClient *client, const char *key, const char *text, gsize len, guint64 *id,
+                 GError **error)
 {
   g_autofree char *path = NULL;
-  g_autofree char *key = g_uuid_string_random ();
+  g_autofree char *random_key = key == NULL ? g_uuid_string_random () : NULL;
   g_autoptr (MdClientResponse) response = NULL;
   MdClientRequest request = {
     .method = MD_COAP_PUT,
@@ -199,14 +219,14 @@ md_ctl_add_note (MdClient *client, const char *text, gsize len, guint64 *id, GEr
       g_prefix_error (error, _ ("note rejected: "));
       return FALSE;
     }
-  path = g_strdup_printf ("notes/%s", key);
+  path = g_strdup_printf ("notes/%s", key != NULL ? key : random_key);
   request.path = path;
   response = md_client_request (client, &request, error);
   if (response == NULL)
     return FALSE;
   /* 4.12: an earlier transmission of this very request was stored. */
   if (response->code == MD_COAP_CREATED || response->code == MD_COAP_PRECONDITION_FAILED)
-    return parse_stored_id (response, id, error);
+    return check_stored_line (response, text, len, id, error);
   md_client_response_set_error (response, error);
   g_prefix_error (error, _ ("note rejected: "));
   return FALSE;

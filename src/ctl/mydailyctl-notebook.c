@@ -105,7 +105,7 @@ store_line (Notebook *self, const char *line)
   g_autofree char *id_text = NULL;
   guint64 id = 0;
 
-  if (!md_ctl_add_note (self->client, line, strlen (line), &id, &error))
+  if (!md_ctl_add_note (self->client, NULL, line, strlen (line), &id, &error))
     {
       md_ctl_fail (error);
       return;

@@ -65,10 +65,12 @@ gboolean md_ctl_use_color (int fd);
 
 MdClient *md_ctl_connect (MdCtlOptions *options, GError **error);
 
-/* Stores one note under a fresh key; *@id is the id the server gave it.
- * Rejections (local or by the server) read "note rejected: REASON". */
-gboolean md_ctl_add_note (MdClient *client, const char *text, gsize len, guint64 *id,
-                          GError **error);
+/* Stores one note under @key (a UUID; NULL for a fresh random one) with a
+ * create-only PUT, so retries never store it twice; *@id is the id the
+ * server gave it.  Rejections (local or by the server) read
+ * "note rejected: REASON". */
+gboolean md_ctl_add_note (MdClient *client, const char *key, const char *text, gsize len,
+                          guint64 *id, GError **error);
 
 /* GET /status: the value of "@key: VALUE" as a number. */
 gboolean md_ctl_get_status_number (MdClient *client, const char *key, guint64 *value,

@@ -604,6 +604,34 @@ test_reject_control (Fixture *fx, gconstpointer data)
   assert_rejected (fx, r, "control");
 }
 
+/* A script that reruns "add --key=K" after a crash must not store twice,
+ * and a key reused for other text must be refused, not reported as added. */
+static void
+test_add_with_key (Fixture *fx, gconstpointer data)
+{
+  const char *key = "7d0c5a1e-2b3f-4c6d-8e9f-a0b1c2d3e4f5";
+  g_autoptr (MdTestCtlResult) first = NULL;
+  g_autoptr (MdTestCtlResult) again = NULL;
+  g_autoptr (MdTestCtlResult) other = NULL;
+  g_autoptr (GPtrArray) records = NULL;
+
+  if (fx->daemon == NULL)
+    return;
+  first = md_test_ctl_runv (fx->daemon, NULL, "add", "--key", key, "run", "once", NULL);
+  assert_exit (first, 0);
+  again = md_test_ctl_runv (fx->daemon, NULL, "add", "--key", key, "run", "once", NULL);
+  assert_exit (again, 0);
+  g_assert_cmpstr (again->out, ==, first->out);
+  other = md_test_ctl_runv (fx->daemon, NULL, "add", "--key", key, "something else", NULL);
+  assert_exit (other, 1);
+  g_assert_nonnull (strstr (other->err, "note rejected: its key already names note 1"));
+
+  records = read_records (fx);
+  g_assert_cmpuint (records->len, ==, 1);
+  g_assert_cmpstr (record_at (records, 0)->key, ==, key);
+  g_assert_cmpstr (record_at (records, 0)->text, ==, "run once");
+}
+
 static void
 test_accept_limits (Fixture *fx, gconstpointer data)
 {
@@ -854,6 +882,7 @@ main (int argc, char **argv)
   add_both ("reject/not-utf8", test_reject_not_utf8);
   add_both ("reject/control-char", test_reject_control);
   add_both ("accept/limits", test_accept_limits);
+  add_both ("add/key", test_add_with_key);
   add_both ("no-server", test_no_server);
   add_both ("status", test_status);
   add_both ("notify", test_notify);
