@@ -52,7 +52,6 @@ typedef struct
   MdHandled handled;
   guint64 note_id;                    /* the note this request appended, or 0 */
   char note_key[MD_NOTE_KEY_LEN + 1]; /* its key when it came by PUT, or "" */
-  gboolean observing;                 /* registered as an observer of /latest */
   MdCoapMessage response;
 } MdReply;
 
@@ -331,7 +330,6 @@ static void
 execute (MdServer *self, MdReply *reply, const MdCoapMessage *request, gint64 now_us)
 {
   guint64 last_id = md_store_get_last_id (self->store);
-  guint32 observe;
 
   reply->handled
       = md_resources_handle (self->resources, request, &reply->peer, now_us, &reply->response);
@@ -341,8 +339,6 @@ execute (MdServer *self, MdReply *reply, const MdCoapMessage *request, gint64 no
       reply->note_id = md_store_get_last_id (self->store);
       remember_key (reply, request);
     }
-  reply->observing = md_coap_message_get_uint_option (request, MD_COAP_OPTION_OBSERVE, &observe)
-                     && observe == 0 && MD_COAP_CODE_CLASS (reply->response.code) == 2;
 }
 
 static MdReply *
@@ -520,10 +516,20 @@ reply_within_budget (MdServer *self, const MdReply *reply, GBytes *bytes, gint64
 /* Notifications follow a registration for minutes, each up to a full note:
  * only to an address that proved it is the sender's, however small this
  * first response is. */
+/* The resources answer a registration they accepted with an Observe
+ * option, so the response itself says whether the peer now observes. */
+static gboolean
+registers_observer (const MdCoapMessage *response)
+{
+  return MD_COAP_CODE_CLASS (response->code) == 2
+         && md_coap_message_has_option (response, MD_COAP_OPTION_OBSERVE);
+}
+
 static gboolean
 needs_proof (MdServer *self, const MdReply *reply, gint64 now_us)
 {
-  return reply->observing && !md_echo_is_verified (self->echo, &reply->peer, now_us);
+  return registers_observer (&reply->response)
+         && !md_echo_is_verified (self->echo, &reply->peer, now_us);
 }
 
 /* Cuts the diagnostic by @excess bytes, at a UTF-8 character boundary. */
@@ -546,6 +552,7 @@ challenge (MdServer *self, MdReply *reply, gint64 now_us)
   guint8 value[MD_ECHO_VALUE_LEN];
   guint8 token[MD_COAP_MAX_TOKEN];
   guint8 token_len = response->token_len;
+  gboolean was_observing = registers_observer (response);
 
   memcpy (token, response->token, token_len);
   md_coap_message_init (response, response->type, MD_COAP_UNAUTHORIZED, response->mid);
@@ -553,9 +560,8 @@ challenge (MdServer *self, MdReply *reply, gint64 now_us)
   md_echo_make_value (self->echo, &reply->peer, now_us, value);
   md_coap_message_add_option (response, MD_COAP_OPTION_ECHO, value, sizeof value);
   /* The registration was not answered, so the peer does not observe. */
-  if (reply->observing)
+  if (was_observing)
     md_observers_deregister (self->observers, &reply->peer, token, token_len);
-  reply->observing = FALSE;
 }
 
 /* The encoded response, limited to MD_ECHO_AMPLIFICATION times the request
