@@ -37,9 +37,7 @@ run_suite() {
 
 run_fuzzers() {
   local dir=$builds/fuzz status=0
-  CC=clang meson setup --reconfigure "$dir" -Dfuzzing=true -Db_lundef=false >/dev/null ||
-    CC=clang meson setup "$dir" -Dfuzzing=true -Db_lundef=false || return 1
-  ninja -C "$dir" || return 1
+  CC=clang setup_build "$dir" -Dfuzzing=true -Db_lundef=false || return 1
   : >"$dir/fuzz-results.txt"
   # One target per seed corpus folder: tests/fuzz/corpus/NAME -> fuzz-NAME.
   for seeds in "$top"/tests/fuzz/corpus/*/; do
@@ -55,7 +53,9 @@ run_fuzzers() {
     corpus=$(mktemp -d)
     cp -r "$seeds". "$corpus/"
     echo "run-all: $name for ${fuzz_seconds}s"
-    if "$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" \
+    # Crash inputs go to the build tree, not the current directory.
+    if "$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 \
+        -artifact_prefix="$dir/$name-" "$corpus" \
         >"$dir/$name.log" 2>&1; then
       echo "pass $name" >>"$dir/fuzz-results.txt"
       grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units)' "$dir/$name.log" || true
@@ -78,29 +78,53 @@ for log in pathlib.Path(sys.argv[1]).glob("*/meson-logs/testlog.json"):
         result = json.loads(line)["result"]
         key = {"OK": "passed", "EXPECTEDFAIL": "passed", "SKIP": "skipped"}.get(result, "failed")
         counts[key] += 1
-fuzz = pathlib.Path(sys.argv[1], "fuzz", "fuzz-results.txt")
-if fuzz.exists():
-    for line in fuzz.read_text().splitlines():
-        counts["passed" if line.startswith("pass") else "failed"] += 1
+for name in ("fuzz/fuzz-results.txt", "step-failures.txt"):
+    results = pathlib.Path(sys.argv[1], name)
+    if results.exists():
+        for line in results.read_text().splitlines():
+            counts["passed" if line.startswith("pass") else "failed"] += 1
 print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
 sys.exit(1 if counts["failed"] else 0)
 PY
 }
 
+# A step that fails before meson writes its log (setup, build, a crashed
+# meson test) still counts as a failure in the summary.
+step_failed() {
+  echo "run-all: $1 failed"
+  echo "fail $1" >>"$builds/step-failures.txt"
+}
+
+# setup_build DIR OPTIONS...: configure (again) and build one tree.
+setup_build() {
+  local dir=$1; shift
+  { meson setup --reconfigure "$dir" "$@" >/dev/null 2>&1 || meson setup "$dir" "$@"; } &&
+    ninja -C "$dir"
+}
+
 install_deps || { echo "run-all: installing packages failed"; exit 1; }
-rm -f "$builds"/*/meson-logs/testlog.json
+mkdir -p "$builds"
+rm -f "$builds"/*/meson-logs/testlog.json "$builds/step-failures.txt" \
+  "$builds/fuzz/fuzz-results.txt"
 
-meson setup --reconfigure "$builds/release" >/dev/null 2>&1 || meson setup "$builds/release"
-ninja -C "$builds/release" || exit 1
-run_suite "$builds/release"
+# As root the container suite must run: a missing tool is a failure, not a skip.
+release_options=()
+[ "$(id -u)" -eq 0 ] && release_options+=(-Dsystem_tests=enabled)
+if setup_build "$builds/release" "${release_options[@]}"; then
+  run_suite "$builds/release" || [ -f "$builds/release/meson-logs/testlog.json" ] ||
+    step_failed "meson test (release)"
+else
+  step_failed "release build"
+fi
 
-meson setup --reconfigure "$builds/asan" -Db_sanitize=address,undefined -Db_lundef=false \
-  >/dev/null 2>&1 ||
-  meson setup "$builds/asan" -Db_sanitize=address,undefined -Db_lundef=false
-ninja -C "$builds/asan" || exit 1
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  run_suite "$builds/asan" --no-suite system --timeout-multiplier 3
+if setup_build "$builds/asan" -Db_sanitize=address,undefined -Db_lundef=false; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    run_suite "$builds/asan" --no-suite system --timeout-multiplier 3 ||
+    [ -f "$builds/asan/meson-logs/testlog.json" ] || step_failed "meson test (asan)"
+else
+  step_failed "asan build"
+fi
 
-run_fuzzers
+run_fuzzers || [ -f "$builds/fuzz/fuzz-results.txt" ] || step_failed "fuzz build"
 
 summarize

@@ -428,9 +428,12 @@ test_every_packet_decodes (Fixture *fx, gconstpointer data)
     {
       g_autofree char *log = tshark_log (fx);
 
-      /* Root without capture rights (a restricted container): not our bug. */
+      /* Root without capture rights (a restricted container) is not our
+       * bug; any other failure to capture is, and must not pass as a skip. */
+      if (strstr (log, "ermission") == NULL && strstr (log, "not permitted") == NULL)
+        g_error ("tshark did not capture on lo: %s", log);
       skipped = TRUE;
-      g_test_skip_printf ("tshark did not capture on lo: %s", log);
+      g_test_skip_printf ("tshark may not capture on lo here: %s", log);
       return;
     }
   make_traffic (fx);

@@ -244,14 +244,18 @@ md_rel_relay_start (const char *upstream, const char *const *args, GError **erro
 {
   const char *binary = relay_binary ();
   g_autoptr (MdRelRelay) relay = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_auto (GStrv) argv = NULL;
 
   g_return_val_if_fail (binary != NULL, NULL);
   relay = g_new0 (MdRelRelay, 1);
   argv = relay_argv (binary, upstream, args);
-  relay->process
-      = g_subprocess_newv ((const char *const *)argv,
-                           G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, error);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  /* A failed assertion aborts before md_rel_relay_free(): the relay must not
+   * outlive the test. */
+  g_subprocess_launcher_set_child_setup (launcher, md_test_die_with_parent, NULL, NULL);
+  relay->process = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv, error);
   if (relay->process == NULL)
     return NULL;
   relay->output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (relay->process));

@@ -405,8 +405,9 @@ add_activate_args (MdTestDaemon *self, GPtrArray *argv)
 {
   /* systemd-socket-activate gives its child a clean environment; these are
    * the variables the daemon and the test setup rely on. */
-  const char *const pass[]
-      = { "NOTIFY_SOCKET", "LC_ALL", "G_DEBUG", "MALLOC_PERTURB_", "G_MESSAGES_DEBUG", NULL };
+  const char *const pass[] = { "NOTIFY_SOCKET",   "LC_ALL",           "G_DEBUG",
+                               "MALLOC_PERTURB_", "G_MESSAGES_DEBUG", "ASAN_OPTIONS",
+                               "UBSAN_OPTIONS",   "LSAN_OPTIONS",     NULL };
 
   g_ptr_array_add (argv, g_strdup ("systemd-socket-activate"));
   g_ptr_array_add (argv, g_strdup ("--datagram"));
