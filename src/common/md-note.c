@@ -6,7 +6,6 @@
 
 #include <string.h>
 
-#define TIME_LEN 20 /* "YYYY-MM-DDTHH:MM:SSZ" */
 #define SECONDS_PER_DAY 86400
 /* Days from 0000-03-01 to 1970-01-01 in the proleptic Gregorian calendar. */
 #define EPOCH_SHIFT_DAYS 719468
@@ -289,6 +288,12 @@ days_in_month (gint64 year, guint month)
   return days[month - 1];
 }
 
+gboolean
+md_note_time_is_valid (gint64 unix_time)
+{
+  return unix_time >= MIN_TIME && unix_time <= MAX_TIME;
+}
+
 void
 md_note_append_time (GString *out, gint64 unix_time)
 {
@@ -296,7 +301,7 @@ md_note_append_time (GString *out, gint64 unix_time)
   guint month, day;
 
   g_return_if_fail (out != NULL);
-  g_return_if_fail (unix_time >= MIN_TIME && unix_time <= MAX_TIME);
+  g_return_if_fail (md_note_time_is_valid (unix_time));
 
   days = floor_div (unix_time, SECONDS_PER_DAY);
   seconds = unix_time - days * SECONDS_PER_DAY;
@@ -332,8 +337,8 @@ md_note_parse_time (const char *s, gsize len, gint64 *unix_time)
 
   g_return_val_if_fail (s != NULL || len == 0, FALSE);
 
-  if (len != TIME_LEN || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':'
-      || s[19] != 'Z' || !parse_time_digits (s, d))
+  if (len != MD_NOTE_TIME_LEN || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':'
+      || s[16] != ':' || s[19] != 'Z' || !parse_time_digits (s, d))
     return FALSE;
   year = d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3];
   month = d[4] * 10 + d[5];
@@ -364,11 +369,12 @@ md_note_append_wire_line (GString *out, guint64 id, gint64 unix_time, const char
   g_string_append_c (out, '\n');
 }
 
-/* A decimal id >= 1: digits only, no sign, no leading zero, fits 64 bits. */
-static gboolean
-parse_id (const char *s, gsize len, guint64 *id)
+gboolean
+md_note_parse_id (const char *s, gsize len, guint64 *id)
 {
   guint64 v = 0;
+
+  g_return_val_if_fail (s != NULL || len == 0, FALSE);
 
   if (len == 0 || s[0] == '0')
     return FALSE;
@@ -414,7 +420,7 @@ md_note_parse_wire_line (const char *line, gsize len, MdNoteLine *note, GError *
   if (time_end == NULL)
     return malformed_line (error, "no tab after the time");
   text = time_end + 1;
-  if (!parse_id (line, (gsize)(id_end - line), &note->id))
+  if (!md_note_parse_id (line, (gsize)(id_end - line), &note->id))
     return malformed_line (error, "bad id");
   if (!md_note_parse_time (time, (gsize)(time_end - time), &note->time))
     return malformed_line (error, "bad time");

@@ -14,6 +14,8 @@ G_BEGIN_DECLS
 #define MD_NOTE_MAX_BYTES 1000
 /* A key is a UUID in its canonical 36-character form. */
 #define MD_NOTE_KEY_LEN 36
+/* A time's RFC 3339 form, "YYYY-MM-DDTHH:MM:SSZ". */
+#define MD_NOTE_TIME_LEN 20
 /* Longest wire line: id (20) + tab + time (20) + tab + text + newline. */
 #define MD_NOTE_MAX_WIRE_LINE (20 + 1 + 20 + 1 + MD_NOTE_MAX_BYTES + 1)
 
@@ -33,10 +35,16 @@ gboolean md_note_validate (const char *text, gsize len, GError **error);
 /* TRUE if @key is a UUID in canonical form (8-4-4-4-12 hex digits). */
 gboolean md_note_key_is_valid (const char *key, gsize len);
 
-/* Appends "YYYY-MM-DDTHH:MM:SSZ" for @unix_time. */
+/* TRUE if @unix_time has an RFC 3339 form: years 0000 to 9999. */
+gboolean md_note_time_is_valid (gint64 unix_time);
+/* Appends "YYYY-MM-DDTHH:MM:SSZ" for @unix_time, which must be valid. */
 void md_note_append_time (GString *out, gint64 unix_time);
 /* Parses exactly that form; FALSE on anything else. */
 gboolean md_note_parse_time (const char *s, gsize len, gint64 *unix_time);
+
+/* Parses a decimal id >= 1: digits only, no sign, no leading zero, fits 64
+ * bits.  FALSE on anything else. */
+gboolean md_note_parse_id (const char *s, gsize len, guint64 *id);
 
 /* Appends the wire line "ID\tTIME\tTEXT\n". */
 void md_note_append_wire_line (GString *out, guint64 id, gint64 unix_time, const char *text,

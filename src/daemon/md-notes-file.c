@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -30,24 +31,31 @@ fsync_directory (const char *directory, GError **error)
   return TRUE;
 }
 
+/* Creates @directory and, if they are missing, its parents, making each new
+ * entry durable by syncing the directory that holds it. */
 static gboolean
 ensure_directory (const char *directory, GError **error)
 {
-  g_autofree char *parent = NULL;
+  g_autofree char *parent = g_path_get_dirname (directory);
   g_autofree char *prefix = NULL;
   int saved_errno;
 
   if (g_mkdir (directory, 0750) == 0)
-    {
-      parent = g_path_get_dirname (directory);
-      return fsync_directory (parent, error);
-    }
+    return fsync_directory (parent, error);
   if (errno == EEXIST)
     return TRUE;
   /* Missing parents are rare (the state directory's parent normally
-   * exists), so only then pay for the recursive form. */
-  if (errno == ENOENT && g_mkdir_with_parents (directory, 0750) == 0)
-    return TRUE;
+   * exists), so only then pay for the recursion.  The root and "." exist,
+   * so it ends. */
+  if (errno == ENOENT && strcmp (parent, directory) != 0)
+    {
+      if (!ensure_directory (parent, error))
+        return FALSE;
+      if (g_mkdir (directory, 0750) == 0)
+        return fsync_directory (parent, error);
+      if (errno == EEXIST)
+        return TRUE;
+    }
   saved_errno = errno;
   prefix = g_strdup_printf ("cannot create directory %s", directory);
   md_error_set_errno (error, saved_errno, prefix);

@@ -36,49 +36,53 @@ md_offset_index_get_file_size (const MdOffsetIndex *index)
   return index->file_size;
 }
 
-guint64
-md_offset_index_get_wire_size (const MdOffsetIndex *index)
+/* Where entry @i of @offsets starts; at @i == its length, where the next
+ * one would, @total. */
+static guint64
+start_at (GArray *offsets, guint64 total, guint64 i)
 {
-  return index->wire_size;
+  return i < offsets->len ? offset_at (offsets, i) : total;
+}
+
+static guint64
+end_at (GArray *offsets, guint64 total, guint64 i)
+{
+  return start_at (offsets, total, i + 1);
 }
 
 void
-md_offset_index_truncate (MdOffsetIndex *index, guint64 count, guint64 file_size, guint64 wire_size)
+md_offset_index_truncate (MdOffsetIndex *index, guint64 count)
 {
   g_return_if_fail (count <= md_offset_index_get_count (index));
 
+  index->file_size = md_offset_index_record_start (index, count);
+  index->wire_size = md_offset_index_wire_start (index, count);
   g_array_set_size (index->file_offsets, (guint)count);
   g_array_set_size (index->wire_offsets, (guint)count);
-  index->file_size = file_size;
-  index->wire_size = wire_size;
 }
 
 guint64
 md_offset_index_record_start (const MdOffsetIndex *index, guint64 i)
 {
-  return offset_at (index->file_offsets, i);
+  return start_at (index->file_offsets, index->file_size, i);
 }
 
 guint64
 md_offset_index_record_end (const MdOffsetIndex *index, guint64 i)
 {
-  if (i + 1 < md_offset_index_get_count (index))
-    return offset_at (index->file_offsets, i + 1);
-  return index->file_size;
+  return end_at (index->file_offsets, index->file_size, i);
 }
 
 guint64
 md_offset_index_wire_start (const MdOffsetIndex *index, guint64 i)
 {
-  return offset_at (index->wire_offsets, i);
+  return start_at (index->wire_offsets, index->wire_size, i);
 }
 
 guint64
 md_offset_index_wire_end (const MdOffsetIndex *index, guint64 i)
 {
-  if (i + 1 < md_offset_index_get_count (index))
-    return offset_at (index->wire_offsets, i + 1);
-  return index->wire_size;
+  return end_at (index->wire_offsets, index->wire_size, i);
 }
 
 /* The last entry in @offsets[0, count) at or before @pos. */

@@ -26,7 +26,6 @@ void md_offset_index_clear (MdOffsetIndex *index);
 /* Notes indexed, the last one's id. */
 guint64 md_offset_index_get_count (const MdOffsetIndex *index);
 guint64 md_offset_index_get_file_size (const MdOffsetIndex *index);
-guint64 md_offset_index_get_wire_size (const MdOffsetIndex *index);
 
 /* Indexes the next note, whose record of @record_len bytes starts at the end
  * of the last one and whose wire line is @wire_len bytes long.  Inline:
@@ -39,11 +38,13 @@ md_offset_index_add (MdOffsetIndex *index, guint64 record_len, guint64 wire_len)
   index->file_size += record_len;
   index->wire_size += wire_len;
 }
-/* Forgets every note after the first @count, back to the given sizes. */
-void md_offset_index_truncate (MdOffsetIndex *index, guint64 count, guint64 file_size,
-                               guint64 wire_size);
+/* Forgets every note after the first @count: the next one goes where note
+ * @count + 1 was. */
+void md_offset_index_truncate (MdOffsetIndex *index, guint64 count);
 
-/* Where the record and wire line of entry @i (note @i + 1) start and end. */
+/* Where the record and wire line of entry @i (note @i + 1) start and end.
+ * The start of entry @i == count is where the next note would go: the file
+ * (or body) size of the first @i notes. */
 guint64 md_offset_index_record_start (const MdOffsetIndex *index, guint64 i);
 guint64 md_offset_index_record_end (const MdOffsetIndex *index, guint64 i);
 guint64 md_offset_index_wire_start (const MdOffsetIndex *index, guint64 i);

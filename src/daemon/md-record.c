@@ -6,33 +6,11 @@
 
 #include <string.h>
 
-#define TIME_FIELD_LEN 20 /* "YYYY-MM-DDTHH:MM:SSZ" */
-
-static gboolean
-parse_id (const char *s, gsize len, guint64 *id)
-{
-  guint64 value = 0;
-
-  if (len == 0 || len > 20 || s[0] == '0')
-    return FALSE;
-  for (gsize i = 0; i < len; i++)
-    {
-      guint digit = (guint)(s[i] - '0');
-
-      if (digit > 9 || value > (G_MAXUINT64 - digit) / 10)
-        return FALSE;
-      value = value * 10 + digit;
-    }
-  *id = value;
-  return TRUE;
-}
-
 /* md_key_parse accepts exactly what md_note_key_is_valid does, so one pass
  * both checks and decodes the key. */
 static gboolean
 parse_key_field (const char *s, gsize len, MdRecordInfo *info, GError **error)
 {
-  info->key_field_len = len;
   info->has_key = !(len == 1 && s[0] == '-');
   if (info->has_key && !md_key_parse (s, len, &info->key))
     {
@@ -72,7 +50,7 @@ parse_record_precise (const char *line, gsize len, guint64 expected, MdRecordInf
       g_set_error_literal (error, MD_ERROR, MD_ERROR_MALFORMED, "record has fewer than 4 fields");
       return FALSE;
     }
-  if (!parse_id (line, id_len, &id) || id != expected)
+  if (!md_note_parse_id (line, id_len, &id) || id != expected)
     {
       g_set_error (error, MD_ERROR, MD_ERROR_MALFORMED,
                    "id %.*s where %" G_GUINT64_FORMAT " was expected", (int)MIN (id_len, 24), line,
@@ -91,7 +69,7 @@ parse_record_precise (const char *line, gsize len, guint64 expected, MdRecordInf
 
 /* The id field of a good record: the digits of @expected, then a tab.
  * Returns where the next field starts, or NULL.  Up to 19 digits cannot
- * overflow 64 bits; longer ids are left to parse_id. */
+ * overflow 64 bits; longer ids are left to md_note_parse_id. */
 static const char *
 skip_expected_id (const char *s, const char *end, guint64 expected)
 {
@@ -117,19 +95,13 @@ static const char *
 skip_key_field (const char *p, const char *end, MdRecordInfo *info)
 {
   if (end - p >= 2 && p[0] == '-' && p[1] == '\t')
-    {
-      info->has_key = FALSE;
-      info->key_field_len = 1;
-    }
+    info->has_key = FALSE;
   else if (end - p > MD_NOTE_KEY_LEN && p[MD_NOTE_KEY_LEN] == '\t'
            && md_key_parse (p, MD_NOTE_KEY_LEN, &info->key))
-    {
-      info->has_key = TRUE;
-      info->key_field_len = MD_NOTE_KEY_LEN;
-    }
+    info->has_key = TRUE;
   else
     return NULL;
-  return p + info->key_field_len + 1;
+  return p + md_record_key_field_len (info->has_key) + 1;
 }
 
 /* The parser for good records, without searching for tabs: the fields
@@ -143,10 +115,10 @@ parse_record_fast (const char *line, gsize len, guint64 expected, MdRecordInfo *
   const char *end = line + len;
   const char *p = skip_expected_id (line, end, expected);
 
-  if (p == NULL || end - p < TIME_FIELD_LEN + 3 || p[TIME_FIELD_LEN] != '\t'
-      || !md_note_parse_time (p, TIME_FIELD_LEN, NULL))
+  if (p == NULL || end - p < MD_NOTE_TIME_LEN + 3 || p[MD_NOTE_TIME_LEN] != '\t'
+      || !md_note_parse_time (p, MD_NOTE_TIME_LEN, NULL))
     return FALSE;
-  p = skip_key_field (p + TIME_FIELD_LEN + 1, end, info);
+  p = skip_key_field (p + MD_NOTE_TIME_LEN + 1, end, info);
   return p != NULL && md_note_validate (p, (gsize)(end - p), NULL);
 }
 
@@ -167,20 +139,16 @@ append_lowercase_key (GString *out, const char *key)
     g_string_append_c (out, g_ascii_tolower (key[i]));
 }
 
-gboolean
+void
 md_record_format (GString *out, guint64 id, const char *key, const char *text, gsize text_len,
                   gint64 unix_time)
 {
-  gsize time_start;
-
-  g_return_val_if_fail (out != NULL, FALSE);
-  g_return_val_if_fail (text != NULL || text_len == 0, FALSE);
+  g_return_if_fail (out != NULL);
+  g_return_if_fail (text != NULL || text_len == 0);
+  g_return_if_fail (md_note_time_is_valid (unix_time));
 
   g_string_printf (out, "%" G_GUINT64_FORMAT "\t", id);
-  time_start = out->len;
   md_note_append_time (out, unix_time);
-  if (!md_note_parse_time (out->str + time_start, out->len - time_start, NULL))
-    return FALSE;
   g_string_append_c (out, '\t');
   if (key != NULL)
     append_lowercase_key (out, key);
@@ -189,7 +157,6 @@ md_record_format (GString *out, guint64 id, const char *key, const char *text, g
   g_string_append_c (out, '\t');
   g_string_append_len (out, text, (gssize)text_len);
   g_string_append_c (out, '\n');
-  return TRUE;
 }
 
 gboolean

@@ -19,25 +19,32 @@ typedef struct
 {
   gboolean has_key; /* FALSE for "-" */
   MdKey key;
-  gsize key_field_len;
 } MdRecordInfo;
+
+/* The length of a key field: a UUID, or "-". */
+static inline gsize
+md_record_key_field_len (gboolean has_key)
+{
+  return has_key ? MD_NOTE_KEY_LEN : 1;
+}
 
 /* Checks one record @line (without its '\n') that should be note @expected
  * and fills @info.  The error (MD_ERROR_MALFORMED) says which field is bad. */
 gboolean md_record_parse (const char *line, gsize len, guint64 expected, MdRecordInfo *info,
                           GError **error);
 
-/* Sets @out to the record of a note; @key is a valid UUID or NULL.  FALSE if
- * @unix_time has no RFC 3339 form: such a record would not parse. */
-gboolean md_record_format (GString *out, guint64 id, const char *key, const char *text,
-                           gsize text_len, gint64 unix_time);
+/* Sets @out to the record of a note; @key is a valid UUID or NULL (written
+ * in lower case: the one place keys are lowercased), @unix_time one for
+ * which md_note_time_is_valid holds. */
+void md_record_format (GString *out, guint64 id, const char *key, const char *text, gsize text_len,
+                       gint64 unix_time);
 
 /* The length of a record's wire line: the record without the key field and
  * the tab after it. */
 static inline gsize
-md_record_wire_len (gsize record_len, gsize key_field_len)
+md_record_wire_len (gsize record_len, gboolean has_key)
 {
-  return record_len - key_field_len - 1;
+  return record_len - md_record_key_field_len (has_key) - 1;
 }
 
 /* Splits the record @rec (with its '\n') around the key field into its wire

@@ -15,23 +15,22 @@ struct _MdStore
 {
   char *path;
   int fd;
-  MdOffsetIndex index;  /* every note, durable or pending */
-  MdKeyTable keys;      /* every keyed note, durable or pending */
-  GArray *pending_keys; /* MdKey of keyed appends since the last commit */
-  guint64 durable_count;
-  guint64 durable_size;      /* file size at the last commit */
-  guint64 durable_wire_size; /* body size of the durable notes */
-  GString *record;           /* reused for formatting appends */
-  guint8 *read_buf;          /* MD_STORE_READ_CHUNK + MD_RECORD_MAX_LEN */
-  char *broken;              /* why appends are refused, after a failed undo */
-  MdStoreRecovery recovery;
+  MdOffsetIndex index;   /* every note, durable or pending */
+  MdKeyTable keys;       /* every keyed note, durable or pending */
+  GArray *pending_keys;  /* MdKey of keyed appends since the last commit */
+  guint64 durable_count; /* the index's offsets at this entry are the file and
+                          * body sizes at the last commit */
+  GString *record;       /* reused for formatting appends */
+  guint8 *read_buf;      /* MD_STORE_READ_CHUNK + MD_RECORD_MAX_LEN */
+  char *broken;          /* why appends are refused, after a failed undo */
 };
 
 /* Declares every note indexed so far durable. */
 void md_store_mark_durable (MdStore *self);
 
 /* Indexes the notes file at start-up (md-store-scan.c): truncates a torn
- * tail, refuses damage before it, and makes every indexed note durable. */
-gboolean md_store_scan (MdStore *self, GError **error);
+ * tail, refuses damage before it, and makes every indexed note durable.
+ * Fills @recovery with what it kept and dropped. */
+gboolean md_store_scan (MdStore *self, MdStoreRecovery *recovery, GError **error);
 
 G_END_DECLS

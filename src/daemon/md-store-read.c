@@ -11,33 +11,42 @@
 
 #include <string.h>
 
-/* Reads the record of entry @i into the read buffer. */
+/* Splits the record of entry @i, at @rec, into its wire parts, "ID\tTIME\t"
+ * (@head_len bytes from @rec) and "TEXT\n" (@tail_len bytes from @tail),
+ * checking it against the lengths the index holds. */
 static gboolean
-md_store_read_record (MdStore *self, guint64 i, gsize *len, GError **error)
+md_store_split_record (MdStore *self, guint64 i, const guint8 *rec, gsize *head_len,
+                       const guint8 **tail, gsize *tail_len, GError **error)
 {
-  guint64 start = md_offset_index_record_start (&self->index, i);
+  const MdOffsetIndex *index = &self->index;
+  gsize rec_len = md_offset_index_record_end (index, i) - md_offset_index_record_start (index, i);
+  gsize wire_len = md_offset_index_wire_end (index, i) - md_offset_index_wire_start (index, i);
 
-  *len = md_offset_index_record_end (&self->index, i) - start;
-  return md_notes_file_pread (self->fd, self->read_buf, *len, start, error);
+  if (!md_record_split_wire (rec, rec_len, wire_len, head_len, tail, error))
+    return FALSE;
+  *tail_len = (gsize)(rec + rec_len - *tail);
+  return TRUE;
 }
 
 gboolean
 md_store_append_wire_line (MdStore *self, guint64 id, GString *out, GError **error)
 {
   const MdOffsetIndex *index = &self->index;
-  gsize rec_len, wire_len, head_len;
+  guint64 start;
+  gsize head_len, tail_len;
   const guint8 *tail;
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (id >= 1 && id <= md_offset_index_get_count (index), FALSE);
   g_return_val_if_fail (out != NULL, FALSE);
 
-  wire_len = md_offset_index_wire_end (index, id - 1) - md_offset_index_wire_start (index, id - 1);
-  if (!md_store_read_record (self, id - 1, &rec_len, error)
-      || !md_record_split_wire (self->read_buf, rec_len, wire_len, &head_len, &tail, error))
+  start = md_offset_index_record_start (index, id - 1);
+  if (!md_notes_file_pread (self->fd, self->read_buf,
+                            md_offset_index_record_end (index, id - 1) - start, start, error)
+      || !md_store_split_record (self, id - 1, self->read_buf, &head_len, &tail, &tail_len, error))
     return FALSE;
   g_string_append_len (out, (const char *)self->read_buf, (gssize)head_len);
-  g_string_append_len (out, (const char *)tail, (gssize)(self->read_buf + rec_len - tail));
+  g_string_append_len (out, (const char *)tail, (gssize)tail_len);
   return TRUE;
 }
 
@@ -48,7 +57,8 @@ md_store_get_body_size (MdStore *self, guint64 after)
 
   if (after >= self->durable_count)
     return 0;
-  return self->durable_wire_size - md_offset_index_wire_start (&self->index, after);
+  return md_offset_index_wire_start (&self->index, self->durable_count)
+         - md_offset_index_wire_start (&self->index, after);
 }
 
 /* The wanted window of the body, in absolute wire positions. */
@@ -75,17 +85,14 @@ static gboolean
 copy_record_into_window (MdStore *self, guint64 i, const guint8 *rec, const MdWindow *w,
                          GError **error)
 {
-  const MdOffsetIndex *index = &self->index;
-  gsize rec_len = md_offset_index_record_end (index, i) - md_offset_index_record_start (index, i);
-  guint64 wire_pos = md_offset_index_wire_start (index, i);
-  gsize head_len;
+  guint64 wire_pos = md_offset_index_wire_start (&self->index, i);
+  gsize head_len, tail_len;
   const guint8 *tail;
 
-  if (!md_record_split_wire (rec, rec_len, md_offset_index_wire_end (index, i) - wire_pos,
-                             &head_len, &tail, error))
+  if (!md_store_split_record (self, i, rec, &head_len, &tail, &tail_len, error))
     return FALSE;
   copy_into_window (w, rec, head_len, wire_pos);
-  copy_into_window (w, tail, (gsize)(rec + rec_len - tail), wire_pos + head_len);
+  copy_into_window (w, tail, tail_len, wire_pos + head_len);
   return TRUE;
 }
 

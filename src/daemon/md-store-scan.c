@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 /* Start-up reads the file in slices this large: few syscalls per million notes. */
 #define MD_STORE_SCAN_BUFFER (1024 * 1024)
@@ -44,7 +43,7 @@ index_record (MdStore *self, gsize line_len, guint64 id, const MdRecordInfo *inf
       g_array_append_val (keys, entry);
     }
   md_offset_index_add (&self->index, line_len + 1,
-                       md_record_wire_len (line_len + 1, info->key_field_len));
+                       md_record_wire_len (line_len + 1, info->has_key));
 }
 
 /* Parses the complete records at the start of @data, adding them to the
@@ -102,24 +101,6 @@ add_slice_keys (MdStore *self, GArray *keys, guint64 file_size)
   g_array_set_size (keys, 0);
 }
 
-/* read() that retries on EINTR; FALSE at an error or an early end. */
-static gboolean
-read_some (int fd, char *buf, gsize len, gsize *got, GError **error)
-{
-  gssize n;
-
-  do
-    n = read (fd, buf, len);
-  while (n < 0 && errno == EINTR);
-  if (n <= 0)
-    {
-      md_error_set_errno (error, n < 0 ? errno : EIO, "cannot read the notes file");
-      return FALSE;
-    }
-  *got = (gsize)n;
-  return TRUE;
-}
-
 /* Reads the whole file once, in large slices, indexing every good record.
  * A bad or unfinished line ends the scan and is described in @bad. */
 static gboolean
@@ -128,14 +109,14 @@ index_all_records (MdStore *self, guint64 file_size, MdBadLine *bad, GError **er
   g_autofree char *buf = g_malloc (MD_STORE_SCAN_BUFFER);
   g_autoptr (GArray) keys = g_array_new (FALSE, FALSE, sizeof (MdKeyEntry));
   gsize fill = 0, got, used;
-  guint64 remaining = file_size;
+  guint64 offset = 0;
 
-  while (bad->error == NULL && remaining > 0)
+  while (bad->error == NULL && offset < file_size)
     {
-      if (!read_some (self->fd, buf + fill, MIN (MD_STORE_SCAN_BUFFER - fill, remaining), &got,
-                      error))
+      got = (gsize)MIN (MD_STORE_SCAN_BUFFER - fill, file_size - offset);
+      if (!md_notes_file_pread (self->fd, (guint8 *)buf + fill, got, offset, error))
         return FALSE;
-      remaining -= got;
+      offset += got;
       fill += got;
       used = index_records_in (self, buf, fill, keys, bad);
       add_slice_keys (self, keys, file_size);
@@ -153,24 +134,19 @@ index_all_records (MdStore *self, guint64 file_size, MdBadLine *bad, GError **er
 static gboolean
 is_last_line (MdStore *self, guint64 offset, guint64 file_size, GError **error)
 {
-  char buf[4096];
+  guint8 buf[4096];
 
   while (offset < file_size)
     {
-      gssize n = pread (self->fd, buf, MIN (sizeof buf, file_size - offset), (off_t)offset);
-      const char *nl;
+      gsize n = (gsize)MIN (sizeof buf, file_size - offset);
+      const guint8 *nl;
 
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        {
-          md_error_set_errno (error, n < 0 ? errno : EIO, "cannot read the notes file");
-          return FALSE;
-        }
-      nl = memchr (buf, '\n', (gsize)n);
+      if (!md_notes_file_pread (self->fd, buf, n, offset, error))
+        return FALSE;
+      nl = memchr (buf, '\n', n);
       if (nl != NULL)
         return offset + (guint64)(nl - buf) + 1 == file_size;
-      offset += (guint64)n;
+      offset += n;
     }
   return TRUE;
 }
@@ -190,25 +166,29 @@ log_recovery (MdStore *self, const MdStoreRecovery *recovery, const GError *reas
 
 /* Cuts the torn tail away for good, so it can never reappear after appends. */
 static gboolean
-drop_torn_tail (MdStore *self, guint64 file_size, const GError *reason, GError **error)
+drop_torn_tail (MdStore *self, guint64 file_size, const GError *reason, MdStoreRecovery *recovery,
+                GError **error)
 {
   guint64 kept_size = md_offset_index_get_file_size (&self->index);
-  MdStoreRecovery recovery = { md_offset_index_get_count (&self->index), file_size - kept_size };
+  int saved_errno;
 
-  if (ftruncate (self->fd, (off_t)kept_size) < 0 || fdatasync (self->fd) < 0)
+  if (!md_notes_file_truncate (self->fd, kept_size, &saved_errno))
     {
-      md_error_set_errno (error, errno, "cannot truncate the torn tail of the notes file");
+      md_error_set_errno (error, saved_errno, "cannot truncate the torn tail of the notes file");
       return FALSE;
     }
-  log_recovery (self, &recovery, reason);
-  self->recovery = recovery;
+  if (!md_notes_file_sync (self->fd, error))
+    return FALSE;
+  recovery->dropped_bytes = file_size - kept_size;
+  log_recovery (self, recovery, reason);
   return TRUE;
 }
 
 /* A bad last line is a torn tail; a bad line before it is damage that
  * truncation would turn into lost acknowledged notes. */
 static gboolean
-handle_bad_line (MdStore *self, MdBadLine *bad, guint64 file_size, GError **error)
+handle_bad_line (MdStore *self, MdBadLine *bad, guint64 file_size, MdStoreRecovery *recovery,
+                 GError **error)
 {
   g_autoptr (GError) local_error = NULL;
 
@@ -222,11 +202,11 @@ handle_bad_line (MdStore *self, MdBadLine *bad, guint64 file_size, GError **erro
                      bad->line_no, bad->error->message);
       return FALSE;
     }
-  return drop_torn_tail (self, file_size, bad->error, error);
+  return drop_torn_tail (self, file_size, bad->error, recovery, error);
 }
 
 gboolean
-md_store_scan (MdStore *self, GError **error)
+md_store_scan (MdStore *self, MdStoreRecovery *recovery, GError **error)
 {
   MdBadLine bad = { 0, 0, NULL };
   struct stat st;
@@ -239,8 +219,10 @@ md_store_scan (MdStore *self, GError **error)
     }
   posix_fadvise (self->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   ok = index_all_records (self, (guint64)st.st_size, &bad, error);
+  recovery->kept_records = md_offset_index_get_count (&self->index);
+  recovery->dropped_bytes = 0;
   if (ok && bad.error != NULL)
-    ok = handle_bad_line (self, &bad, (guint64)st.st_size, error);
+    ok = handle_bad_line (self, &bad, (guint64)st.st_size, recovery, error);
   /* Records a killed daemon wrote but never synced are acknowledged by
    * nobody yet; syncing them now makes everything served from here durable. */
   else if (ok)

@@ -51,17 +51,17 @@ MdStore *
 md_store_open (const char *directory, MdStoreRecovery *recovery, GError **error)
 {
   g_autoptr (MdStore) self = NULL;
+  MdStoreRecovery found;
 
   g_return_val_if_fail (directory != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   self = md_store_new (directory);
   self->fd = md_notes_file_open (directory, self->path, error);
-  if (self->fd < 0 || !md_store_scan (self, error))
+  if (self->fd < 0 || !md_store_scan (self, &found, error))
     return NULL;
-  self->recovery.kept_records = self->durable_count;
   if (recovery != NULL)
-    *recovery = self->recovery;
+    *recovery = found;
   return g_steal_pointer (&self);
 }
 
@@ -98,8 +98,6 @@ md_store_mark_durable (MdStore *self)
 {
   g_array_set_size (self->pending_keys, 0);
   self->durable_count = md_offset_index_get_count (&self->index);
-  self->durable_size = md_offset_index_get_file_size (&self->index);
-  self->durable_wire_size = md_offset_index_get_wire_size (&self->index);
 }
 
 /* ---- appending and committing -------------------------------------------- */
@@ -153,7 +151,6 @@ static gboolean
 md_store_write_record (MdStore *self, guint64 id, const char *key, GError **error)
 {
   guint64 size_before = md_offset_index_get_file_size (&self->index);
-  gsize key_field_len = key != NULL ? MD_NOTE_KEY_LEN : 1;
   gsize len = self->record->len;
 
   if (!md_notes_file_write (self->fd, self->record->str, len, error))
@@ -161,7 +158,7 @@ md_store_write_record (MdStore *self, guint64 id, const char *key, GError **erro
       md_store_truncate_to (self, size_before);
       return FALSE;
     }
-  md_offset_index_add (&self->index, len, md_record_wire_len (len, key_field_len));
+  md_offset_index_add (&self->index, len, md_record_wire_len (len, key != NULL));
   md_store_remember_key (self, key, id);
   return TRUE;
 }
@@ -171,7 +168,6 @@ md_store_append (MdStore *self, const char *key, const char *text, gsize text_le
                  guint64 *id, GError **error)
 {
   guint64 new_id;
-  gboolean formatted;
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (text != NULL, FALSE);
@@ -183,9 +179,18 @@ md_store_append (MdStore *self, const char *key, const char *text, gsize text_le
    * caller should have. */
   if (!md_store_check_usable (self, error) || !md_note_validate (text, text_len, error))
     return FALSE;
+  /* A clock set far off has no four-digit year: such a record would not
+   * parse. */
+  if (!md_note_time_is_valid (unix_time))
+    {
+      g_set_error (error, MD_ERROR, MD_ERROR_FAILED,
+                   "the clock is out of range: %" G_GINT64_FORMAT
+                   " seconds since 1970 is not in the years 0000 to 9999",
+                   unix_time);
+      return FALSE;
+    }
   new_id = md_offset_index_get_count (&self->index) + 1;
-  formatted = md_record_format (self->record, new_id, key, text, text_len, unix_time);
-  g_return_val_if_fail (formatted, FALSE);
+  md_record_format (self->record, new_id, key, text, text_len, unix_time);
   if (!md_store_write_record (self, new_id, key, error))
     return FALSE;
   if (id != NULL)
@@ -197,12 +202,11 @@ md_store_append (MdStore *self, const char *key, const char *text, gsize text_le
 static void
 md_store_rollback (MdStore *self)
 {
-  md_store_truncate_to (self, self->durable_size);
+  md_store_truncate_to (self, md_offset_index_record_start (&self->index, self->durable_count));
   for (guint i = 0; i < self->pending_keys->len; i++)
     md_key_table_remove (&self->keys, &g_array_index (self->pending_keys, MdKey, i));
   g_array_set_size (self->pending_keys, 0);
-  md_offset_index_truncate (&self->index, self->durable_count, self->durable_size,
-                            self->durable_wire_size);
+  md_offset_index_truncate (&self->index, self->durable_count);
 }
 
 gboolean

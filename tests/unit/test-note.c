@@ -476,6 +476,41 @@ test_wire_line_reason (void)
   g_assert_nonnull (strstr (error->message, "note contains a control character"));
 }
 
+static void
+test_time_valid (void)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  gint64 t;
+
+  g_assert_true (md_note_time_is_valid (G_GINT64_CONSTANT (-62167219200)));
+  g_assert_false (md_note_time_is_valid (G_GINT64_CONSTANT (-62167219201)));
+  g_assert_true (md_note_time_is_valid (G_GINT64_CONSTANT (253402300799)));
+  g_assert_false (md_note_time_is_valid (G_GINT64_CONSTANT (253402300800)));
+  g_assert_false (md_note_time_is_valid (G_GINT64_CONSTANT (-100000000000)));
+  md_note_append_time (out, G_GINT64_CONSTANT (253402300799));
+  g_assert_cmpuint (out->len, ==, MD_NOTE_TIME_LEN);
+  g_assert_true (md_note_parse_time (out->str, out->len, &t));
+  g_assert_cmpint (t, ==, G_GINT64_CONSTANT (253402300799));
+}
+
+static void
+test_parse_id (void)
+{
+  guint64 id = 0;
+
+  g_assert_true (md_note_parse_id ("1", 1, &id));
+  g_assert_cmpuint (id, ==, 1);
+  g_assert_true (md_note_parse_id ("18446744073709551615", 20, &id));
+  g_assert_cmpuint (id, ==, G_MAXUINT64);
+  g_assert_false (md_note_parse_id ("18446744073709551616", 20, &id));
+  g_assert_false (md_note_parse_id ("0", 1, &id));
+  g_assert_false (md_note_parse_id ("01", 2, &id));
+  g_assert_false (md_note_parse_id ("", 0, &id));
+  g_assert_false (md_note_parse_id ("+1", 2, &id));
+  g_assert_false (md_note_parse_id ("1a", 2, &id));
+  g_assert_false (md_note_parse_id ("123456789012345678901", 21, &id));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -490,6 +525,8 @@ main (int argc, char **argv)
   g_test_add_func ("/note/time/known", test_time_known);
   g_test_add_func ("/note/time/round-trip", test_time_round_trip);
   g_test_add_func ("/note/time/reject", test_time_reject);
+  g_test_add_func ("/note/time/valid", test_time_valid);
+  g_test_add_func ("/note/id/parse", test_parse_id);
   g_test_add_func ("/note/wire-line/format", test_wire_line_format);
   g_test_add_func ("/note/wire-line/parse", test_wire_line_parse);
   g_test_add_func ("/note/wire-line/round-trip", test_wire_line_round_trip);

@@ -21,7 +21,8 @@ test_add (void)
   add_three (&index);
   g_assert_cmpuint (md_offset_index_get_count (&index), ==, 3);
   g_assert_cmpuint (md_offset_index_get_file_size (&index), ==, 125);
-  g_assert_cmpuint (md_offset_index_get_wire_size (&index), ==, 82);
+  g_assert_cmpuint (md_offset_index_record_start (&index, 3), ==, 125);
+  g_assert_cmpuint (md_offset_index_wire_start (&index, 3), ==, 82);
   g_assert_cmpuint (md_offset_index_record_start (&index, 1), ==, 30);
   g_assert_cmpuint (md_offset_index_record_end (&index, 1), ==, 100);
   g_assert_cmpuint (md_offset_index_record_end (&index, 2), ==, 125);
@@ -60,13 +61,17 @@ test_truncate (void)
 
   md_offset_index_init (&index);
   add_three (&index);
-  md_offset_index_truncate (&index, 1, 30, 28);
+  md_offset_index_truncate (&index, 1);
+  g_assert_cmpuint (md_offset_index_get_file_size (&index), ==, 30);
+  g_assert_cmpuint (md_offset_index_wire_start (&index, 1), ==, 28);
   g_assert_cmpuint (md_offset_index_get_count (&index), ==, 1);
   g_assert_cmpuint (md_offset_index_record_end (&index, 0), ==, 30);
   md_offset_index_add (&index, 40, 38);
   g_assert_cmpuint (md_offset_index_record_start (&index, 1), ==, 30);
   g_assert_cmpuint (md_offset_index_wire_end (&index, 1), ==, 66);
-  md_offset_index_truncate (&index, 0, 0, 0);
+  md_offset_index_truncate (&index, 0);
+  g_assert_cmpuint (md_offset_index_get_file_size (&index), ==, 0);
+  g_assert_cmpuint (md_offset_index_wire_start (&index, 0), ==, 0);
   g_assert_cmpuint (md_offset_index_get_count (&index), ==, 0);
   md_offset_index_clear (&index);
 }

@@ -279,6 +279,27 @@ test_open_empty (Fixture *f, gconstpointer data)
   g_assert_cmpuint (md_store_get_count (f->store), ==, 0);
 }
 
+/* Missing parents are created too. */
+static void
+test_open_nested (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *a = g_build_filename (f->tmp, "a", NULL);
+  g_autofree char *b = g_build_filename (a, "b", NULL);
+  g_autofree char *dir = g_build_filename (b, "state", NULL);
+  g_autofree char *path = g_build_filename (dir, "notes", NULL);
+  MdStore *store = md_store_open (dir, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  md_store_free (store);
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+  g_assert_cmpint (g_rmdir (b), ==, 0);
+  g_assert_cmpint (g_rmdir (a), ==, 0);
+}
+
 static void
 test_open_locked (Fixture *f, gconstpointer data)
 {
@@ -381,6 +402,36 @@ test_append_rejects_bad_text (Fixture *f, gconstpointer data)
   g_assert_error (error, MD_ERROR, MD_ERROR_INVALID_NOTE);
   g_assert_cmpuint (md_store_get_last_id (f->store), ==, 0);
   g_assert_cmpuint (file_size (f), ==, 0);
+}
+
+/* A clock with no four-digit year is an error the caller can report, not a
+ * record that would not parse. */
+static void
+test_append_rejects_bad_time (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 size;
+  guint64 id = 0;
+
+  reopen (f);
+  append (f, NULL, "durable");
+  commit (f);
+  size = file_size (f);
+  g_assert_false (md_store_append (f->store, "cccccccc-cccc-4ccc-8ccc-cccccccccccc", "late", 4,
+                                   G_GINT64_CONSTANT (-100000000000), &id, &error));
+  g_assert_error (error, MD_ERROR, MD_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "the clock is out of range"));
+  g_assert_cmpuint (id, ==, 0);
+  g_assert_cmpuint (file_size (f), ==, size);
+  g_assert_cmpuint (md_store_get_last_id (f->store), ==, 1);
+  g_assert_false (md_store_has_pending (f->store));
+  g_assert_false (md_store_lookup_key (f->store, "cccccccc-cccc-4ccc-8ccc-cccccccccccc", NULL));
+  g_clear_error (&error);
+  g_assert_false (
+      md_store_append (f->store, NULL, "far", 3, G_GINT64_CONSTANT (253402300800), NULL, &error));
+  g_assert_error (error, MD_ERROR, MD_ERROR_FAILED);
+  g_assert_cmpuint (file_size (f), ==, size);
+  g_assert_cmpuint (append (f, NULL, "after"), ==, 2);
 }
 
 static void
@@ -965,11 +1016,13 @@ main (int argc, char **argv)
 
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("/store/open/empty", test_open_empty);
+  ADD ("/store/open/nested", test_open_nested);
   ADD ("/store/open/locked", test_open_locked);
   ADD ("/store/append/commit-reopen", test_append_commit_reopen);
   ADD ("/store/append/ids-dense", test_append_ids_dense);
   ADD ("/store/append/chinese", test_append_chinese);
   ADD ("/store/append/rejects-bad-text", test_append_rejects_bad_text);
+  ADD ("/store/append/rejects-bad-time", test_append_rejects_bad_time);
   ADD ("/store/append/write-failure", test_append_write_failure);
   ADD ("/store/append/undo-fails", test_append_undo_fails);
   ADD ("/store/commit/rollback", test_commit_rollback);
