@@ -113,14 +113,21 @@ parse_options_and_payload (Reader *r, MdCoapMessage *msg, GError **error)
   return TRUE;
 }
 
+/* Options and payload; the token is in the header, not in storage. */
 static void
-message_clear_body (MdCoapMessage *msg)
+message_clear_options (MdCoapMessage *msg)
 {
-  msg->token_len = 0;
   msg->n_options = 0;
   msg->payload = NULL;
   msg->payload_len = 0;
   msg->storage_used = 0;
+}
+
+static void
+message_clear_body (MdCoapMessage *msg)
+{
+  msg->token_len = 0;
+  message_clear_options (msg);
 }
 
 gboolean
@@ -177,6 +184,15 @@ md_coap_message_init (MdCoapMessage *msg, MdCoapType type, guint8 code, guint16 
   msg->code = code;
   msg->mid = mid;
   message_clear_body (msg);
+}
+
+void
+md_coap_message_reset (MdCoapMessage *msg, guint8 code)
+{
+  g_return_if_fail (msg != NULL);
+
+  msg->code = code;
+  message_clear_options (msg);
 }
 
 void

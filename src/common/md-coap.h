@@ -55,6 +55,7 @@ typedef enum
   MD_COAP_INTERNAL_SERVER_ERROR = MD_COAP_CODE (5, 0),
   MD_COAP_NOT_IMPLEMENTED = MD_COAP_CODE (5, 1),
   MD_COAP_SERVICE_UNAVAILABLE = MD_COAP_CODE (5, 3),
+  MD_COAP_PROXYING_NOT_SUPPORTED = MD_COAP_CODE (5, 5),
 } MdCoapCode;
 
 typedef enum
@@ -133,6 +134,9 @@ gboolean md_coap_peek_header (const guint8 *data, gsize len, MdCoapType *type, g
 /* Building. */
 void md_coap_message_init (MdCoapMessage *msg, MdCoapType type, guint8 code, guint16 mid);
 void md_coap_message_set_token (MdCoapMessage *msg, const guint8 *token, guint8 len);
+/* Sets @code and drops every option and the payload, keeping type, Message
+ * ID and token: a half-built response can still become another one. */
+void md_coap_message_reset (MdCoapMessage *msg, guint8 code);
 /* Adds an option, keeping the list sorted; FALSE when storage or the option
  * table is full. */
 gboolean md_coap_message_add_option (MdCoapMessage *msg, guint16 number, const void *value,

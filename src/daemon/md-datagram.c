@@ -65,7 +65,6 @@ static void
 read_inet (const struct in_pktinfo *info, MdPeerLocal *local)
 {
   local->family = AF_INET;
-  local->ifindex = info->ipi_ifindex;
   local->addr.v4 = info->ipi_spec_dst;
 }
 
@@ -98,7 +97,6 @@ read_inet6 (const struct in6_pktinfo *info, MdPeerLocal *local)
       local->family = AF_INET6;
       local->addr.v6 = *addr;
     }
-  local->ifindex = (int)info->ipi6_ifindex;
 }
 
 static void

@@ -40,7 +40,9 @@ add_socket (GArray *fds, int fd)
 
 /* ---- sockets from systemd ----------------------------------------------- */
 
-gboolean
+/* Appends the @n_fds sockets systemd passed to @fds, each checked to be an
+ * IPv4 or IPv6 UDP socket. */
+static gboolean
 md_listen_adopt (int n_fds, GArray *fds, GError **error)
 {
   g_return_val_if_fail (n_fds >= 0, FALSE);

@@ -17,9 +17,6 @@ gboolean md_listen_split (const char *spec, char **host, char **port, GError **e
  * have an IPv4 and an IPv6 one) and appends them to @fds (of int); fails
  * only if none can be bound. */
 gboolean md_listen_bind (const char *spec, GArray *fds, GError **error);
-/* Appends the @n_fds sockets systemd passed to @fds, each checked to be an
- * IPv4 or IPv6 UDP socket. */
-gboolean md_listen_adopt (int n_fds, GArray *fds, GError **error);
 /* The sockets from systemd when it passed any, else those bound for each of
  * @specs (NULL-terminated, may be NULL); appended to @fds, which keeps the
  * ones obtained before a failure, for the caller to close. */

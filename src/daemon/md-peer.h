@@ -16,7 +16,6 @@ typedef struct
 {
   sa_family_t family; /* AF_INET (also for IPv4 on a dual-stack socket), AF_INET6,
                          or AF_UNSPEC: unknown, the kernel chooses */
-  int ifindex;        /* where it arrived; not used for sending (md-datagram.c) */
   union
   {
     struct in_addr v4;

@@ -34,6 +34,7 @@ typedef struct
   const MdPeer *peer;
   gint64 now_us;
   MdCoapMessage *response;
+  MdStoredNote *stored; /* never NULL */
 } MdExchange;
 
 MdResources *
@@ -60,21 +61,6 @@ md_resources_free (MdResources *self)
 
 /* ---- building responses ---- */
 
-/* Drops every option and the payload but keeps type, Message ID and token,
- * so a half-built success can still become an error. */
-static void
-reset_response (MdCoapMessage *response, guint8 code)
-{
-  guint8 token[MD_COAP_MAX_TOKEN];
-  guint8 token_len = MIN (response->token_len, MD_COAP_MAX_TOKEN);
-  MdCoapType type = response->type;
-  guint16 mid = response->mid;
-
-  memcpy (token, response->token, token_len);
-  md_coap_message_init (response, type, code, mid);
-  md_coap_message_set_token (response, token, token_len);
-}
-
 /* Printable ASCII only, so any log or terminal shows it as it is. */
 static void
 make_ascii_diagnostic (GString *text)
@@ -97,7 +83,7 @@ set_diagnostic (MdCoapMessage *response, guint8 code, const char *text)
   g_autoptr (GString) diagnostic = g_string_new (text);
 
   make_ascii_diagnostic (diagnostic);
-  reset_response (response, code);
+  md_coap_message_reset (response, code);
   md_coap_message_set_payload (response, diagnostic->str, diagnostic->len);
 }
 
@@ -120,11 +106,12 @@ respond_error (MdExchange *ex, guint8 code, const char *format, ...)
 }
 
 void
-md_resources_fail_write (MdCoapMessage *response, const char *reason)
+md_resources_fail (MdCoapMessage *response, guint8 code, const char *reason)
 {
   g_return_if_fail (response != NULL);
+  g_return_if_fail (MD_COAP_CODE_CLASS (code) >= 4);
 
-  set_diagnostic (response, MD_COAP_SERVICE_UNAVAILABLE, reason != NULL ? reason : "storage error");
+  set_diagnostic (response, code, reason != NULL ? reason : "storage error");
 }
 
 static void
@@ -141,7 +128,7 @@ respond_storage_error (MdExchange *ex, const GError *error)
 static void
 respond_text (MdExchange *ex, guint8 code, guint32 format, const void *data, gsize len)
 {
-  reset_response (ex->response, code);
+  md_coap_message_reset (ex->response, code);
   md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_CONTENT_FORMAT, format);
   if (!md_coap_message_set_payload (ex->response, data, len))
     respond_error (ex, MD_COAP_INTERNAL_SERVER_ERROR, "response too large");
@@ -216,24 +203,14 @@ check_content_format (MdExchange *ex)
   return FALSE;
 }
 
-/* Digits only, no sign or spaces, no overflow. */
+/* Digits only, no sign or spaces, no overflow (all checked by
+ * g_ascii_string_to_unsigned); a leading zero only when allowed. */
 static gboolean
 parse_decimal (const char *text, gboolean allow_leading_zero, guint64 *value)
 {
-  guint64 result = 0;
-
-  if (text[0] == '\0' || (!allow_leading_zero && text[0] == '0' && text[1] != '\0'))
+  if (!allow_leading_zero && text[0] == '0' && text[1] != '\0')
     return FALSE;
-  for (const char *p = text; *p != '\0'; p++)
-    {
-      guint digit = (guint)(*p - '0');
-
-      if (!g_ascii_isdigit (*p) || result > (G_MAXUINT64 - digit) / 10)
-        return FALSE;
-      result = result * 10 + digit;
-    }
-  *value = result;
-  return TRUE;
+  return g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, value, NULL);
 }
 
 /* The request payload as a note, checked against the note rules. */
@@ -267,7 +244,11 @@ append_note (MdExchange *ex, const char *key, const char *text, gsize len, guint
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
   if (md_store_append (ex->self->store, key, text, len, now, id, &error))
-    return TRUE;
+    {
+      ex->stored->id = *id;
+      g_strlcpy (ex->stored->key, key != NULL ? key : "", sizeof ex->stored->key);
+      return TRUE;
+    }
   respond_storage_error (ex, error);
   return FALSE;
 }
@@ -293,7 +274,7 @@ post_note (MdExchange *ex)
     return MD_HANDLED_READ;
   if (!append_note (ex, NULL, text, len, &id))
     return MD_HANDLED_READ;
-  reset_response (ex->response, MD_COAP_CREATED);
+  md_coap_message_reset (ex->response, MD_COAP_CREATED);
   add_location (ex, id);
   return MD_HANDLED_WROTE;
 }
@@ -621,9 +602,10 @@ route (MdExchange *ex, const char *path)
 
 MdHandled
 md_resources_handle (MdResources *self, const MdCoapMessage *request, const MdPeer *peer,
-                     gint64 now_us, MdCoapMessage *response)
+                     gint64 now_us, MdCoapMessage *response, MdStoredNote *stored)
 {
-  MdExchange ex = { self, request, peer, now_us, response };
+  MdStoredNote unused;
+  MdExchange ex = { self, request, peer, now_us, response, stored != NULL ? stored : &unused };
   g_autofree gchar *path = NULL;
 
   g_return_val_if_fail (self != NULL, MD_HANDLED_READ);
@@ -631,6 +613,7 @@ md_resources_handle (MdResources *self, const MdCoapMessage *request, const MdPe
   g_return_val_if_fail (peer != NULL, MD_HANDLED_READ);
   g_return_val_if_fail (response != NULL, MD_HANDLED_READ);
 
+  memset (ex.stored, 0, sizeof *ex.stored);
   path = md_coap_message_get_path (request);
   if (path == NULL)
     return respond_error (&ex, MD_COAP_BAD_REQUEST, "bad Uri-Path: a segment holds '/' or NUL");

@@ -14,6 +14,7 @@
 #pragma once
 
 #include "md-coap.h"
+#include "md-note.h"
 #include "md-observers.h"
 #include "md-peer.h"
 #include "md-store.h"
@@ -30,6 +31,13 @@ typedef enum
   MD_HANDLED_WROTE = 1 << 0,
 } MdHandled;
 
+/* What a request stored in the store (still pending until the commit). */
+typedef struct
+{
+  guint64 id;                    /* the note it appended, or 0 */
+  char key[MD_NOTE_KEY_LEN + 1]; /* its key as stored (lowercase) for a PUT, or "" */
+} MdStoredNote;
+
 /* @observers may be NULL (no /latest observation). */
 MdResources *md_resources_new (MdStore *store, MdObservers *observers);
 void md_resources_free (MdResources *self);
@@ -37,13 +45,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdResources, md_resources_free)
 
 /* Fills @response, which the caller made with md_coap_message_init_response()
  * (code 0), for the well-formed request @request from @peer.  Every error
- * response carries a short diagnostic payload (RFC 7252 §5.5.2). */
+ * response carries a short diagnostic payload (RFC 7252 §5.5.2).  @stored
+ * (may be NULL) is cleared, then says which note the request appended, if
+ * any: a request appends at most one. */
 MdHandled md_resources_handle (MdResources *self, const MdCoapMessage *request, const MdPeer *peer,
-                               gint64 now_us, MdCoapMessage *response);
+                               gint64 now_us, MdCoapMessage *response, MdStoredNote *stored);
 
-/* Turns @response into 5.03 Service Unavailable with @reason (after a failed
- * commit). */
-void md_resources_fail_write (MdCoapMessage *response, const char *reason);
+/* Turns @response into the error @code with the diagnostic @reason, made
+ * like every error of the resources: options and payload dropped, printable
+ * ASCII, bounded.  With MD_COAP_SERVICE_UNAVAILABLE it fails a write after
+ * a failed commit; a NULL @reason says "storage error". */
+void md_resources_fail (MdCoapMessage *response, guint8 code, const char *reason);
 
 /* Lines of GET /status. */
 gchar *md_resources_describe_status (MdResources *self, gint64 now_us);

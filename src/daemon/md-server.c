@@ -24,15 +24,10 @@
 /* Larger than any UDP payload (65535 - headers), so MSG_TRUNC flags a
  * datagram cut only by a bug or an IPv6 jumbogram. */
 #define MD_SERVER_RECEIVE_SIZE (65536 + 1)
-/* Room for any message the builder can make (storage, options, header). */
-#define MD_SERVER_ENCODE_SIZE 4096
 /* Cached responses for duplicate detection: a few thousand exchanges. */
 #define MD_SERVER_DEDUP_BYTES (4 * 1024 * 1024)
 /* md_server_drain() reads at most this many batches per socket. */
 #define MD_SERVER_DRAIN_BATCHES 16
-
-/* 5.05 Proxying Not Supported (RFC 7252 §5.7.2), not in MdCoapCode. */
-#define MD_SERVER_PROXYING_NOT_SUPPORTED MD_COAP_CODE (5, 5)
 
 /* Options this endpoint understands; any other critical one gets 4.02. */
 static const guint16 known_options[] = {
@@ -50,8 +45,7 @@ typedef struct
   guint16 request_mid;
   gsize request_len;
   MdHandled handled;
-  guint64 note_id;                    /* the note this request appended, or 0 */
-  char note_key[MD_NOTE_KEY_LEN + 1]; /* its key when it came by PUT, or "" */
+  MdStoredNote stored; /* what this request appended; id 0 when nothing */
   MdCoapMessage response;
 } MdReply;
 
@@ -189,16 +183,26 @@ static void
 log_stored (const MdReply *reply, const char *address)
 {
   char id[24];
+  g_autofree char *message = NULL;
+  gsize n_fields;
 
-  g_snprintf (id, sizeof id, "%" G_GUINT64_FORMAT, reply->note_id);
-  if (reply->note_key[0] != '\0')
-    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", MD_MESSAGE_ID_NOTE_STORED,
-                      "NOTE_ID", id, "NOTE_KEY", reply->note_key, "PEER", address, "MESSAGE",
-                      "stored note %s from %s", id, address);
-  else
-    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", MD_MESSAGE_ID_NOTE_STORED,
-                      "NOTE_ID", id, "PEER", address, "MESSAGE", "stored note %s from %s", id,
-                      address);
+  g_snprintf (id, sizeof id, "%" G_GUINT64_FORMAT, reply->stored.id);
+  message = g_strdup_printf ("stored note %s from %s", id, address);
+  {
+    /* NOTE_KEY last, so that a note without a key leaves it out. */
+    const GLogField fields[] = {
+      { "MESSAGE", message, -1 },
+      { "PRIORITY", "6", -1 }, /* what g_log_structured() gives G_LOG_LEVEL_INFO */
+      { "GLIB_DOMAIN", G_LOG_DOMAIN, -1 },
+      { "MESSAGE_ID", MD_MESSAGE_ID_NOTE_STORED, -1 },
+      { "NOTE_ID", id, -1 },
+      { "PEER", address, -1 },
+      { "NOTE_KEY", reply->stored.key, -1 },
+    };
+
+    n_fields = G_N_ELEMENTS (fields) - (reply->stored.key[0] == '\0' ? 1 : 0);
+    g_log_structured_array (G_LOG_LEVEL_INFO, fields, n_fields);
+  }
 }
 
 static void
@@ -263,11 +267,11 @@ replay (MdServer *self, const MdPeer *peer, GBytes *cached, gsize request_len, g
 
 /* ---- requests ----------------------------------------------------------- */
 
+/* An error made like those of the resources (md_resources_fail()). */
 static gboolean
 reject (MdCoapMessage *response, guint8 code, const char *reason)
 {
-  response->code = code;
-  md_coap_message_set_payload (response, reason, strlen (reason));
+  md_resources_fail (response, code, reason);
   return FALSE;
 }
 
@@ -283,8 +287,10 @@ check_block1 (const MdCoapMessage *request, MdCoapMessage *response)
   /* A note fits one datagram; a lone final block 0 is simply the whole body. */
   if (block.num == 0 && !block.more)
     return TRUE;
+  reject (response, MD_COAP_REQUEST_ENTITY_TOO_LARGE, "send the note in one datagram");
+  /* After the reset of reject(): RFC 7252 §5.9.2.9, the largest body we take. */
   md_coap_message_add_uint_option (response, MD_COAP_OPTION_SIZE1, MD_NOTE_MAX_BYTES);
-  return reject (response, MD_COAP_REQUEST_ENTITY_TOO_LARGE, "send the note in one datagram");
+  return FALSE;
 }
 
 /* The option checks of the message layer; FALSE with @response made an
@@ -298,7 +304,7 @@ check_options (MdServer *self, const MdCoapMessage *request, const MdPeer *peer,
 
   if (md_coap_message_has_option (request, MD_COAP_OPTION_PROXY_URI)
       || md_coap_message_has_option (request, MD_COAP_OPTION_PROXY_SCHEME))
-    return reject (response, MD_SERVER_PROXYING_NOT_SUPPORTED, "this server is not a proxy");
+    return reject (response, MD_COAP_PROXYING_NOT_SUPPORTED, "this server is not a proxy");
   unknown = md_coap_message_find_unknown_critical (request, known_options);
   if (unknown != 0)
     {
@@ -315,30 +321,10 @@ check_options (MdServer *self, const MdCoapMessage *request, const MdPeer *peer,
 }
 
 static void
-remember_key (MdReply *reply, const MdCoapMessage *request)
-{
-  g_autofree char *path = NULL;
-
-  if (request->code != MD_COAP_PUT)
-    return;
-  path = md_coap_message_get_path (request);
-  if (path != NULL && g_str_has_prefix (path, "notes/"))
-    g_strlcpy (reply->note_key, path + strlen ("notes/"), sizeof reply->note_key);
-}
-
-static void
 execute (MdServer *self, MdReply *reply, const MdCoapMessage *request, gint64 now_us)
 {
-  guint64 last_id = md_store_get_last_id (self->store);
-
-  reply->handled
-      = md_resources_handle (self->resources, request, &reply->peer, now_us, &reply->response);
-  /* One request appends at most one note, so a new last id is its id. */
-  if ((reply->handled & MD_HANDLED_WROTE) && md_store_get_last_id (self->store) > last_id)
-    {
-      reply->note_id = md_store_get_last_id (self->store);
-      remember_key (reply, request);
-    }
+  reply->handled = md_resources_handle (self->resources, request, &reply->peer, now_us,
+                                        &reply->response, &reply->stored);
 }
 
 static MdReply *
@@ -442,27 +428,23 @@ handle_datagram (MdServer *self, const MdPeer *peer, gsize len, gboolean truncat
 
 /* ---- commit ------------------------------------------------------------- */
 
-/* Every write of the batch not durable now is answered 5.03: a failed commit
- * undoes all pending appends, and nothing is acknowledged before fdatasync. */
+/* After a failed commit every write of the batch is answered 5.03: the
+ * failure undoes all pending appends, and nothing is acknowledged before
+ * fdatasync. */
 static void
-fail_undurable_writes (MdServer *self, const GError *error)
+fail_writes (MdServer *self, const GError *error)
 {
-  guint64 durable = md_store_get_count (self->store);
-  g_autofree char *reason = NULL;
+  g_autofree char *reason = g_strdup_printf ("note not stored: %s", error->message);
 
-  reason
-      = g_strdup_printf ("note not stored: %s", error != NULL ? error->message : "storage failure");
   for (guint i = 0; i < self->n_batch; i++)
     {
       MdReply *reply = &self->batch[i];
 
       if (!(reply->handled & MD_HANDLED_WROTE))
         continue;
-      if (error == NULL && reply->note_id <= durable)
-        continue;
-      md_resources_fail_write (&reply->response, reason);
+      md_resources_fail (&reply->response, MD_COAP_SERVICE_UNAVAILABLE, reason);
       reply->handled = MD_HANDLED_READ;
-      reply->note_id = 0;
+      reply->stored.id = 0;
     }
 }
 
@@ -483,8 +465,10 @@ commit_batch (MdServer *self)
   g_autoptr (GError) error = NULL;
 
   if (md_store_has_pending (self->store) && !md_store_commit (self->store, &error))
-    log_storage_error (error, count_writes (self));
-  fail_undurable_writes (self, error);
+    {
+      log_storage_error (error, count_writes (self));
+      fail_writes (self, error);
+    }
 }
 
 /* ---- send --------------------------------------------------------------- */
@@ -493,7 +477,7 @@ static GBytes *
 encode_message (const MdCoapMessage *msg)
 {
   g_autoptr (GError) error = NULL;
-  guint8 data[MD_SERVER_ENCODE_SIZE];
+  guint8 data[MD_COAP_MAX_DATAGRAM];
   gssize len = md_coap_encode (msg, data, sizeof data, &error);
 
   /* Cannot happen: a built message fits its own storage. */
@@ -550,18 +534,37 @@ challenge (MdServer *self, MdReply *reply, gint64 now_us)
 {
   MdCoapMessage *response = &reply->response;
   guint8 value[MD_ECHO_VALUE_LEN];
-  guint8 token[MD_COAP_MAX_TOKEN];
-  guint8 token_len = response->token_len;
   gboolean was_observing = registers_observer (response);
 
-  memcpy (token, response->token, token_len);
-  md_coap_message_init (response, response->type, MD_COAP_UNAUTHORIZED, response->mid);
-  md_coap_message_set_token (response, token, token_len);
+  md_coap_message_reset (response, MD_COAP_UNAUTHORIZED);
   md_echo_make_value (self->echo, &reply->peer, now_us, value);
   md_coap_message_add_option (response, MD_COAP_OPTION_ECHO, value, sizeof value);
   /* The registration was not answered, so the peer does not observe. */
   if (was_observing)
-    md_observers_deregister (self->observers, &reply->peer, token, token_len);
+    md_observers_deregister (self->observers, &reply->peer, response->token, response->token_len);
+}
+
+/* Whether the payload of @response is a diagnostic (RFC 7252 §5.5.2) that
+ * may be cut or logged as a reason.  4.12 is not one: it answers the retry
+ * of a note that is already stored, a success for the client, and carries
+ * the stored note line, which must reach the client whole. */
+static gboolean
+carries_diagnostic (const MdCoapMessage *response)
+{
+  return MD_COAP_CODE_CLASS (response->code) >= 4 && response->code != MD_COAP_PRECONDITION_FAILED;
+}
+
+/* Over budget: a diagnostic is cut to fit, anything else becomes an Echo
+ * challenge. */
+static void
+fit_budget (MdServer *self, MdReply *reply, gsize encoded_len, gint64 now_us)
+{
+  gsize budget = MD_ECHO_AMPLIFICATION * reply->request_len;
+
+  if (carries_diagnostic (&reply->response))
+    shorten_diagnostic (&reply->response, encoded_len - budget);
+  else
+    challenge (self, reply, now_us);
 }
 
 /* The encoded response, limited to MD_ECHO_AMPLIFICATION times the request
@@ -569,33 +572,32 @@ challenge (MdServer *self, MdReply *reply, gint64 now_us)
 static GBytes *
 encode_reply (MdServer *self, MdReply *reply, gint64 now_us)
 {
-  g_autoptr (GBytes) bytes = encode_message (&reply->response);
-  gsize budget = MD_ECHO_AMPLIFICATION * reply->request_len;
+  g_autoptr (GBytes) bytes = NULL;
 
-  if (bytes == NULL)
-    return NULL;
   if (needs_proof (self, reply, now_us))
     challenge (self, reply, now_us);
-  else if (reply_within_budget (self, reply, bytes, now_us))
-    return g_steal_pointer (&bytes);
-  else if (MD_COAP_CODE_CLASS (reply->response.code) >= 4)
-    shorten_diagnostic (&reply->response, g_bytes_get_size (bytes) - budget);
   else
-    challenge (self, reply, now_us);
-  g_clear_pointer (&bytes, g_bytes_unref);
+    {
+      bytes = encode_message (&reply->response);
+      if (bytes == NULL)
+        return NULL;
+      if (reply_within_budget (self, reply, bytes, now_us))
+        return g_steal_pointer (&bytes);
+      fit_budget (self, reply, g_bytes_get_size (bytes), now_us);
+      g_clear_pointer (&bytes, g_bytes_unref);
+    }
   bytes = encode_message (&reply->response);
   if (reply_within_budget (self, reply, bytes, now_us))
     return g_steal_pointer (&bytes);
   return NULL;
 }
 
-/* The reason to log as a rejection, or NULL.  4.12 is not one: it answers
- * the retry of a note that is already stored, a success for the client, and
- * carries the note itself, which does not belong in a REASON= field. */
+/* The reason to log as a rejection, or NULL: the diagnostic of an error
+ * (not the note line of a 4.12, which does not belong in a REASON= field). */
 static char *
 rejection_reason (const MdCoapMessage *response)
 {
-  if (MD_COAP_CODE_CLASS (response->code) < 4 || response->code == MD_COAP_PRECONDITION_FAILED)
+  if (!carries_diagnostic (response))
     return NULL;
   return g_strndup ((const char *)response->payload, response->payload_len);
 }
@@ -629,7 +631,7 @@ record_stored (MdServer *self)
     {
       const MdReply *reply = &self->batch[i];
 
-      if (reply->note_id == 0)
+      if (reply->stored.id == 0)
         continue;
       md_peer_to_string (&reply->peer, self->last_stored_peer);
       self->last_stored_time = g_get_real_time ();
@@ -655,8 +657,12 @@ notify_observers (MdServer *self, gint64 now_us)
 static void
 finish_batch (MdServer *self, gint64 now_us)
 {
-  guint64 durable_before = md_store_get_count (self->store);
+  guint64 durable_before;
 
+  /* A wakeup with nothing read (a drain round, a spurious wakeup). */
+  if (self->n_batch == 0)
+    return;
+  durable_before = md_store_get_count (self->store);
   commit_batch (self);
   for (guint i = 0; i < self->n_batch; i++)
     send_reply (self, &self->batch[i], now_us);

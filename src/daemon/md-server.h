@@ -28,7 +28,8 @@ void md_server_set_verbose (MdServer *self, gboolean verbose);
 /* Handles every datagram already queued on the sockets, then stops reading:
  * used on SIGTERM so in-flight requests are answered before exit. */
 void md_server_drain (MdServer *self);
-/* For STATUS=: "42 notes, last added 12:03:04, 2 observers". */
+/* For STATUS=: "42 notes, last stored at 12:03:04 from 192.0.2.1:5683,
+ * 2 observers", or "42 notes, none stored since start, 2 observers". */
 gchar *md_server_describe (MdServer *self);
 
 G_END_DECLS

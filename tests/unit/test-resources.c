@@ -29,6 +29,7 @@ typedef struct
   gint64 started_us;
   MdCoapMessage request;
   MdCoapMessage response;
+  MdStoredNote stored; /* what the last request reported it stored */
 } Fixture;
 
 static void
@@ -116,7 +117,10 @@ static MdHandled
 handle_at (Fixture *f, gint64 now_us)
 {
   md_coap_message_init_response (&f->response, &f->request, MD_COAP_EMPTY, 0x4321);
-  return md_resources_handle (f->resources, &f->request, &f->peer, now_us, &f->response);
+  /* Filled with junk: md_resources_handle() must clear it. */
+  memset (&f->stored, 0x55, sizeof f->stored);
+  return md_resources_handle (f->resources, &f->request, &f->peer, now_us, &f->response,
+                              &f->stored);
 }
 
 /* Handles the request; a write is committed as the server would. */
@@ -262,9 +266,12 @@ test_post_created (Fixture *f, gconstpointer unused)
   g_assert_cmpuint (second->number, ==, MD_COAP_OPTION_LOCATION_PATH);
   g_assert_cmpmem (second->value, second->length, "1", 1);
   g_assert_cmpuint (md_store_get_count (f->store), ==, 1);
+  g_assert_cmpuint (f->stored.id, ==, 1);
+  g_assert_cmpstr (f->stored.key, ==, "");
 
   request_init (f, MD_COAP_GET, "notes/1");
   handle (f);
+  g_assert_cmpuint (f->stored.id, ==, 0);
   assert_text_content (f, MD_COAP_CONTENT);
   text = response_note_text (f, &id);
   g_assert_cmpstr (text, ==, "bought milk");
@@ -421,6 +428,9 @@ test_put_key_case (Fixture *f, gconstpointer unused)
   put_key (f, KEY_A_UPPER, "upper");
   g_assert_cmpint (handle (f), ==, MD_HANDLED_WROTE);
   assert_code (f, MD_COAP_CREATED);
+  /* The key as stored, not as sent. */
+  g_assert_cmpuint (f->stored.id, ==, 1);
+  g_assert_cmpstr (f->stored.key, ==, KEY_A);
   g_assert_true (md_store_lookup_key (f->store, KEY_A, &id));
   g_assert_cmpuint (id, ==, 1);
   g_assert_true (g_file_get_contents (md_store_get_path (f->store), &contents, NULL, NULL));
@@ -430,6 +440,7 @@ test_put_key_case (Fixture *f, gconstpointer unused)
   put_key (f, KEY_A, "lower");
   handle (f);
   assert_code (f, MD_COAP_PRECONDITION_FAILED);
+  g_assert_cmpuint (f->stored.id, ==, 0);
   request_init (f, MD_COAP_GET, "notes/" KEY_A_UPPER);
   handle (f);
   assert_text_content (f, MD_COAP_CONTENT);
@@ -447,6 +458,8 @@ test_put_pending (Fixture *f, gconstpointer unused)
   put_key (f, KEY_A, "pending");
   g_assert_cmpint (handle_at (f, g_get_monotonic_time ()), ==, MD_HANDLED_WROTE);
   assert_code (f, MD_COAP_PRECONDITION_FAILED);
+  /* Waits like a write, but appended nothing. */
+  g_assert_cmpuint (f->stored.id, ==, 0);
   md_store_commit (f->store, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (md_store_get_count (f->store), ==, 1);
@@ -1012,7 +1025,8 @@ test_fail_write (Fixture *f, gconstpointer unused)
   put_key (f, KEY_A, "will not be durable");
   g_assert_cmpint (handle_at (f, g_get_monotonic_time ()), ==, MD_HANDLED_WROTE);
   g_assert_cmpuint (f->response.n_options, >, 0);
-  md_resources_fail_write (&f->response, "storage error: No space left on device");
+  md_resources_fail (&f->response, MD_COAP_SERVICE_UNAVAILABLE,
+                     "storage error: No space left on device");
   assert_error (f, MD_COAP_SERVICE_UNAVAILABLE, "storage error: No space left on device");
   g_assert_cmpuint (f->response.n_options, ==, 0);
   g_assert_cmpuint (f->response.type, ==, MD_COAP_TYPE_ACK);

@@ -727,6 +727,82 @@ test_put_key_logged (Fixture *fx, gconstpointer user_data)
   g_assert_cmpuint (logged.rejected, ==, 0);
 }
 
+/* NOTE_KEY= is the key as stored (lowercase), whatever case was sent. */
+static void
+test_put_key_logged_lowercase (Fixture *fx, gconstpointer user_data)
+{
+  MdCoapMessage request;
+  Answer answer;
+
+  make_request (fx, &request, MD_COAP_PUT, "notes/0B3C6F0E-1C2D-4E5F-8A9B-0C1D2E3F4A5B");
+  md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0);
+  md_coap_message_set_payload (&request, "upper", strlen ("upper"));
+  send_message (fx, &request);
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_CREATED);
+  g_assert_cmpuint (logged.stored, ==, 1);
+  g_assert_cmpstr (logged.note_id, ==, "1");
+  g_assert_cmpstr (logged.note_key, ==, "0b3c6f0e-1c2d-4e5f-8a9b-0c1d2e3f4a5b");
+}
+
+/* PUT of @text under @path with If-None-Match; returns the request length. */
+static gsize
+put_note (Fixture *fx, const char *path, const char *text, const guint8 *echo, gsize echo_len)
+{
+  MdCoapMessage request;
+
+  make_request (fx, &request, MD_COAP_PUT, path);
+  md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0);
+  if (echo != NULL)
+    md_coap_message_add_option (&request, MD_COAP_OPTION_ECHO, echo, echo_len);
+  md_coap_message_set_payload (&request, text, strlen (text));
+  return send_message (fx, &request);
+}
+
+/* A 4.12 carries the stored note line, a success for the client: over the
+ * budget of a short retry from an unproven peer it becomes an Echo
+ * challenge, never a cut line. */
+static void
+test_put_precondition_over_budget (Fixture *fx, gconstpointer user_data)
+{
+  const char *path = "notes/0b3c6f0e-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
+  g_autofree char *text = g_strnfill (600, 'n');
+  g_autofree char *stored_line = NULL;
+  g_autofree char *line = NULL;
+  const MdCoapOption *echo;
+  guint8 value[MD_ECHO_VALUE_LEN];
+  gsize request_len;
+  Answer answer;
+
+  /* The long request itself allows the long 2.01. */
+  put_note (fx, path, text, NULL, 0);
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_CREATED);
+  stored_line = payload_of (&answer);
+  g_assert_nonnull (strstr (stored_line, text));
+
+  request_len = put_note (fx, path, "x", NULL, 0);
+  g_assert_cmpuint (strlen (stored_line), >, MD_ECHO_AMPLIFICATION * request_len);
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_UNAUTHORIZED);
+  g_assert_cmpuint (answer.len, <=, MD_ECHO_AMPLIFICATION * request_len);
+  g_assert_cmpuint (answer.msg.payload_len, ==, 0);
+  g_assert_cmpuint (logged.rejected, ==, 0);
+  echo = md_coap_message_find_option (&answer.msg, MD_COAP_OPTION_ECHO);
+  g_assert_nonnull (echo);
+  g_assert_cmpuint (echo->length, ==, MD_ECHO_VALUE_LEN);
+  memcpy (value, echo->value, sizeof value);
+
+  put_note (fx, path, "x", value, sizeof value);
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_PRECONDITION_FAILED);
+  line = payload_of (&answer);
+  g_assert_cmpstr (line, ==, stored_line);
+  g_assert_cmpuint (logged.stored, ==, 1);
+  g_assert_cmpuint (logged.rejected, ==, 0);
+  g_assert_cmpuint (md_store_get_count (fx->store), ==, 1);
+}
+
 /* GET /latest with Observe: 0 under @token, answered with 4.01 + Echo since
  * the latest note is large; with @prove, the request is sent again with the
  * Echo value, which must register the observer. */
@@ -964,6 +1040,8 @@ main (int argc, char **argv)
   ADD ("/server/commit/group", test_group_commit);
   ADD ("/server/commit/failure", test_commit_failure);
   ADD ("/server/put/key-logged", test_put_key_logged);
+  ADD ("/server/put/key-logged-lowercase", test_put_key_logged_lowercase);
+  ADD ("/server/put/precondition-over-budget", test_put_precondition_over_budget);
   ADD ("/server/observe/notified", test_observe_notified);
   ADD ("/server/observe/unproven-not-registered", test_observe_unproven);
   ADD ("/server/observe/requires-proof", test_observe_requires_proof);
