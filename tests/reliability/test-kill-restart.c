@@ -127,30 +127,25 @@ on_killer_tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Waiting for the clients pumps the main context, and with it the
+ * killer's ticks. */
 static GPtrArray *
 run_clients (MdTestDaemon *daemon)
 {
   const char *const argv[] = { "--timeout=120", "add", "-", NULL };
-  g_autoptr (GPtrArray) clients = g_ptr_array_new_with_free_func ((GDestroyNotify)md_test_ctl_free);
-  GPtrArray *results = g_ptr_array_new_with_free_func ((GDestroyNotify)md_test_ctl_result_free);
-  gint64 deadline = g_get_monotonic_time () + CLIENTS_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+  const char *const *argvs[N_CLIENTS];
+  GBytes *inputs[N_CLIENTS];
+  GPtrArray *results;
 
   for (guint c = 0; c < N_CLIENTS; c++)
     {
-      g_autoptr (GBytes) input = md_rel_client_input (c, N_NOTES);
-      g_autoptr (GError) error = NULL;
-      MdTestCtl *ctl = md_test_ctl_spawn (md_test_daemon_get_address (daemon), input, argv, &error);
-
-      g_assert_no_error (error);
-      g_ptr_array_add (clients, ctl);
+      argvs[c] = argv;
+      inputs[c] = md_rel_client_input (c, N_NOTES);
     }
-  /* Waiting pumps the main context, and with it the killer's ticks. */
+  results = md_test_ctl_run_many (md_test_daemon_get_address (daemon), N_CLIENTS, argvs, inputs,
+                                  CLIENTS_TIMEOUT_MS);
   for (guint c = 0; c < N_CLIENTS; c++)
-    {
-      gint64 left_ms = (deadline - g_get_monotonic_time ()) / G_TIME_SPAN_MILLISECOND;
-
-      g_ptr_array_add (results, md_test_ctl_wait (clients->pdata[c], (guint)MAX (left_ms, 1)));
-    }
+    g_bytes_unref (inputs[c]);
   return results;
 }
 

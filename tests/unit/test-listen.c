@@ -246,6 +246,19 @@ pass_socket (int type)
   g_setenv ("LISTEN_FDS", "1", TRUE);
 }
 
+/* Runs the calling test again in a subprocess, since passing a socket as
+ * systemd does changes this process's fds and environment.  TRUE in the
+ * parent, once the child passed; FALSE in the child, which goes on. */
+static gboolean
+ran_in_subprocess (void)
+{
+  if (g_test_subprocess ())
+    return FALSE;
+  g_test_trap_subprocess (NULL, SUBPROCESS_TIMEOUT_US, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  return TRUE;
+}
+
 /* Sockets from systemd win over --listen, and the environment that passed
  * them is gone, so no child would take them for its own. */
 static void
@@ -255,12 +268,8 @@ test_open_prefers_systemd (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (GArray) fds = NULL;
 
-  if (!g_test_subprocess ())
-    {
-      g_test_trap_subprocess (NULL, SUBPROCESS_TIMEOUT_US, G_TEST_SUBPROCESS_DEFAULT);
-      g_test_trap_assert_passed ();
-      return;
-    }
+  if (ran_in_subprocess ())
+    return;
   pass_socket (SOCK_DGRAM);
   fds = g_array_new (FALSE, FALSE, sizeof (int));
   g_assert_true (md_listen_open (specs, fds, &error));
@@ -276,12 +285,8 @@ test_adopt_rejects_stream (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (GArray) fds = NULL;
 
-  if (!g_test_subprocess ())
-    {
-      g_test_trap_subprocess (NULL, SUBPROCESS_TIMEOUT_US, G_TEST_SUBPROCESS_DEFAULT);
-      g_test_trap_assert_passed ();
-      return;
-    }
+  if (ran_in_subprocess ())
+    return;
   pass_socket (SOCK_STREAM);
   fds = g_array_new (FALSE, FALSE, sizeof (int));
   g_assert_false (md_listen_open (NULL, fds, &error));
