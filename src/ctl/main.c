@@ -96,7 +96,7 @@ check_global_options (MdCtlOptions *options, const char *server)
   if (options->server == NULL || *options->server == '\0')
     options->server = MD_CTL_DEFAULT_SERVER;
   if (!(options->timeout_s > 0 && options->timeout_s <= 24 * 3600))
-    return md_ctl_usage_error (NULL, _ ("--timeout needs a number of seconds above 0"));
+    return md_ctl_usage_error (NULL, _ ("--timeout needs a number of seconds between 0 and 86400"));
   return MD_CTL_EXIT_OK;
 }
 

@@ -20,6 +20,8 @@
 /* Datagrams read per call to md_client_receive_notification(). */
 #define MAX_READ_BURST 64
 #define MAX_BLOCK_NUM 0xfffff /* Block NUM is 20 bits */
+/* How often a wait without a socket looks at the cancellable. */
+#define CANCEL_CHECK_US (50 * G_TIME_SPAN_MILLISECOND)
 
 typedef struct
 {
@@ -167,11 +169,9 @@ md_client_new_sibling (MdClient *other)
   g_return_val_if_fail (other != NULL, NULL);
 
   client = client_new_empty (other->timeout_s);
-  for (guint i = 0; i < other->candidates->len; i++)
-    {
-      Candidate *candidate = g_ptr_array_index (other->candidates, i);
-      g_ptr_array_add (client->candidates, candidate_new (candidate->address));
-    }
+  /* The candidates never change after md_client_new(): share them. */
+  g_ptr_array_unref (client->candidates);
+  client->candidates = g_ptr_array_ref (other->candidates);
   client->current = other->current;
   md_client_set_cancellable (client, other->cancellable);
   return client;
@@ -200,14 +200,6 @@ static Candidate *
 current_candidate (MdClient *client)
 {
   return g_ptr_array_index (client->candidates, client->current);
-}
-
-const char *
-md_client_get_address (MdClient *client)
-{
-  g_return_val_if_fail (client != NULL, NULL);
-
-  return current_candidate (client)->name;
 }
 
 /* A connected UDP socket: the kernel then drops datagrams from anyone but
@@ -364,11 +356,11 @@ response_from_message (const MdCoapMessage *msg)
 {
   MdClientResponse *response = g_new0 (MdClientResponse, 1);
   const MdCoapOption *echo = md_coap_message_find_option (msg, MD_COAP_OPTION_ECHO);
+  guint32 observe = 0;
 
   response->code = msg->code;
   response->payload = g_bytes_new (msg->payload, msg->payload_len);
-  response->has_observe
-      = md_coap_message_get_uint_option (msg, MD_COAP_OPTION_OBSERVE, &response->observe);
+  response->has_observe = md_coap_message_get_uint_option (msg, MD_COAP_OPTION_OBSERVE, &observe);
   response->has_block2 = md_coap_message_get_block (msg, MD_COAP_OPTION_BLOCK2, &response->block2);
   if (echo != NULL && echo->length > 0)
     response->echo = g_bytes_new (echo->value, echo->length);
@@ -441,9 +433,16 @@ wait_readable (MdClient *client, gint64 until, GError **error)
 
   if (!ensure_socket (client, NULL))
     {
-      /* Nothing to read from this address; let the timers run out. */
-      g_usleep ((gulong)MAX (remaining, 0));
-      return g_cancellable_set_error_if_cancelled (client->cancellable, error) ? FALSE : TRUE;
+      /* Nothing to read from this address; let the timers run out, in
+       * short steps so that Ctrl-C still ends the wait promptly. */
+      while (remaining > 0)
+        {
+          if (g_cancellable_set_error_if_cancelled (client->cancellable, error))
+            return FALSE;
+          g_usleep ((gulong)MIN (remaining, CANCEL_CHECK_US));
+          remaining = until - g_get_monotonic_time ();
+        }
+      return !g_cancellable_set_error_if_cancelled (client->cancellable, error);
     }
   /* Rounded up to whole milliseconds so that a wait never spins. */
   remaining = MAX (remaining, 0) + G_TIME_SPAN_MILLISECOND - 1;
@@ -727,7 +726,7 @@ md_client_observe (MdClient *client, const char *path, GError **error)
 }
 
 MdClientResponse *
-md_client_receive_notification (MdClient *client, GError **error)
+md_client_receive_notification (MdClient *client)
 {
   guint8 buffer[MD_COAP_MAX_DATAGRAM + 1];
   MdCoapMessage msg;

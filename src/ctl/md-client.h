@@ -38,7 +38,6 @@ typedef struct
   guint8 code;
   GBytes *payload;
   gboolean has_observe;
-  guint32 observe;
   gboolean has_block2;
   MdCoapBlock block2;
   GBytes *echo; /* the Echo option, if any */
@@ -64,8 +63,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdClient, md_client_free)
 
 /* Cancelling it ends any wait with G_IO_ERROR_CANCELLED. */
 void md_client_set_cancellable (MdClient *client, GCancellable *cancellable);
-/* "127.0.0.1:5683" or "[::1]:5683": the address currently in use. */
-const char *md_client_get_address (MdClient *client);
 
 /* Sends @request as CON until a response arrives or the timeout passes
  * (MD_ERROR_TIMEOUT naming the address).  Any response code is returned;
@@ -87,8 +84,8 @@ MdClientResponse *md_client_observe (MdClient *client, const char *path, GError 
 /* The socket to watch for notifications. */
 GSocket *md_client_get_socket (MdClient *client);
 /* Reads what is waiting on the socket without blocking: the next
- * notification, or NULL (with no error) when none is left. */
-MdClientResponse *md_client_receive_notification (MdClient *client, GError **error);
+ * notification, or NULL when none is left. */
+MdClientResponse *md_client_receive_notification (MdClient *client);
 
 /* Fills @error with MD_ERROR_REJECTED from an error response: the diagnostic
  * payload, or the code ("4.04") when there is none. */

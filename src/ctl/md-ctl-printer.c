@@ -147,6 +147,10 @@ start_pager (MdCtlPrinter *printer)
     }
   dup2 (input, fileno (printer->out));
   close (input);
+  /* The pager shares our process group, so Ctrl-C reaches both: it must
+   * end the fetch (CANCELLED, a normal end) rather than kill us while the
+   * pager still owns the terminal; md_ctl_printer_close() then waits. */
+  md_ctl_signals_set_graceful ();
 }
 
 void
@@ -167,50 +171,37 @@ md_ctl_printer_close (MdCtlPrinter *printer)
   printer->pager = 0;
 }
 
-/* Server text goes to a terminal: no control character may pass. */
-static char *
-sanitize_text (const char *text, gsize len)
-{
-  g_autofree char *valid = g_utf8_make_valid (text, (gssize)len);
-  GString *out = g_string_sized_new (len);
-
-  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-      g_string_append_unichar (out, g_unichar_iscntrl (c) ? 0xfffd : c);
-    }
-  return g_string_free (out, FALSE);
-}
-
+/* md_note_parse_wire_line() let through only valid UTF-8 without control
+ * characters: the text can go to a terminal as it is. */
 static void
 print_short (MdCtlPrinter *printer, const MdNoteLine *note)
 {
   g_autoptr (GDateTime) time = g_date_time_new_from_unix_local (note->time);
   g_autofree char *when = time != NULL ? g_date_time_format (time, "%Y-%m-%d %H:%M") : NULL;
-  g_autofree char *text = sanitize_text (note->text, note->text_len);
 
-  fprintf (printer->out, "%s%s%s  %s\n", printer->color ? COLOR_TIME : "",
-           when != NULL ? when : "-", printer->color ? COLOR_RESET : "", text);
+  fprintf (printer->out, "%s%s%s  %.*s\n", printer->color ? COLOR_TIME : "",
+           when != NULL ? when : "-", printer->color ? COLOR_RESET : "", (int)note->text_len,
+           note->text);
 }
 
 static void
-print_json (MdCtlPrinter *printer, const MdNoteLine *note, const char *line)
+print_json (MdCtlPrinter *printer, const MdNoteLine *note)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonGenerator) generator = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
-  g_autofree char *time = NULL;
-  g_autofree char *text = g_utf8_make_valid (note->text, (gssize)note->text_len);
+  g_autoptr (GString) time = g_string_new (NULL);
+  g_autofree char *text = g_strndup (note->text, note->text_len);
   g_autofree char *json = NULL;
-  const char *time_start = strchr (line, '\t') + 1;
 
-  /* The time exactly as on the wire. */
-  time = g_strndup (time_start, (gsize)(strchr (time_start, '\t') - time_start));
+  /* The time as on the wire, which md_note_parse_time() takes only in
+   * exactly this form. */
+  md_note_append_time (time, note->time);
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "id");
   json_builder_add_int_value (builder, (gint64)note->id);
   json_builder_set_member_name (builder, "time");
-  json_builder_add_string_value (builder, time);
+  json_builder_add_string_value (builder, time->str);
   json_builder_set_member_name (builder, "text");
   json_builder_add_string_value (builder, text);
   json_builder_end_object (builder);
@@ -262,7 +253,7 @@ print_line (MdCtlPrinter *printer, const char *line, gsize len, GError **error)
   if (printer->format == MD_CTL_FORMAT_SHORT)
     print_short (printer, &note);
   else if (printer->format == MD_CTL_FORMAT_JSON)
-    print_json (printer, &note, line);
+    print_json (printer, &note);
   else
     fprintf (printer->out, "%s\n", line);
   return check_output (printer, error);
@@ -293,6 +284,27 @@ md_ctl_printer_feed (const guint8 *data, gsize len, gpointer user_data, GError *
   return TRUE;
 }
 
+static void
+end_batch (MdCtlPrinter *printer)
+{
+  if (printer->in_batch && printer->end != NULL)
+    printer->end (printer->hook_data);
+  printer->in_batch = FALSE;
+}
+
+void
+md_ctl_printer_print_error (MdCtlPrinter *printer, const char *message)
+{
+  if (!printer->in_batch && printer->begin != NULL)
+    printer->begin (printer->hook_data);
+  printer->in_batch = TRUE;
+  md_ctl_print_error ("%s", message);
+  end_batch (printer);
+  /* Half a line from a failed fetch would be glued to the next fetch's first
+   * line; that fetch starts after the last printed id, so it comes again. */
+  g_string_truncate (printer->partial, 0);
+}
+
 gboolean
 md_ctl_printer_flush (MdCtlPrinter *printer, GError **error)
 {
@@ -307,8 +319,6 @@ md_ctl_printer_flush (MdCtlPrinter *printer, GError **error)
                         printer->malformed);
   printer->malformed = 0;
   fflush (printer->out);
-  if (printer->in_batch && printer->end != NULL)
-    printer->end (printer->hook_data);
-  printer->in_batch = FALSE;
+  end_batch (printer);
   return ok && check_output (printer, error);
 }

@@ -44,6 +44,9 @@ void md_ctl_printer_skip_id (MdCtlPrinter *printer, guint64 id);
 gboolean md_ctl_printer_feed (const guint8 *data, gsize len, gpointer printer, GError **error);
 /* Prints what is left of the body, ends the batch and flushes. */
 gboolean md_ctl_printer_flush (MdCtlPrinter *printer, GError **error);
+/* Prints "mydailyctl: @message" on stderr between the begin and end hooks,
+ * ending any batch a failed fetch left open and dropping its half line. */
+void md_ctl_printer_print_error (MdCtlPrinter *printer, const char *message);
 /* Waits for the pager, if one runs. */
 void md_ctl_printer_close (MdCtlPrinter *printer);
 

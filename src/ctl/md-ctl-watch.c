@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "md-error.h"
+#include "md-note.h"
 #include "mydailyctl.h"
 
 #define MAX_NOTIFICATIONS_PER_WAKEUP 64
@@ -28,7 +29,32 @@ report (MdCtlWatch *watch, const GError *error)
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE))
     g_cancellable_cancel (watch->stop);
   else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    md_ctl_print_error ("%s", error->message);
+    md_ctl_printer_print_error (watch->printer, error->message);
+}
+
+/* The id of the newest note in a representation of /latest.  The first
+ * block of a long note may end inside a character: only the valid part of
+ * it is parsed then. */
+static gboolean
+parse_latest (const MdClientResponse *response, guint64 *id)
+{
+  gsize len = 0;
+  const char *line = g_bytes_get_data (response->payload, &len);
+  MdNoteLine note;
+
+  if (len == 0)
+    return FALSE;
+  if (response->has_block2 && response->block2.more)
+    {
+      const char *valid_end = NULL;
+
+      g_utf8_validate_len (line, len, &valid_end);
+      len = (gsize)(valid_end - line);
+    }
+  if (!md_note_parse_wire_line (line, len, &note, NULL))
+    return FALSE;
+  *id = note.id;
+  return TRUE;
 }
 
 static void
@@ -53,8 +79,7 @@ ring_doorbell (MdCtlWatch *watch, const MdClientResponse *response)
   guint64 last = md_ctl_printer_get_last_id (watch->printer);
   guint64 id = 0;
 
-  if (response->code != MD_COAP_CONTENT || len == 0 || !md_ctl_parse_line_id (line, len, &id)
-      || id <= last)
+  if (response->code != MD_COAP_CONTENT || !parse_latest (response, &id) || id <= last)
     return;
   if (id == last + 1 && line[len - 1] == '\n' && !response->block2.more)
     {
@@ -75,8 +100,7 @@ on_readable (GSocket *socket, GIOCondition condition, gpointer data)
 
   for (guint i = 0; i < MAX_NOTIFICATIONS_PER_WAKEUP; i++)
     {
-      g_autoptr (MdClientResponse) response
-          = md_client_receive_notification (watch->observer, NULL);
+      g_autoptr (MdClientResponse) response = md_client_receive_notification (watch->observer);
 
       if (response == NULL)
         break;
@@ -181,11 +205,9 @@ md_ctl_watch_start (MdCtlWatch *watch, gboolean from_latest, GError **error)
     return FALSE;
   if (from_latest)
     {
-      gsize len = 0;
-      const char *line = g_bytes_get_data (response->payload, &len);
       guint64 id = 0;
 
-      if (len > 0 && md_ctl_parse_line_id (line, len, &id))
+      if (parse_latest (response, &id))
         md_ctl_printer_set_last_id (watch->printer, id);
     }
   ring_doorbell (watch, response);

@@ -145,6 +145,42 @@ md_ctl_parse_options (GOptionContext *context, const char *command, int *argc, c
   return FALSE;
 }
 
+GOptionEntry
+md_ctl_output_option (char **name)
+{
+  return (GOptionEntry){ "output", 'o', 0, G_OPTION_ARG_STRING, name,
+                         /* TRANSLATORS: help of "history -o" and "follow -o"; short, tsv and json
+                          * are not translated */
+                         N_ ("Output format: short (default), tsv or json"), N_ ("FORMAT") };
+}
+
+gboolean
+md_ctl_parse_format (const char *command, const char *name, MdCtlFormat *format)
+{
+  if (name == NULL || md_ctl_format_from_string (name, format))
+    return TRUE;
+  md_ctl_usage_error (command, _ ("unknown output format “%s”; use short, tsv or json"), name);
+  return FALSE;
+}
+
+static gboolean
+quit_loop (GCancellable *cancellable, gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+GSource *
+md_ctl_quit_on_cancel (GCancellable *cancellable, GMainLoop *loop)
+{
+  GSource *source = g_cancellable_source_new (cancellable);
+
+  g_source_set_callback (source, G_SOURCE_FUNC (quit_loop), g_main_loop_ref (loop),
+                         (GDestroyNotify)g_main_loop_unref);
+  g_source_attach (source, g_main_loop_get_context (loop));
+  return source;
+}
+
 MdClient *
 md_ctl_connect (MdCtlOptions *options, GError **error)
 {
@@ -153,20 +189,6 @@ md_ctl_connect (MdCtlOptions *options, GError **error)
   if (client != NULL)
     md_client_set_cancellable (client, options->cancellable);
   return client;
-}
-
-gboolean
-md_ctl_parse_line_id (const char *line, gsize len, guint64 *id)
-{
-  g_autofree char *digits = NULL;
-  gsize n = 0;
-
-  while (n < len && n < 20 && g_ascii_isdigit (line[n]))
-    n++;
-  if (n == 0 || (n < len && line[n] != '\t'))
-    return FALSE;
-  digits = g_strndup (line, n);
-  return g_ascii_string_to_unsigned (digits, 10, 1, G_MAXUINT64, id, NULL);
 }
 
 /* The answer to a create-only PUT carries the stored line.  Under the same

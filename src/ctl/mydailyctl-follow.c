@@ -8,13 +8,6 @@
 #include "md-ctl-watch.h"
 #include "mydailyctl.h"
 
-static gboolean
-quit_loop (GCancellable *cancellable, gpointer data)
-{
-  g_main_loop_quit (data);
-  return G_SOURCE_REMOVE;
-}
-
 /* Runs until a termination signal, which is a normal end (exit 0). */
 static int
 run_follow (MdCtlOptions *options, MdCtlFormat format)
@@ -33,9 +26,7 @@ run_follow (MdCtlOptions *options, MdCtlFormat format)
   if (!md_ctl_watch_start (watch, TRUE, &error))
     return md_ctl_fail (error);
   loop = g_main_loop_new (NULL, FALSE);
-  cancelled = g_cancellable_source_new (options->cancellable);
-  g_source_set_callback (cancelled, G_SOURCE_FUNC (quit_loop), loop, NULL);
-  g_source_attach (cancelled, NULL);
+  cancelled = md_ctl_quit_on_cancel (options->cancellable, loop);
   g_main_loop_run (loop);
   g_source_destroy (cancelled);
   return MD_CTL_EXIT_OK;
@@ -48,9 +39,7 @@ md_ctl_follow (MdCtlOptions *options, int argc, char **argv)
   g_autofree char *format_name = NULL;
   MdCtlFormat format = MD_CTL_FORMAT_SHORT;
   const GOptionEntry entries[] = {
-    { "output", 'o', 0, G_OPTION_ARG_STRING, &format_name,
-      /* TRANSLATORS: help of "follow -o"; short, tsv and json are not translated */
-      N_ ("Output format: short (default), tsv or json"), N_ ("FORMAT") },
+    md_ctl_output_option (&format_name),
     { NULL },
   };
 
@@ -62,9 +51,8 @@ md_ctl_follow (MdCtlOptions *options, int argc, char **argv)
     return MD_CTL_EXIT_USAGE;
   if (argc > 1)
     return md_ctl_usage_error ("follow", _ ("unexpected argument “%s”"), argv[1]);
-  if (format_name != NULL && !md_ctl_format_from_string (format_name, &format))
-    return md_ctl_usage_error ("follow", _ ("unknown output format “%s”; use short, tsv or json"),
-                               format_name);
+  if (!md_ctl_parse_format ("follow", format_name, &format))
+    return MD_CTL_EXIT_USAGE;
   md_ctl_signals_set_graceful ();
   return run_follow (options, format);
 }

@@ -39,10 +39,13 @@ fetch_history (MdCtlOptions *options, const HistoryArgs *args, MdCtlPrinter *pri
   g_autofree char *query = NULL;
   guint64 after = 0;
 
-  if (client == NULL || !find_start (client, args, &after, error))
+  if (client == NULL)
     return FALSE;
+  /* Nothing to print: no request at all. */
   if (args->last_n == 0)
     return TRUE;
+  if (!find_start (client, args, &after, error))
+    return FALSE;
   if (after > 0)
     query = g_strdup_printf ("after=%" G_GUINT64_FORMAT, after);
   return md_client_get_body (client, "notes", query, md_ctl_printer_feed, printer, error)
@@ -85,9 +88,7 @@ md_ctl_history (MdCtlOptions *options, int argc, char **argv)
     { "after", 0, 0, G_OPTION_ARG_INT64, &args.after,
       /* TRANSLATORS: help of "history --after" */
       N_ ("Show only notes with a number above ID"), N_ ("ID") },
-    { "output", 'o', 0, G_OPTION_ARG_STRING, &format_name,
-      /* TRANSLATORS: help of "history -o"; short, tsv and json are not translated */
-      N_ ("Output format: short (default), tsv or json"), N_ ("FORMAT") },
+    md_ctl_output_option (&format_name),
     { "no-pager", 0, 0, G_OPTION_ARG_NONE, &args.no_pager,
       /* TRANSLATORS: help of "history --no-pager" */
       N_ ("Do not pipe the output through a pager"), NULL },
@@ -106,8 +107,7 @@ md_ctl_history (MdCtlOptions *options, int argc, char **argv)
     args.last_n = -1;
   if (args.after < 0)
     return md_ctl_usage_error ("history", _ ("--after needs a note number of 0 or more"));
-  if (format_name != NULL && !md_ctl_format_from_string (format_name, &format))
-    return md_ctl_usage_error ("history", _ ("unknown output format “%s”; use short, tsv or json"),
-                               format_name);
+  if (!md_ctl_parse_format ("history", format_name, &format))
+    return MD_CTL_EXIT_USAGE;
   return run_history (options, &args, format);
 }

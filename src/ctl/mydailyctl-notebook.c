@@ -54,19 +54,17 @@ print_earlier (guint64 earlier)
 static gboolean
 show_past_notes (Notebook *self, GError **error)
 {
-  guint64 count = 0, last_id = 0, after = 0;
+  guint64 last_id = 0, after = 0;
   guint rows = terminal_rows ();
   g_autofree char *query = NULL;
 
-  if (!md_ctl_get_status_number (self->client, "notes", &count, error)
-      || !md_ctl_get_status_number (self->client, "last-id", &last_id, error))
+  /* Ids run 1, 2, ... without gaps: the newest id is the number of notes. */
+  if (!md_ctl_get_status_number (self->client, "last-id", &last_id, error))
     return FALSE;
-  if (count + 1 > rows && rows > RESERVED_ROWS)
+  if (rows > RESERVED_ROWS && last_id > rows - RESERVED_ROWS)
     {
-      guint64 shown = MIN (rows - RESERVED_ROWS, last_id);
-
-      after = last_id - shown;
-      print_earlier (count > shown ? count - shown : 0);
+      after = last_id - (rows - RESERVED_ROWS);
+      print_earlier (after);
       query = g_strdup_printf ("after=%" G_GUINT64_FORMAT, after);
     }
   md_ctl_printer_set_last_id (self->printer, after);
@@ -158,23 +156,12 @@ on_resize (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-on_cancelled (GCancellable *cancellable, gpointer data)
-{
-  Notebook *self = data;
-
-  g_main_loop_quit (self->loop);
-  return G_SOURCE_REMOVE;
-}
-
 static void
 read_lines (Notebook *self, GCancellable *cancellable)
 {
-  g_autoptr (GSource) cancelled = g_cancellable_source_new (cancellable);
+  g_autoptr (GSource) cancelled = md_ctl_quit_on_cancel (cancellable, self->loop);
   guint input_id, resize_id;
 
-  g_source_set_callback (cancelled, G_SOURCE_FUNC (on_cancelled), self, NULL);
-  g_source_attach (cancelled, NULL);
   input_id = g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_input, self);
   resize_id = g_unix_signal_add (SIGWINCH, on_resize, NULL);
   /* Signals stay with mydailyctl: Ctrl-C ends the session cleanly. */

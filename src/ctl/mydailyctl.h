@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "md-client.h"
+#include "md-ctl-printer.h"
 
 G_BEGIN_DECLS
 
@@ -60,6 +61,16 @@ gboolean md_ctl_parse_options (GOptionContext *context, const char *command, int
 GOptionContext *md_ctl_option_context_new (const char *command, const char *parameters,
                                            const char *summary);
 
+/* The -o option of the commands that print notes; the name goes to *@name. */
+GOptionEntry md_ctl_output_option (char **name);
+/* Sets *@format from the -o argument @name (NULL: leave it); an unknown
+ * name prints the usage error for @command: FALSE means exit 64. */
+gboolean md_ctl_parse_format (const char *command, const char *name, MdCtlFormat *format);
+
+/* Quits @loop when @cancellable fires (Ctrl-C: a normal end).  Destroy the
+ * returned source when the loop has ended. */
+GSource *md_ctl_quit_on_cancel (GCancellable *cancellable, GMainLoop *loop);
+
 /* TRUE when @fd is a terminal and NO_COLOR is not set. */
 gboolean md_ctl_use_color (int fd);
 
@@ -75,8 +86,5 @@ gboolean md_ctl_add_note (MdClient *client, const char *key, const char *text, g
 /* GET /status: the value of "@key: VALUE" as a number. */
 gboolean md_ctl_get_status_number (MdClient *client, const char *key, guint64 *value,
                                    GError **error);
-
-/* The decimal id at the start of a wire line; FALSE if there is none. */
-gboolean md_ctl_parse_line_id (const char *line, gsize len, guint64 *id);
 
 G_END_DECLS
