@@ -549,10 +549,30 @@ test_post_durable (Fixture *fx, gconstpointer user_data)
 static const char long_note[]
     = "a note long enough that the history outgrows three times a request";
 
+/* Waits for the 4.01 + Echo that answers a request of @request_len bytes
+ * from an unproven peer, checks it stays within the amplification budget and
+ * is not logged as a refusal (it is part of a normal read), and copies out
+ * the Echo value. */
+static void
+wait_echo_challenge (Fixture *fx, gsize request_len, guint8 value[MD_ECHO_VALUE_LEN])
+{
+  const MdCoapOption *echo;
+  Answer answer;
+
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_UNAUTHORIZED);
+  g_assert_cmpuint (answer.len, <=, MD_ECHO_AMPLIFICATION * request_len);
+  g_assert_cmpuint (answer.msg.payload_len, ==, 0);
+  g_assert_cmpuint (logged.rejected, ==, 0);
+  echo = md_coap_message_find_option (&answer.msg, MD_COAP_OPTION_ECHO);
+  g_assert_nonnull (echo);
+  g_assert_cmpuint (echo->length, ==, MD_ECHO_VALUE_LEN);
+  memcpy (value, echo->value, MD_ECHO_VALUE_LEN);
+}
+
 static void
 test_echo_large_get (Fixture *fx, gconstpointer user_data)
 {
-  const MdCoapOption *echo;
   guint8 value[MD_ECHO_VALUE_LEN];
   MdCoapMessage request;
   gsize request_len;
@@ -566,16 +586,7 @@ test_echo_large_get (Fixture *fx, gconstpointer user_data)
     }
   make_request (fx, &request, MD_COAP_GET, "notes");
   request_len = send_message (fx, &request);
-  wait_answer (fx, &answer);
-  assert_code (&answer, MD_COAP_UNAUTHORIZED);
-  g_assert_cmpuint (answer.len, <=, MD_ECHO_AMPLIFICATION * request_len);
-  g_assert_cmpuint (answer.msg.payload_len, ==, 0);
-  /* A challenge is part of a normal read, not a refusal to log. */
-  g_assert_cmpuint (logged.rejected, ==, 0);
-  echo = md_coap_message_find_option (&answer.msg, MD_COAP_OPTION_ECHO);
-  g_assert_nonnull (echo);
-  g_assert_cmpuint (echo->length, ==, MD_ECHO_VALUE_LEN);
-  memcpy (value, echo->value, sizeof value);
+  wait_echo_challenge (fx, request_len, value);
 
   make_request (fx, &request, MD_COAP_GET, "notes");
   md_coap_message_add_option (&request, MD_COAP_OPTION_ECHO, value, sizeof value);
@@ -769,7 +780,6 @@ test_put_precondition_over_budget (Fixture *fx, gconstpointer user_data)
   g_autofree char *text = g_strnfill (600, 'n');
   g_autofree char *stored_line = NULL;
   g_autofree char *line = NULL;
-  const MdCoapOption *echo;
   guint8 value[MD_ECHO_VALUE_LEN];
   gsize request_len;
   Answer answer;
@@ -783,15 +793,7 @@ test_put_precondition_over_budget (Fixture *fx, gconstpointer user_data)
 
   request_len = put_note (fx, path, "x", NULL, 0);
   g_assert_cmpuint (strlen (stored_line), >, MD_ECHO_AMPLIFICATION * request_len);
-  wait_answer (fx, &answer);
-  assert_code (&answer, MD_COAP_UNAUTHORIZED);
-  g_assert_cmpuint (answer.len, <=, MD_ECHO_AMPLIFICATION * request_len);
-  g_assert_cmpuint (answer.msg.payload_len, ==, 0);
-  g_assert_cmpuint (logged.rejected, ==, 0);
-  echo = md_coap_message_find_option (&answer.msg, MD_COAP_OPTION_ECHO);
-  g_assert_nonnull (echo);
-  g_assert_cmpuint (echo->length, ==, MD_ECHO_VALUE_LEN);
-  memcpy (value, echo->value, sizeof value);
+  wait_echo_challenge (fx, request_len, value);
 
   put_note (fx, path, "x", value, sizeof value);
   wait_answer (fx, &answer);
