@@ -1,0 +1,70 @@
+/* The names of mydaily's CoAP profile, in one place: the daemon and the
+ * client both use these, so no path, query, status key or journal field is
+ * spelled twice.  ARCHITECTURE.md ("Wire protocol") is the prose version. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Ports (IANA "coap" and "coaps"). */
+#define MD_PROTOCOL_PORT 5683
+#define MD_PROTOCOL_PORT_DTLS 5684
+#define MD_PROTOCOL_PORT_STRING "5683"
+#define MD_PROTOCOL_PORT_DTLS_STRING "5684"
+
+/* Resource paths, as Uri-Path segments joined by '/' (no leading '/'). */
+#define MD_PROTOCOL_PATH_NOTES "notes"
+/* "notes/ID" or "notes/KEY": one note. */
+#define MD_PROTOCOL_PATH_NOTES_PREFIX "notes/"
+#define MD_PROTOCOL_PATH_LATEST "latest"
+#define MD_PROTOCOL_PATH_STATUS "status"
+#define MD_PROTOCOL_PATH_CORE ".well-known/core"
+
+/* Uri-Query names. */
+#define MD_PROTOCOL_QUERY_AFTER "after" /* GET /notes?after=N: notes with id > N */
+#define MD_PROTOCOL_QUERY_RT "rt"       /* GET /.well-known/core?rt=TYPE */
+
+/* Resource types (rt=) in /.well-known/core. */
+#define MD_PROTOCOL_RT_NOTES "mydaily.notes"
+#define MD_PROTOCOL_RT_NOTE "mydaily.note"
+#define MD_PROTOCOL_RT_STATUS "mydaily.status"
+
+/* Content formats (RFC 7252 §12.3). */
+#define MD_PROTOCOL_FORMAT_TEXT_PLAIN 0
+#define MD_PROTOCOL_FORMAT_LINK_FORMAT 40
+#define MD_PROTOCOL_FORMAT_JSON 50
+
+/* Keys of the "key: value" lines of GET /status. */
+#define MD_PROTOCOL_STATUS_VERSION "version"
+#define MD_PROTOCOL_STATUS_NOTES "notes"
+#define MD_PROTOCOL_STATUS_LAST_ID "last-id"
+#define MD_PROTOCOL_STATUS_UPTIME "uptime"
+#define MD_PROTOCOL_STATUS_OBSERVERS "observers"
+#define MD_PROTOCOL_STATUS_STATE_FILE "state-file"
+/* The notebook's identity: a random UUID made with the notes file. */
+#define MD_PROTOCOL_STATUS_NOTEBOOK "notebook"
+
+/* Link attribute of </notes> in /.well-known/core carrying that identity,
+ * so one GET tells a client (or a discovery answer) which notebook it is. */
+#define MD_PROTOCOL_LINK_NOTEBOOK "notebook"
+
+/* Journal fields of the daemon's structured events (journalctl FIELD=). */
+#define MD_PROTOCOL_FIELD_NOTE_ID "NOTE_ID"
+#define MD_PROTOCOL_FIELD_NOTE_KEY "NOTE_KEY"
+#define MD_PROTOCOL_FIELD_PEER "PEER"
+#define MD_PROTOCOL_FIELD_REASON "REASON"
+#define MD_PROTOCOL_FIELD_COAP_CODE "COAP_CODE"
+#define MD_PROTOCOL_FIELD_DROPPED_BYTES "DROPPED_BYTES"
+#define MD_PROTOCOL_FIELD_KEPT_RECORDS "KEPT_RECORDS"
+
+/* Journal MESSAGE_IDs: random 128-bit ids (python3 -c 'import uuid;
+ * print(uuid.uuid4().hex)'), so they never collide with another program's. */
+#define MD_PROTOCOL_MESSAGE_ID_STARTED "7bf2919b75494e6894d50ef676caecde"
+#define MD_PROTOCOL_MESSAGE_ID_STOPPED "5797e110cace44dd839b185de4ffe6ce"
+#define MD_PROTOCOL_MESSAGE_ID_NOTE_STORED "c745f005a0df4d04a1b936a6db406c9f"
+#define MD_PROTOCOL_MESSAGE_ID_REQUEST_REJECTED "c52c37ad218f42a4b795a9a581932f53"
+#define MD_PROTOCOL_MESSAGE_ID_STORAGE_ERROR "8c1f4179f04f4a2dbda5feef3eec02fe"
+#define MD_PROTOCOL_MESSAGE_ID_RECOVERED "eccb9294e032472b8360c19194c34102"
+
+G_END_DECLS
