@@ -63,6 +63,19 @@ check_private (int fd, const char *name, mode_t type, GError **error)
   return fd;
 }
 
+/* O_NOFOLLOW | O_DIRECTORY on a symbolic link fails with ENOTDIR, not
+ * ELOOP; say which it was. */
+static int
+dir_open_errno (int dirfd, const char *name, int errno_value)
+{
+  struct stat st;
+
+  if (errno_value == ENOTDIR && fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+      && S_ISLNK (st.st_mode))
+    return ELOOP;
+  return errno_value;
+}
+
 int
 md_private_dir_open (const char *path, GError **error)
 {
@@ -75,7 +88,7 @@ md_private_dir_open (const char *path, GError **error)
     return fail_open (error, errno, path);
   fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
-    return fail_open (error, errno, path);
+    return fail_open (error, dir_open_errno (AT_FDCWD, path, errno), path);
   return check_private (fd, path, S_IFDIR, error);
 }
 
@@ -92,7 +105,7 @@ md_private_dir_open_at (int dirfd, const char *name, GError **error)
     return fail_open (error, errno, name);
   fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
-    return fail_open (error, errno, name);
+    return fail_open (error, dir_open_errno (dirfd, name, errno), name);
   return check_private (fd, name, S_IFDIR, error);
 }
 
@@ -161,6 +174,7 @@ md_private_file_read_at (int dirfd, const char *name, gsize max_len, gsize *len,
       g_set_error (error, MD_ERROR, MD_ERROR_MALFORMED, _ ("“%s” is larger than %zu bytes"), name,
                    max_len);
       close (fd);
+      errno = EFBIG;
       return NULL;
     }
   buf = g_malloc ((gsize)st.st_size + 1);
@@ -168,6 +182,7 @@ md_private_file_read_at (int dirfd, const char *name, gsize max_len, gsize *len,
     {
       g_prefix_error (error, "%s: ", name);
       close (fd);
+      errno = EIO;
       return NULL;
     }
   close (fd);
@@ -233,8 +248,10 @@ md_private_file_replace_at (int dirfd, const char *name, const char *data, gsize
                             GError **error)
 {
   /* A name of its own per writer: two processes replacing the same file
-   * must not write into one temporary. */
-  g_autofree char *temp = g_strdup_printf (".%s.%08x.tmp", name, g_random_int ());
+   * must not write into one temporary.  The pid keeps forked children,
+   * which share the parent's random state, apart. */
+  g_autofree char *temp
+      = g_strdup_printf (".%s.%d.%08x.tmp", name, (int)getpid (), g_random_int ());
 
   g_return_val_if_fail (dirfd >= 0, FALSE);
   g_return_val_if_fail (name != NULL, FALSE);

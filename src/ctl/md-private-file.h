@@ -28,7 +28,8 @@ int md_private_dir_open_at (int dirfd, const char *name, GError **error);
  * file it makes has mode 0600.  It must be a regular file. */
 int md_private_file_open_at (int dirfd, const char *name, int flags, GError **error);
 
-/* The whole of @name inside @dirfd, if it has at most @max_len bytes. */
+/* The whole of @name inside @dirfd, if it has at most @max_len bytes.  On
+ * failure errno says why, EFBIG for a larger file. */
 char *md_private_file_read_at (int dirfd, const char *name, gsize max_len, gsize *len,
                                GError **error);
 

@@ -488,6 +488,7 @@ test_open_symlink_dir (Fixture *f, gconstpointer data)
   cache = md_cache_open (f->dir, NOTEBOOK, &error);
   g_assert_null (cache);
   g_assert_error (error, MD_ERROR, MD_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "symbolic link"));
   /* Other notebooks are not affected. */
   other = md_cache_open (f->dir, OTHER_NOTEBOOK, NULL);
   g_assert_nonnull (other);
