@@ -191,12 +191,35 @@ forget_meta (MdCache *cache)
   cache->fetched = 0;
 }
 
-static gboolean load_notes (MdCache *cache, GError **error);
+/* Opens the notes file with @flags (O_CREAT, O_EXCL) and notes which file
+ * it is.  Holds the lock. */
+static gboolean
+open_notes (MdCache *cache, int flags, gsize *size, GError **error)
+{
+  struct stat st;
 
-/* Renames the notes file to @name and starts an empty one. */
+  close_notes (cache);
+  cache->notes_fd = md_private_file_open_at (cache->dir_fd, NOTES_NAME, O_RDWR | flags, error);
+  if (cache->notes_fd < 0)
+    return FALSE;
+  if (fstat (cache->notes_fd, &st) != 0)
+    {
+      md_error_set_errno (error, errno, NOTES_NAME);
+      return FALSE;
+    }
+  cache->notes_dev = st.st_dev;
+  cache->notes_ino = st.st_ino;
+  *size = (gsize)st.st_size;
+  return TRUE;
+}
+
+/* Renames the notes file to @name and starts an empty one.  O_EXCL: the
+ * new file is this process's own, empty, so nothing needs checking. */
 static gboolean
 set_aside (MdCache *cache, const char *name, GError **error)
 {
+  gsize size = 0;
+
   close_notes (cache);
   if (renameat (cache->dir_fd, NOTES_NAME, cache->dir_fd, name) != 0 && errno != ENOENT)
     {
@@ -204,7 +227,8 @@ set_aside (MdCache *cache, const char *name, GError **error)
       return FALSE;
     }
   forget_meta (cache);
-  return md_private_dir_sync (cache->dir_fd, error) && load_notes (cache, error);
+  return open_notes (cache, O_CREAT | O_EXCL, &size, error)
+         && md_private_dir_sync (cache->dir_fd, error);
 }
 
 static gboolean
@@ -256,20 +280,9 @@ catch_up (MdCache *cache, gsize file_size, GError **error)
 static gboolean
 load_notes (MdCache *cache, GError **error)
 {
-  struct stat st;
+  gsize size = 0;
 
-  close_notes (cache);
-  cache->notes_fd = md_private_file_open_at (cache->dir_fd, NOTES_NAME, O_RDWR | O_CREAT, error);
-  if (cache->notes_fd < 0)
-    return FALSE;
-  if (fstat (cache->notes_fd, &st) != 0)
-    {
-      md_error_set_errno (error, errno, NOTES_NAME);
-      return FALSE;
-    }
-  cache->notes_dev = st.st_dev;
-  cache->notes_ino = st.st_ino;
-  return catch_up (cache, (gsize)st.st_size, error);
+  return open_notes (cache, O_CREAT, &size, error) && catch_up (cache, size, error);
 }
 
 /* Takes in what other processes did since: appended lines, or a new file

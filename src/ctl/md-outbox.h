@@ -28,8 +28,8 @@
  *    before the next.  A run killed mid-flush loses the lock with its
  *    process; the entry it was sending is still there and the next flush
  *    sends it again, getting 4.12.
- *  - Adding needs no lock: a new entry appears whole by rename, and the
- *    flush after the next one sends it if this one listed too early.
+ *  - Adding needs no lock: a new entry appears whole by rename, and a
+ *    flush that listed before it appeared leaves it to the next flush.
  *
  * Entries belong to one notebook and are never sent to another.  The
  * client binds an entry to the notebook it last saw at the server (the

@@ -524,6 +524,31 @@ test_open_modes (Fixture *f, gconstpointer data)
   g_assert_cmpuint (mode_of (f->notes), ==, 0600);
 }
 
+/* A cache someone else owns could put words in the notebook's mouth: it is
+ * refused, and left as it is.  Needs root to make such a file. */
+static void
+test_open_other_owner (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GString) lines = served (1, 2);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MdCache) cache = NULL;
+  g_autofree char *contents = NULL;
+
+  if (geteuid () != 0)
+    {
+      g_test_skip ("needs root to give a file to another user");
+      return;
+    }
+  write_notes (f, lines->str, (gssize)lines->len);
+  g_assert_cmpint (chown (f->notes, 65534, 65534), ==, 0);
+  cache = md_cache_open (f->dir, NOTEBOOK, &error);
+  g_assert_null (cache);
+  g_assert_error (error, MD_ERROR, MD_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "another user"));
+  contents = read_notes (f);
+  g_assert_cmpstr (contents, ==, lines->str);
+}
+
 static void
 test_reset (Fixture *f, gconstpointer data)
 {
@@ -846,6 +871,7 @@ main (int argc, char **argv)
   ADD ("/cache/open/symlink-dir", test_open_symlink_dir);
   ADD ("/cache/open/fifo", test_open_fifo);
   ADD ("/cache/open/modes", test_open_modes);
+  ADD ("/cache/open/other-owner", test_open_other_owner);
   ADD ("/cache/append/reopen", test_append_reopen);
   ADD ("/cache/append/overlap", test_append_overlap);
   ADD ("/cache/append/mismatch", test_append_mismatch);
