@@ -29,6 +29,7 @@
 struct _MdCache
 {
   char *notebook;
+  char *path; /* DIR/NOTEBOOK, for messages */
   int dir_fd;
   int lock_fd;
   int notes_fd;
@@ -234,11 +235,13 @@ set_aside (MdCache *cache, const char *name, GError **error)
 static gboolean
 set_aside_damaged (MdCache *cache, const GError *damage, GError **error)
 {
+  g_autofree char *aside = g_build_filename (cache->path, DAMAGED_NAME, NULL);
+
   g_free (cache->repair);
   cache->repair = g_strdup_printf (
       /* TRANSLATORS: %s is the notebook identity, then the reason */
       _ ("the cache of notebook %s was damaged (%s); it was set aside as %s and is rebuilt"),
-      cache->notebook, damage->message, DAMAGED_NAME);
+      cache->notebook, damage->message, aside);
   return set_aside (cache, DAMAGED_NAME, error);
 }
 
@@ -395,6 +398,7 @@ md_cache_open (const char *dir, const char *notebook, GError **error)
       return NULL;
     }
   cache = cache_new (notebook);
+  cache->path = g_build_filename (dir, cache->notebook, NULL);
   if (!open_dirs (cache, dir, error) || !lock_cache (cache, error))
     {
       g_prefix_error (error, _ ("cache %s: "), dir);
@@ -406,7 +410,7 @@ md_cache_open (const char *dir, const char *notebook, GError **error)
   unlock_cache (cache);
   if (!loaded)
     {
-      g_prefix_error (error, _ ("cache %s/%s: "), dir, cache->notebook);
+      g_prefix_error (error, _ ("cache %s: "), cache->path);
       return NULL;
     }
   return g_steal_pointer (&cache);
@@ -424,6 +428,7 @@ md_cache_free (MdCache *cache)
     close (cache->dir_fd);
   g_array_unref (cache->starts);
   g_free (cache->notebook);
+  g_free (cache->path);
   g_free (cache->repair);
   g_free (cache->server);
   g_free (cache);

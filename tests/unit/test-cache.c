@@ -386,6 +386,7 @@ check_set_aside (Fixture *f, const char *data, gsize len)
   g_assert_cmpuint (md_cache_get_count (cache), ==, 0);
   g_assert_nonnull (md_cache_get_repair (cache));
   g_assert_nonnull (strstr (md_cache_get_repair (cache), "notes.damaged"));
+  g_test_message ("%s", md_cache_get_repair (cache));
   g_assert_true (g_file_get_contents (damaged_path, &damaged, &damaged_len, NULL));
   g_assert_cmpmem (damaged, damaged_len, data, len);
   contents = read_notes (f);
