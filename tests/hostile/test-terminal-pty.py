@@ -53,12 +53,13 @@ def forbidden(data):
     return problems
 
 
-def read_until(fd, out, marker, deadline):
-    """Reads @fd onto @out until EOF, @marker after @out's old end, or @deadline."""
-    start = len(out)
+def read_until(fd, out, marker, deadline, start=0):
+    """Reads @fd onto @out until EOF, @deadline, or @marker at or after
+    @start; returns the output and where the marker ends (-1: not seen)."""
     while time.monotonic() < deadline:
-        if marker is not None and marker in out[start:]:
-            return out, True
+        found = out.find(marker, start) if marker is not None else -1
+        if found >= 0:
+            return out, found + len(marker)
         ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
         if not ready:
             break
@@ -69,7 +70,8 @@ def read_until(fd, out, marker, deadline):
         if not chunk:
             break
         out += chunk
-    return out, marker is not None and marker in out[start:]
+    found = out.find(marker, start) if marker is not None else -1
+    return out, found + len(marker) if found >= 0 else -1
 
 
 def stop(proc, finish):
@@ -98,9 +100,10 @@ def run_pty(argv, env, row):
         os.close(slave)
     try:
         deadline = time.monotonic() + READ_TIMEOUT_S
+        seen = 0
         for marker, typed in row.steps:
-            out, seen = read_until(master, out, marker, deadline)
-            if not seen:
+            out, seen = read_until(master, out, marker, deadline, seen)
+            if seen < 0:
                 problems.append("no %r within %d s" % (marker, READ_TIMEOUT_S))
                 break
             if typed is not None:
