@@ -5,7 +5,7 @@
 #include <string.h>
 
 static gboolean
-is_hidden_control (gunichar c)
+acts_on_terminal (gunichar c)
 {
   return c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0x202a && c <= 0x202e)
          || (c >= 0x2066 && c <= 0x2069) || c == 0x2028 || c == 0x2029;
@@ -18,10 +18,11 @@ passes (gunichar c, MdTerminalFlags flags)
     return (flags & MD_TERMINAL_KEEP_NEWLINE) != 0;
   if (c == '\t')
     return (flags & MD_TERMINAL_KEEP_TAB) != 0;
-  return !is_hidden_control (c);
+  return !acts_on_terminal (c);
 }
 
-/* The character at @p, if valid UTF-8 starts there: its length in *@n. */
+/* The character at @p, if valid UTF-8 starts there, and its length in *@n
+ * (else 1: the byte is escaped alone). */
 static gboolean
 decode (const char *p, const char *end, gunichar *c, gsize *n)
 {
