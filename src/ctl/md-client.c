@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "md-error.h"
+#include "md-terminal.h"
 
 /* RFC 7252 §4.8 with the LAN ACK_TIMEOUT of the contract's "Timing". */
 #define ACK_TIMEOUT_US (100 * G_TIME_SPAN_MILLISECOND)
@@ -602,7 +603,13 @@ md_client_response_set_error (const MdClientResponse *response, GError **error)
 
   md_coap_code_format (response->code, code);
   if (len > 0 && g_utf8_validate (data, (gssize)len, NULL))
-    g_set_error (error, MD_ERROR, MD_ERROR_REJECTED, "%.*s", (int)len, data);
+    {
+      /* The diagnostic is the server's text: whoever prints the message
+       * shows it on a terminal. */
+      g_autofree char *safe = md_terminal_dup_safe (data, (gssize)len, MD_TERMINAL_NONE);
+
+      g_set_error_literal (error, MD_ERROR, MD_ERROR_REJECTED, safe);
+    }
   else
     /* TRANSLATORS: %s is a CoAP response code such as 4.04 */
     g_set_error (error, MD_ERROR, MD_ERROR_REJECTED, _ ("the server answered %s"), code);

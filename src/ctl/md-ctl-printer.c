@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "md-note.h"
+#include "md-terminal.h"
 #include "mydailyctl.h"
 
 #define DEFAULT_PAGER "less -FRSX"
@@ -23,6 +24,7 @@ struct _MdCtlPrinter
   FILE *out;
   MdCtlFormat format;
   gboolean color;
+  gboolean terminal; /* the output is a terminal, or a pager on one */
   gboolean want_pager;
   GPid pager;
   GString *partial; /* an incomplete line from the previous block */
@@ -65,6 +67,8 @@ md_ctl_printer_new (FILE *out, MdCtlFormat format, gboolean color)
   printer->out = out;
   printer->format = format;
   printer->color = color;
+  /* Decided before a pager takes the output over. */
+  printer->terminal = isatty (fileno (out));
   printer->partial = g_string_new (NULL);
   printer->skip = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   return printer;
@@ -171,17 +175,34 @@ md_ctl_printer_close (MdCtlPrinter *printer)
   printer->pager = 0;
 }
 
-/* md_note_parse_wire_line() let through only valid UTF-8 without control
- * characters: the text can go to a terminal as it is. */
+/* Server text as it came where the format keeps raw bytes (tsv and json
+ * into a pipe or a file), else safe for a terminal: md_note_parse_wire_line()
+ * lets no control character through, but bidi controls it does. */
+static void
+print_text (MdCtlPrinter *printer, const char *text, gsize len, MdTerminalFlags flags)
+{
+  g_autoptr (GString) safe = NULL;
+
+  if (!printer->terminal && printer->format != MD_CTL_FORMAT_SHORT)
+    {
+      fwrite (text, 1, len, printer->out);
+      return;
+    }
+  safe = g_string_sized_new (len);
+  md_terminal_append_safe (safe, text, len, flags);
+  fwrite (safe->str, 1, safe->len, printer->out);
+}
+
 static void
 print_short (MdCtlPrinter *printer, const MdNoteLine *note)
 {
   g_autoptr (GDateTime) time = g_date_time_new_from_unix_local (note->time);
   g_autofree char *when = time != NULL ? g_date_time_format (time, "%Y-%m-%d %H:%M") : NULL;
 
-  fprintf (printer->out, "%s%s%s  %.*s\n", printer->color ? COLOR_TIME : "",
-           when != NULL ? when : "-", printer->color ? COLOR_RESET : "", (int)note->text_len,
-           note->text);
+  fprintf (printer->out, "%s%s%s  ", printer->color ? COLOR_TIME : "", when != NULL ? when : "-",
+           printer->color ? COLOR_RESET : "");
+  print_text (printer, note->text, note->text_len, MD_TERMINAL_NONE);
+  fputc ('\n', printer->out);
 }
 
 static void
@@ -208,7 +229,10 @@ print_json (MdCtlPrinter *printer, const MdNoteLine *note)
   root = json_builder_get_root (builder);
   json_generator_set_root (generator, root);
   json = json_generator_to_data (generator, NULL);
-  fprintf (printer->out, "%s\n", json);
+  /* json-glib escapes only C0 and DEL; on a terminal C1 and bidi controls
+   * become \uXXXX too, which keeps the JSON valid and its meaning. */
+  print_text (printer, json, strlen (json), MD_TERMINAL_NONE);
+  fputc ('\n', printer->out);
 }
 
 static void
@@ -255,7 +279,10 @@ print_line (MdCtlPrinter *printer, const char *line, gsize len, GError **error)
   else if (printer->format == MD_CTL_FORMAT_JSON)
     print_json (printer, &note);
   else
-    fprintf (printer->out, "%s\n", line);
+    {
+      print_text (printer, line, len, MD_TERMINAL_KEEP_TAB);
+      fputc ('\n', printer->out);
+    }
   return check_output (printer, error);
 }
 

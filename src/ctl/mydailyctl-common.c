@@ -10,6 +10,7 @@
 
 #include "md-error.h"
 #include "md-note.h"
+#include "md-terminal.h"
 
 static gint graceful_signals;
 
@@ -73,7 +74,9 @@ static void print_error_valist (const char *format, va_list args) G_GNUC_PRINTF 
 static void
 print_error_valist (const char *format, va_list args)
 {
-  g_autofree char *message = g_strdup_vprintf (format, args);
+  g_autofree char *raw = g_strdup_vprintf (format, args);
+  /* Messages carry server diagnostics, addresses and file names. */
+  g_autofree char *message = md_terminal_dup_safe (raw, -1, MD_TERMINAL_NONE);
   gboolean color = md_ctl_use_color (STDERR_FILENO);
 
   fflush (stdout);

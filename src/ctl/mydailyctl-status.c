@@ -3,6 +3,7 @@
 #include <glib/gi18n.h>
 #include <stdio.h>
 
+#include "md-terminal.h"
 #include "mydailyctl.h"
 
 static int
@@ -11,6 +12,7 @@ print_status (MdCtlOptions *options)
   g_autoptr (GError) error = NULL;
   g_autoptr (MdClient) client = md_ctl_connect (options, &error);
   g_autoptr (GBytes) body = NULL;
+  g_autoptr (GString) text = NULL;
   gsize len = 0;
   const char *data;
 
@@ -20,9 +22,12 @@ print_status (MdCtlOptions *options)
   if (body == NULL)
     return md_ctl_fail (error);
   data = g_bytes_get_data (body, &len);
-  fwrite (data, 1, len, stdout);
-  if (len > 0 && data[len - 1] != '\n')
-    putchar ('\n');
+  /* Lines for people, wherever they go: shown safe, even into a pipe. */
+  text = g_string_sized_new (len + 1);
+  md_terminal_append_safe (text, data, len, MD_TERMINAL_KEEP_NEWLINE);
+  if (text->len > 0 && text->str[text->len - 1] != '\n')
+    g_string_append_c (text, '\n');
+  fwrite (text->str, 1, text->len, stdout);
   return fflush (stdout) == 0 ? MD_CTL_EXIT_OK : MD_CTL_EXIT_REJECTED;
 }
 

@@ -155,6 +155,27 @@ STORE = {
     "three-fields": b"1\t2026-11-24T19:42:57Z\tx\n",
 }
 
+# md_terminal_append_safe: the first byte is the flags (1 keeps LF, 2 TAB).
+TERMINAL = {
+    "plain": b"\0printer toner is in the cupboard",
+    "chinese": b"\0" + "\u4eca\u5929\u5b66\u4e60\u4e86 UDP \u548c CoAP".encode(),
+    "osc-title": b"\0\x1b]0;pwned\x07",
+    "csi-clear": b"\0\x1b[2J\x1b[H",
+    "osc52": b"\0\x1b]52;c;cm0gLXJmIH4K\x07",
+    "c1-csi": b"\0\xc2\x9b" b"31m",
+    "raw-csi": b"\0\x9b" b"2J",
+    "del": b"\0a\x7fb",
+    "nul": b"\0a\0b",
+    "bidi": b"\0" + "\u202eevil\u202c \u2066iso\u2069 \u200f\u061c".encode(),
+    "separators": b"\0" + "one\u2028two\u2029".encode(),
+    "status-lines": b"\1version: 1\nlast-id: 12\r\n",
+    "tsv-line": b"\2" b"7\t2026-11-24T19:42:57Z\thello\n",
+    "both-kept": b"\3a\tb\nc",
+    "invalid-utf8": b"\0\xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80 \xe4\xbd",
+    "escaped-already": b"\0\\u001b]0; \\x9b",
+    "empty": b"",
+}
+
 
 def write(target, seeds):
     folder = os.path.join(HERE, "corpus", target)
@@ -169,3 +190,4 @@ write("coap", COAP)
 write("server", COAP)
 write("note", NOTE)
 write("store-open", STORE)
+write("terminal", TERMINAL)
