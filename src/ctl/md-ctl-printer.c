@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 #include "md-note.h"
-#include "mydailyctl.h"
+#include "md-ctl-console.h"
+#include "md-ctl-signals.h"
 
 #define DEFAULT_PAGER "less -FRSX"
 #define COLOR_TIME "\033[2m"
@@ -302,6 +303,13 @@ md_ctl_printer_print_error (MdCtlPrinter *printer, const char *message)
   end_batch (printer);
   /* Half a line from a failed fetch would be glued to the next fetch's first
    * line; that fetch starts after the last printed id, so it comes again. */
+  g_string_truncate (printer->partial, 0);
+}
+
+void
+md_ctl_printer_discard (MdCtlPrinter *printer)
+{
+  end_batch (printer);
   g_string_truncate (printer->partial, 0);
 }
 

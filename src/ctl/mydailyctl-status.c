@@ -3,6 +3,7 @@
 #include <glib/gi18n.h>
 #include <stdio.h>
 
+#include "md-client-status.h"
 #include "mydailyctl.h"
 
 static int
@@ -10,13 +11,15 @@ print_status (MdCtlOptions *options)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (MdClient) client = md_ctl_connect (options, &error);
+  g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GBytes) body = NULL;
   gsize len = 0;
   const char *data;
 
   if (client == NULL)
     return md_ctl_fail (error);
-  body = md_client_get (client, "status", NULL, &error);
+  md_client_get_status_async (client, NULL, md_ctl_keep_result, &result);
+  body = md_client_get_status_finish (client, md_ctl_wait (&result), &error);
   if (body == NULL)
     return md_ctl_fail (error);
   data = g_bytes_get_data (body, &len);

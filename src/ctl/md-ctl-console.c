@@ -1,0 +1,33 @@
+#include "config.h"
+
+#include "md-ctl-console.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+gboolean
+md_ctl_use_color (int fd)
+{
+  return isatty (fd) && g_getenv ("NO_COLOR") == NULL;
+}
+
+void
+md_ctl_print_error_valist (const char *format, va_list args)
+{
+  g_autofree char *message = g_strdup_vprintf (format, args);
+  gboolean color = md_ctl_use_color (STDERR_FILENO);
+
+  fflush (stdout);
+  fprintf (stderr, "%smydailyctl:%s %s\n", color ? "\033[1;31m" : "", color ? "\033[0m" : "",
+           message);
+}
+
+void
+md_ctl_print_error (const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  md_ctl_print_error_valist (format, args);
+  va_end (args);
+}
