@@ -205,6 +205,9 @@ on_line (char *line)
 {
   if (line == NULL)
     {
+      /* libedit has drawn the Ctrl-D as "^D" on the prompt line. */
+      fputs ("\r\033[K" PROMPT, stdout);
+      notebook->reading = FALSE;
       end_input (notebook);
       return;
     }
