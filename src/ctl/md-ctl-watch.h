@@ -8,9 +8,10 @@
  * never overlap, so nothing is missed and nothing repeats.
  *
  * A daemon that restarts forgets its observers.  So the watch also polls:
- * every MD_CTL_WATCH_POLL_MS it asks for GET /notes?after=LAST (an empty
- * answer when nothing is new, about 90 bytes on the wire both ways
- * together); when the poll finds notes the doorbell did not announce, the
+ * every MD_CTL_WATCH_POLL_MS it asks for GET /notes?after=LAST.  When
+ * nothing is new that is a 38-byte request (with an Echo) and a 12-byte
+ * answer, about 110 bytes a second per follower with IPv4 and UDP headers;
+ * when the poll finds notes the doorbell did not announce, the
  * observation was lost and is registered again at once.  New notes thus
  * reach a follower within one poll interval of the daemon answering. */
 #pragma once

@@ -7,6 +7,7 @@
 #include "md-test-daemon.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
 
 #define SCREEN_TIMEOUT_MS 20000
@@ -236,6 +237,41 @@ test_other_note_above_prompt (void)
   tear_down (fx);
 }
 
+/* A daemon that is stopped (SIGSTOP: its socket stays, nothing answers):
+ * typing goes on while the line waits, and Ctrl-C cancels the wait.  The
+ * request timeout (60 s) is far beyond the screen bound (20 s), so a
+ * notebook that waited for the server would fail here. */
+static void
+test_dead_server (void)
+{
+  Fixture fixture = { 0 }, *fx = &fixture;
+  g_autofree char *command = NULL;
+  g_autofree char *out = NULL;
+
+  if (!set_up (fx))
+    return;
+  /* The prompt then starts a line of its own ("\n>"). */
+  add_from_other_client (fx, "an old note");
+  command = g_strdup_printf ("%s -s %s --timeout=60; echo exit status $?", g_getenv ("MYDAILYCTL"),
+                             md_test_daemon_get_address (fx->daemon));
+  start_session (fx, command);
+  wait_screen (fx, "\n>");
+  md_test_daemon_signal (fx->daemon, SIGSTOP);
+  out = tmux (fx, "send-keys", "-t", "md", "to nobody", "Enter", NULL);
+  g_free (out);
+  out = tmux (fx, "send-keys", "-t", "md", "-l", "still typing", NULL);
+  wait_screen (fx, "> still typing");
+  g_free (out);
+  out = tmux (fx, "send-keys", "-t", "md", "C-c", NULL);
+  wait_screen (fx, "cancelled");
+  wait_screen (fx, "> still typing");
+  md_test_daemon_signal (fx->daemon, SIGCONT);
+  g_free (out);
+  out = tmux (fx, "send-keys", "-t", "md", "C-u", "C-d", NULL);
+  assert_exits_cleanly (fx);
+  tear_down (fx);
+}
+
 static void
 test_piped_output (void)
 {
@@ -268,6 +304,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/notebook/tmux/other-note-above-prompt", test_other_note_above_prompt);
+  g_test_add_func ("/notebook/tmux/dead-server", test_dead_server);
   g_test_add_func ("/notebook/tmux/piped-output", test_piped_output);
   return g_test_run ();
 }
