@@ -363,6 +363,8 @@ reader_new (MdClient *client, const char *path, const char *query, const MdClien
     reader->limits = *limits;
   if (reader->limits.max_size == 0)
     reader->limits.max_size = MD_CLIENT_BODY_DEFAULT_MAX_SIZE;
+  if (reader->limits.deadline_s <= 0)
+    reader->limits.deadline_s = MD_CLIENT_BODY_DEFAULT_DEADLINE_S;
   if (reader->limits.max_window == 0)
     reader->limits.max_window = MD_CLIENT_BODY_DEFAULT_WINDOW;
   reader->requests = g_cancellable_new ();
@@ -380,26 +382,23 @@ md_client_get_body_async (MdClient *client, const char *path, const char *query,
                           gpointer func_data, GCancellable *cancellable,
                           GAsyncReadyCallback callback, gpointer user_data)
 {
+  MdClientClock *clock;
   Reader *reader;
 
   g_return_if_fail (client != NULL);
   g_return_if_fail (path != NULL);
   g_return_if_fail (func != NULL);
 
+  clock = md_client_get_clock (client);
   reader = reader_new (client, path, query, limits);
   reader->func = func;
   reader->func_data = func_data;
   reader->task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (reader->task, md_client_get_body_async);
   g_task_set_task_data (reader->task, reader, reader_free);
-  if (reader->limits.deadline_s > 0)
-    {
-      MdClientClock *clock = md_client_get_clock (client);
-      gint64 due
-          = md_client_clock_now (clock) + (gint64)(reader->limits.deadline_s * G_USEC_PER_SEC);
-
-      reader->deadline_timer = md_client_clock_add_timer (clock, due, on_deadline, reader);
-    }
+  reader->deadline_timer = md_client_clock_add_timer (
+      clock, md_client_clock_now (clock) + (gint64)(reader->limits.deadline_s * G_USEC_PER_SEC),
+      on_deadline, reader);
   if (cancellable != NULL)
     {
       reader->cancelled = g_cancellable_source_new (cancellable);

@@ -19,11 +19,12 @@ G_BEGIN_DECLS
 
 #define MD_CLIENT_BODY_DEFAULT_MAX_SIZE (G_GUINT64_CONSTANT (1) << 30)
 #define MD_CLIENT_BODY_DEFAULT_WINDOW 32
+#define MD_CLIENT_BODY_DEFAULT_DEADLINE_S 600.0
 
 typedef struct
 {
   guint64 max_size;  /* 0: MD_CLIENT_BODY_DEFAULT_MAX_SIZE */
-  double deadline_s; /* 0: no limit beyond each request's timeout */
+  double deadline_s; /* 0: MD_CLIENT_BODY_DEFAULT_DEADLINE_S */
   guint max_window;  /* 0: MD_CLIENT_BODY_DEFAULT_WINDOW; 1 is stop-and-wait */
 } MdClientBodyLimits;
 

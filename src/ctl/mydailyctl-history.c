@@ -45,7 +45,6 @@ fetch_history (MdCtlOptions *options, const HistoryArgs *args, MdCtlPrinter *pri
 {
   g_autoptr (MdClient) client = md_ctl_connect (options, error);
   g_autoptr (GAsyncResult) result = NULL;
-  MdClientBodyLimits limits = { .deadline_s = MD_CTL_HISTORY_DEADLINE_S };
   guint64 after = 0;
 
   if (client == NULL)
@@ -55,7 +54,7 @@ fetch_history (MdCtlOptions *options, const HistoryArgs *args, MdCtlPrinter *pri
     return TRUE;
   if (!find_start (client, args, &after, error))
     return FALSE;
-  md_client_read_notes_async (client, after, NULL, &limits, md_ctl_printer_feed, printer,
+  md_client_read_notes_async (client, after, NULL, NULL, md_ctl_printer_feed, printer,
                               options->cancellable, md_ctl_keep_result, &result);
   return md_client_read_notes_finish (client, md_ctl_wait (&result), error)
          && md_ctl_printer_flush (printer, error);

@@ -27,8 +27,6 @@ typedef enum
 #define MD_CTL_DEFAULT_TIMEOUT_S 15.0
 /* How many notes follow and history -f print before following. */
 #define MD_CTL_DEFAULT_FOLLOW_LINES 10
-/* The longest a whole history read may take, however large. */
-#define MD_CTL_HISTORY_DEADLINE_S 600.0
 
 typedef struct
 {
