@@ -299,11 +299,8 @@ handle_block (Reader *reader, guint32 num, MdClientResponse *response, GError **
 }
 
 static void
-on_block (GObject *source, GAsyncResult *result, gpointer data)
+take_block (Reader *reader, const BlockRequest *block, GAsyncResult *result)
 {
-  g_autofree BlockRequest *block = data;
-  g_autoptr (GTask) task = block->task;
-  Reader *reader = block->reader;
   g_autoptr (GError) error = NULL;
   MdClientResponse *response = md_client_request_finish (reader->client, result, &error);
 
@@ -313,12 +310,8 @@ on_block (GObject *source, GAsyncResult *result, gpointer data)
       return;
     }
   g_hash_table_remove (reader->flying, GUINT_TO_POINTER (block->num));
-  if (response == NULL || !handle_block (reader, block->num, response, &error))
-    {
-      finish (reader, g_steal_pointer (&error));
-      return;
-    }
-  if (deliver (reader, &error) || error != NULL)
+  if (response == NULL || !handle_block (reader, block->num, response, &error)
+      || deliver (reader, &error) || error != NULL)
     {
       finish (reader, g_steal_pointer (&error));
       return;
@@ -326,6 +319,17 @@ on_block (GObject *source, GAsyncResult *result, gpointer data)
   schedule (reader);
   if (!reader_done (reader) && g_hash_table_size (reader->flying) == 0)
     fail (reader, MD_ERROR_MALFORMED, _ ("the server's body ended without a last block"));
+}
+
+/* The block's reference to the task keeps the reader alive until here. */
+static void
+on_block (GObject *source, GAsyncResult *result, gpointer data)
+{
+  BlockRequest *block = data;
+
+  take_block (block->reader, block, result);
+  g_object_unref (block->task);
+  g_free (block);
 }
 
 static void

@@ -118,9 +118,8 @@ assert_exits_cleanly (Fixture *fx)
 static void
 start_session (Fixture *fx, const char *command)
 {
-  g_autofree char *out
-      = tmux (fx, "new-session", "-d", "-s", "md", "-x", "100", "-y", "24", command, NULL);
-  g_autofree char *set = tmux (fx, "set-option", "-t", "md", "remain-on-exit", "on", NULL);
+  g_free (tmux (fx, "new-session", "-d", "-s", "md", "-x", "100", "-y", "24", command, NULL));
+  g_free (tmux (fx, "set-option", "-t", "md", "remain-on-exit", "on", NULL));
 }
 
 static gboolean
@@ -153,8 +152,8 @@ static void
 tear_down (Fixture *fx)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *out = tmux (fx, "kill-server", NULL);
 
+  g_free (tmux (fx, "kill-server", NULL));
   g_assert_true (md_test_daemon_stop (fx->daemon, &error));
   md_test_daemon_free (fx->daemon);
   g_unlink (fx->tmux_socket);
