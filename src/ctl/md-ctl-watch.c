@@ -200,14 +200,29 @@ register_again (MdCtlWatch *watch)
                                         watch);
 }
 
+static void on_poll (gpointer data);
+static void on_refresh (gpointer data);
+
+static void
+arm_timers (MdCtlWatch *watch)
+{
+  gint64 now = md_client_clock_now (watch_clock (watch));
+
+  if (watch->poll_timer == 0)
+    watch->poll_timer = md_client_clock_add_timer (
+        watch_clock (watch), now + MD_CTL_WATCH_POLL_MS * G_TIME_SPAN_MILLISECOND, on_poll, watch);
+  if (watch->refresh_timer == 0)
+    watch->refresh_timer = md_client_clock_add_timer (
+        watch_clock (watch), now + MD_CTL_WATCH_REFRESH_S * G_USEC_PER_SEC, on_refresh, watch);
+}
+
 static void
 on_poll (gpointer data)
 {
   MdCtlWatch *watch = data;
-  gint64 now = md_client_clock_now (watch_clock (watch));
 
-  watch->poll_timer = md_client_clock_add_timer (
-      watch_clock (watch), now + MD_CTL_WATCH_POLL_MS * G_TIME_SPAN_MILLISECOND, on_poll, watch);
+  watch->poll_timer = 0;
+  arm_timers (watch);
   if (!watch->fetching)
     fetch (watch, FETCH_POLL);
 }
@@ -216,10 +231,9 @@ static void
 on_refresh (gpointer data)
 {
   MdCtlWatch *watch = data;
-  gint64 now = md_client_clock_now (watch_clock (watch));
 
-  watch->refresh_timer = md_client_clock_add_timer (
-      watch_clock (watch), now + MD_CTL_WATCH_REFRESH_S * G_USEC_PER_SEC, on_refresh, watch);
+  watch->refresh_timer = 0;
+  arm_timers (watch);
   register_again (watch);
 }
 
@@ -256,8 +270,7 @@ on_first_registration (GObject *source, GAsyncResult *result, gpointer data)
     watch->started (latest, watch->started_data);
   md_ctl_printer_set_last_id (watch->printer, first_after (watch, latest));
   fetch (watch, FETCH_FIRST);
-  on_poll (watch);
-  on_refresh (watch);
+  arm_timers (watch);
 }
 
 MdCtlWatch *
