@@ -3,6 +3,7 @@
  * messages, silence, garbage and cancellation. */
 #include "config.h"
 
+#include "md-client-add.h"
 #include "md-client-exchange.h"
 #include "md-error.h"
 #include "md-fake-server.h"
@@ -364,6 +365,80 @@ test_cancel (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (fx->completions, ==, 1);
 }
 
+#define KEY "0b6a1f6e-3c2d-4b8e-9a7f-5d4c3b2a1908"
+
+static void
+on_added (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Fixture *fx = data;
+  guint64 id = 0;
+
+  g_clear_error (&fx->error);
+  if (md_client_add_note_finish (fx->client, result, &id, &fx->error))
+    g_assert_cmpuint (id, ==, 7);
+  fx->done = TRUE;
+}
+
+/* PUT /notes/KEY with If-None-Match, answered with @code and @line. */
+static void
+add_answered (Fixture *fx, guint8 code, const char *line)
+{
+  MdCoapMessage request;
+  g_autofree char *path = NULL;
+
+  md_client_add_note_async (fx->client, KEY, "hello", 5, NULL, on_added, fx);
+  md_fake_server_receive (fx->server, &request);
+  path = md_coap_message_get_path (&request);
+  g_assert_cmpuint (request.code, ==, MD_COAP_PUT);
+  g_assert_cmpstr (path, ==, "notes/" KEY);
+  g_assert_true (md_coap_message_has_option (&request, MD_COAP_OPTION_IF_NONE_MATCH));
+  g_assert_cmpmem (request.payload, request.payload_len, "hello", 5);
+  md_fake_server_reply (fx->server, &request, code, line);
+  md_fake_pump_until (&fx->done);
+}
+
+static void
+test_add_created (Fixture *fx, gconstpointer data)
+{
+  add_answered (fx, MD_COAP_CREATED, "7\t2026-12-01T10:00:00Z\thello\n");
+  g_assert_no_error (fx->error);
+}
+
+/* 4.12 with our own text: an earlier transmission was stored. */
+static void
+test_add_stored_before (Fixture *fx, gconstpointer data)
+{
+  add_answered (fx, MD_COAP_PRECONDITION_FAILED, "7\t2026-12-01T10:00:00Z\thello\n");
+  g_assert_no_error (fx->error);
+}
+
+/* 4.12 with other text: the key was reused, nothing was stored. */
+static void
+test_add_key_reused (Fixture *fx, gconstpointer data)
+{
+  add_answered (fx, MD_COAP_PRECONDITION_FAILED, "3\t2026-12-01T10:00:00Z\tsomething else\n");
+  g_assert_error (fx->error, MD_ERROR, MD_ERROR_REJECTED);
+  g_assert_true (g_str_has_prefix (fx->error->message, "note rejected: "));
+}
+
+/* A 2.01 that does not say which note: not "added". */
+static void
+test_add_garbled_answer (Fixture *fx, gconstpointer data)
+{
+  add_answered (fx, MD_COAP_CREATED, "no id here");
+  g_assert_error (fx->error, MD_ERROR, MD_ERROR_MALFORMED);
+}
+
+/* A bad note never reaches the wire. */
+static void
+test_add_invalid (Fixture *fx, gconstpointer data)
+{
+  md_client_add_note_async (fx->client, KEY, "bad\tnote", 8, NULL, on_added, fx);
+  md_fake_pump_until (&fx->done);
+  g_assert_error (fx->error, MD_ERROR, MD_ERROR_INVALID_NOTE);
+  g_assert_false (md_fake_server_pending (fx->server));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -379,6 +454,11 @@ main (int argc, char **argv)
   ADD ("/client/exchange/garbage-only", test_garbage_only);
   ADD ("/client/exchange/reset", test_reset);
   ADD ("/client/exchange/cancel", test_cancel);
+  ADD ("/client/add/created", test_add_created);
+  ADD ("/client/add/stored-before", test_add_stored_before);
+  ADD ("/client/add/key-reused", test_add_key_reused);
+  ADD ("/client/add/garbled-answer", test_add_garbled_answer);
+  ADD ("/client/add/invalid", test_add_invalid);
 #undef ADD
   return g_test_run ();
 }
