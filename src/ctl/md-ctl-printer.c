@@ -11,9 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "md-ctl-console.h"
 #include "md-note.h"
+#include "md-ctl-signals.h"
 #include "md-terminal.h"
-#include "mydailyctl.h"
 
 #define DEFAULT_PAGER "less -FRSX"
 #define COLOR_TIME "\033[2m"
@@ -329,6 +330,13 @@ md_ctl_printer_print_error (MdCtlPrinter *printer, const char *message)
   end_batch (printer);
   /* Half a line from a failed fetch would be glued to the next fetch's first
    * line; that fetch starts after the last printed id, so it comes again. */
+  g_string_truncate (printer->partial, 0);
+}
+
+void
+md_ctl_printer_discard (MdCtlPrinter *printer)
+{
+  end_batch (printer);
   g_string_truncate (printer->partial, 0);
 }
 

@@ -47,6 +47,9 @@ gboolean md_ctl_printer_flush (MdCtlPrinter *printer, GError **error);
 /* Prints "mydailyctl: @message" on stderr between the begin and end hooks,
  * ending any batch a failed fetch left open and dropping its half line. */
 void md_ctl_printer_print_error (MdCtlPrinter *printer, const char *message);
+/* Ends any batch a failed fetch left open and drops its half line, like
+ * md_ctl_printer_print_error() without a message. */
+void md_ctl_printer_discard (MdCtlPrinter *printer);
 /* Waits for the pager, if one runs. */
 void md_ctl_printer_close (MdCtlPrinter *printer);
 

@@ -4,32 +4,57 @@
 
 #include <glib/gi18n.h>
 
+#include "md-client-clock.h"
+#include "md-client-notes.h"
+#include "md-client-observe.h"
 #include "md-error.h"
 #include "md-note.h"
-#include "mydailyctl.h"
+#include "md-protocol.h"
 
-#define MAX_NOTIFICATIONS_PER_WAKEUP 64
+typedef enum
+{
+  FETCH_FIRST, /* the newest notes at the start */
+  FETCH_GAP,   /* the doorbell rang */
+  FETCH_POLL,  /* the timer */
+} FetchReason;
 
 struct _MdCtlWatch
 {
-  MdClient *requests;
-  MdClient *observer;
+  MdClient *client;
   MdCtlPrinter *printer;
+  MdClientObservation *observation;
   GCancellable *stop;
-  GSocket *watched;
-  GSource *source;
-  guint refresh_id;
+  GCancellable *cancellable; /* everything in flight; cancelled by _free */
+  MdCtlWatchStartedFunc started;
+  gpointer started_data;
+  MdCtlWatchReadyFunc ready;
+  gpointer ready_data;
+  gint64 last_n;
+  gboolean fetching;
+  gboolean fetch_again;
+  gboolean in_outage; /* an error was shown; the next ones are not */
+  guint poll_timer;
+  guint refresh_timer;
 };
 
-/* Trouble with the server is passing (the next doorbell or refresh tries
- * again); output that went away ends the watch. */
+static MdClientClock *
+watch_clock (MdCtlWatch *watch)
+{
+  return md_client_get_clock (watch->client);
+}
+
+/* Output that went away ends the watch; trouble with the server is shown
+ * once and then passes (the next poll tries again). */
 static void
 report (MdCtlWatch *watch, const GError *error)
 {
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE))
     g_cancellable_cancel (watch->stop);
-  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  else if (!watch->in_outage)
     md_ctl_printer_print_error (watch->printer, error->message);
+  else
+    md_ctl_printer_discard (watch->printer);
+  watch->in_outage = TRUE;
 }
 
 /* The id of the newest note in a representation of /latest.  The first
@@ -57,20 +82,73 @@ parse_latest (const MdClientResponse *response, guint64 *id)
   return TRUE;
 }
 
-static void
-fetch_gap (MdCtlWatch *watch)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *query
-      = g_strdup_printf ("after=%" G_GUINT64_FORMAT, md_ctl_printer_get_last_id (watch->printer));
+static void fetch (MdCtlWatch *watch, FetchReason reason);
+static void register_again (MdCtlWatch *watch);
 
-  if (!md_client_get_body (watch->requests, "notes", query, md_ctl_printer_feed, watch->printer,
-                           &error)
-      || !md_ctl_printer_flush (watch->printer, &error))
-    report (watch, error);
+typedef struct
+{
+  MdCtlWatch *watch;
+  FetchReason reason;
+  guint64 before;
+} Fetch;
+
+static void
+complete_start (MdCtlWatch *watch, const GError *error)
+{
+  MdCtlWatchReadyFunc ready = watch->ready;
+
+  watch->ready = NULL;
+  if (ready != NULL)
+    ready (error, watch->ready_data);
 }
 
-/* The id in a notification only says how far the notes go. */
+static void
+on_fetched (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autofree Fetch *fetch_data = data;
+  MdCtlWatch *watch = fetch_data->watch;
+  g_autoptr (GError) error = NULL;
+
+  if (!md_client_read_notes_finish (NULL, result, &error)
+      && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* the watch is gone */
+  watch->fetching = FALSE;
+  if (error == NULL)
+    md_ctl_printer_flush (watch->printer, &error);
+  if (error != NULL)
+    {
+      report (watch, error);
+      if (fetch_data->reason == FETCH_FIRST)
+        complete_start (watch, error);
+      return;
+    }
+  watch->in_outage = FALSE;
+  if (fetch_data->reason == FETCH_FIRST)
+    complete_start (watch, NULL);
+  /* Notes the doorbell did not announce: the daemon forgot us. */
+  if (fetch_data->reason == FETCH_POLL
+      && md_ctl_printer_get_last_id (watch->printer) > fetch_data->before)
+    register_again (watch);
+  if (watch->fetch_again)
+    fetch (watch, FETCH_GAP);
+}
+
+static void
+fetch (MdCtlWatch *watch, FetchReason reason)
+{
+  Fetch *fetch_data = g_new0 (Fetch, 1);
+
+  fetch_data->watch = watch;
+  fetch_data->reason = reason;
+  fetch_data->before = md_ctl_printer_get_last_id (watch->printer);
+  watch->fetching = TRUE;
+  watch->fetch_again = FALSE;
+  md_client_read_notes_async (watch->client, fetch_data->before, NULL, NULL, md_ctl_printer_feed,
+                              watch->printer, watch->cancellable, on_fetched, fetch_data);
+}
+
+/* The id in a notification only says how far the notes go; the next note,
+ * complete in one datagram, is printed as it is. */
 static void
 ring_doorbell (MdCtlWatch *watch, const MdClientResponse *response)
 {
@@ -78,103 +156,139 @@ ring_doorbell (MdCtlWatch *watch, const MdClientResponse *response)
   const char *line = g_bytes_get_data (response->payload, &len);
   guint64 last = md_ctl_printer_get_last_id (watch->printer);
   guint64 id = 0;
+  g_autoptr (GError) error = NULL;
 
   if (response->code != MD_COAP_CONTENT || !parse_latest (response, &id) || id <= last)
     return;
-  if (id == last + 1 && line[len - 1] == '\n' && !response->block2.more)
+  if (watch->fetching)
     {
-      g_autoptr (GError) error = NULL;
-
-      if (!md_ctl_printer_feed ((const guint8 *)line, len, watch->printer, &error)
-          || !md_ctl_printer_flush (watch->printer, &error))
-        report (watch, error);
+      watch->fetch_again = TRUE;
       return;
     }
-  fetch_gap (watch);
-}
-
-static gboolean
-on_readable (GSocket *socket, GIOCondition condition, gpointer data)
-{
-  MdCtlWatch *watch = data;
-
-  for (guint i = 0; i < MAX_NOTIFICATIONS_PER_WAKEUP; i++)
+  if (id != last + 1 || line[len - 1] != '\n' || (response->has_block2 && response->block2.more))
     {
-      g_autoptr (MdClientResponse) response = md_client_receive_notification (watch->observer);
-
-      if (response == NULL)
-        break;
-      ring_doorbell (watch, response);
+      fetch (watch, FETCH_GAP);
+      return;
     }
-  return G_SOURCE_CONTINUE;
+  if (!md_ctl_printer_feed ((const guint8 *)line, len, watch->printer, &error)
+      || !md_ctl_printer_flush (watch->printer, &error))
+    report (watch, error);
 }
 
-/* The observer's socket changes when it moves to another address. */
 static void
-watch_socket (MdCtlWatch *watch)
+on_notification (const MdClientResponse *notification, gpointer data)
 {
-  GSocket *socket = md_client_get_socket (watch->observer);
-
-  if (socket == watch->watched)
-    return;
-  if (watch->source != NULL)
-    g_source_destroy (watch->source);
-  g_clear_pointer (&watch->source, g_source_unref);
-  watch->watched = socket;
-  if (socket == NULL)
-    return;
-  watch->source = g_socket_create_source (socket, G_IO_IN, NULL);
-  g_source_set_callback (watch->source, G_SOURCE_FUNC (on_readable), watch, NULL);
-  g_source_attach (watch->source, g_main_context_get_thread_default ());
+  ring_doorbell (data, notification);
 }
 
-static MdClientResponse *
-register_observer (MdCtlWatch *watch, GError **error)
+static void
+on_registered_again (GObject *source, GAsyncResult *result, gpointer data)
 {
-  g_autoptr (MdClientResponse) response = md_client_observe (watch->observer, "latest", error);
-
-  watch_socket (watch);
-  if (response == NULL)
-    return NULL;
-  if (response->code != MD_COAP_CONTENT)
-    {
-      md_client_response_set_error (response, error);
-      return NULL;
-    }
-  if (!response->has_observe)
-    g_debug ("the server did not register the observation; polling every %d s",
-             MD_CLIENT_OBSERVE_REFRESH_S);
-  return g_steal_pointer (&response);
-}
-
-static gboolean
-refresh (gpointer data)
-{
-  MdCtlWatch *watch = data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (MdClientResponse) response = register_observer (watch, &error);
+  g_autoptr (MdClientResponse) response
+      = md_client_observation_register_finish (NULL, result, &error);
 
   if (response != NULL)
-    ring_doorbell (watch, response);
-  else
-    report (watch, error);
-  return G_SOURCE_CONTINUE;
+    ring_doorbell (data, response);
+  /* A failure shows in the next poll. */
+}
+
+static void
+register_again (MdCtlWatch *watch)
+{
+  md_client_observation_register_async (watch->observation, watch->cancellable, on_registered_again,
+                                        watch);
+}
+
+static void on_poll (gpointer data);
+static void on_refresh (gpointer data);
+
+static void
+arm_timers (MdCtlWatch *watch)
+{
+  gint64 now = md_client_clock_now (watch_clock (watch));
+
+  if (watch->poll_timer == 0)
+    watch->poll_timer = md_client_clock_add_timer (
+        watch_clock (watch), now + MD_CTL_WATCH_POLL_MS * G_TIME_SPAN_MILLISECOND, on_poll, watch);
+  if (watch->refresh_timer == 0)
+    watch->refresh_timer = md_client_clock_add_timer (
+        watch_clock (watch), now + MD_CTL_WATCH_REFRESH_S * G_USEC_PER_SEC, on_refresh, watch);
+}
+
+static void
+on_poll (gpointer data)
+{
+  MdCtlWatch *watch = data;
+
+  watch->poll_timer = 0;
+  arm_timers (watch);
+  if (!watch->fetching)
+    fetch (watch, FETCH_POLL);
+}
+
+static void
+on_refresh (gpointer data)
+{
+  MdCtlWatch *watch = data;
+
+  watch->refresh_timer = 0;
+  arm_timers (watch);
+  register_again (watch);
+}
+
+static guint64
+first_after (MdCtlWatch *watch, guint64 latest)
+{
+  if (watch->last_n < 0)
+    return 0;
+  return latest > (guint64)watch->last_n ? latest - (guint64)watch->last_n : 0;
+}
+
+static void
+on_first_registration (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MdClientResponse) response
+      = md_client_observation_register_finish (NULL, result, &error);
+  MdCtlWatch *watch = data;
+  guint64 latest = 0;
+
+  if (response == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (response != NULL && response->code != MD_COAP_CONTENT)
+    md_client_response_set_error (response, &error);
+  if (error != NULL)
+    {
+      complete_start (watch, error);
+      return;
+    }
+  if (!response->has_observe)
+    g_debug ("the server did not register the observation; polling");
+  parse_latest (response, &latest);
+  if (watch->started != NULL)
+    watch->started (latest, watch->started_data);
+  md_ctl_printer_set_last_id (watch->printer, first_after (watch, latest));
+  fetch (watch, FETCH_FIRST);
+  arm_timers (watch);
 }
 
 MdCtlWatch *
-md_ctl_watch_new (MdClient *requests, MdCtlPrinter *printer, GCancellable *stop)
+md_ctl_watch_new (MdClient *client, MdCtlPrinter *printer, GCancellable *stop)
 {
   MdCtlWatch *watch;
 
-  g_return_val_if_fail (requests != NULL, NULL);
+  g_return_val_if_fail (client != NULL, NULL);
   g_return_val_if_fail (printer != NULL, NULL);
   g_return_val_if_fail (G_IS_CANCELLABLE (stop), NULL);
 
   watch = g_new0 (MdCtlWatch, 1);
-  watch->requests = requests;
-  watch->observer = md_client_new_sibling (requests);
+  watch->client = md_client_ref (client);
   watch->printer = printer;
   watch->stop = g_object_ref (stop);
+  watch->cancellable = g_cancellable_new ();
+  watch->observation
+      = md_client_observation_new (client, MD_PROTOCOL_PATH_LATEST, on_notification, watch);
   return watch;
 }
 
@@ -183,34 +297,33 @@ md_ctl_watch_free (MdCtlWatch *watch)
 {
   if (watch == NULL)
     return;
-  if (watch->refresh_id != 0)
-    g_source_remove (watch->refresh_id);
-  if (watch->source != NULL)
-    g_source_destroy (watch->source);
-  g_clear_pointer (&watch->source, g_source_unref);
-  md_client_free (watch->observer);
+  g_cancellable_cancel (watch->cancellable);
+  md_client_clock_clear_timer (watch_clock (watch), &watch->poll_timer);
+  md_client_clock_clear_timer (watch_clock (watch), &watch->refresh_timer);
+  md_client_observation_free (watch->observation);
+  md_client_unref (watch->client);
+  g_object_unref (watch->cancellable);
   g_object_unref (watch->stop);
   g_free (watch);
 }
 
-gboolean
-md_ctl_watch_start (MdCtlWatch *watch, gboolean from_latest, GError **error)
+void
+md_ctl_watch_set_started_func (MdCtlWatch *watch, MdCtlWatchStartedFunc func, gpointer user_data)
 {
-  g_autoptr (MdClientResponse) response = NULL;
+  g_return_if_fail (watch != NULL);
 
-  g_return_val_if_fail (watch != NULL, FALSE);
+  watch->started = func;
+  watch->started_data = user_data;
+}
 
-  response = register_observer (watch, error);
-  if (response == NULL)
-    return FALSE;
-  if (from_latest)
-    {
-      guint64 id = 0;
+void
+md_ctl_watch_start (MdCtlWatch *watch, gint64 last_n, MdCtlWatchReadyFunc ready, gpointer user_data)
+{
+  g_return_if_fail (watch != NULL);
 
-      if (parse_latest (response, &id))
-        md_ctl_printer_set_last_id (watch->printer, id);
-    }
-  ring_doorbell (watch, response);
-  watch->refresh_id = g_timeout_add_seconds (MD_CLIENT_OBSERVE_REFRESH_S, refresh, watch);
-  return TRUE;
+  watch->last_n = last_n;
+  watch->ready = ready;
+  watch->ready_data = user_data;
+  md_client_observation_register_async (watch->observation, watch->cancellable,
+                                        on_first_registration, watch);
 }

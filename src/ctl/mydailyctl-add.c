@@ -3,6 +3,7 @@
 #include <glib/gi18n.h>
 #include <stdio.h>
 
+#include "md-client-add.h"
 #include "md-error.h"
 #include "md-note.h"
 #include "mydailyctl.h"
@@ -17,6 +18,19 @@ print_added (guint64 id)
   fflush (stdout);
 }
 
+/* Stores one note, running the main loop until it is answered. */
+static gboolean
+add_note (MdClient *client, const char *key, const char *text, gsize len, guint64 *id,
+          GError **error)
+{
+  g_autofree char *random_key = key == NULL ? g_uuid_string_random () : NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+
+  md_client_add_note_async (client, key != NULL ? key : random_key, text, len, NULL,
+                            md_ctl_keep_result, &result);
+  return md_client_add_note_finish (client, md_ctl_wait (&result), id, error);
+}
+
 static int
 add_text (MdCtlOptions *options, const char *key, const char *text)
 {
@@ -24,7 +38,7 @@ add_text (MdCtlOptions *options, const char *key, const char *text)
   g_autoptr (MdClient) client = md_ctl_connect (options, &error);
   guint64 id = 0;
 
-  if (client == NULL || !md_ctl_add_note (client, key, text, strlen (text), &id, &error))
+  if (client == NULL || !add_note (client, key, text, strlen (text), &id, &error))
     return md_ctl_fail (error);
   print_added (id);
   return MD_CTL_EXIT_OK;
@@ -61,7 +75,7 @@ md_ctl_add_lines (MdCtlOptions *options, FILE *input)
       strip_line_end (line, &len);
       if (len == 0)
         continue;
-      if (md_ctl_add_note (client, NULL, line, len, &id, &error))
+      if (add_note (client, NULL, line, len, &id, &error))
         {
           print_added (id);
           continue;

@@ -4,6 +4,8 @@
 #include <glib/gi18n.h>
 #include <unistd.h>
 
+#include "md-client-notes.h"
+#include "md-client-status.h"
 #include "md-ctl-printer.h"
 #include "mydailyctl.h"
 
@@ -12,6 +14,7 @@ typedef struct
   gint64 last_n; /* -1: all */
   gint64 after;
   gboolean no_pager;
+  gboolean follow;
 } HistoryArgs;
 
 /* With -n the history starts N before the newest id, which GET /status
@@ -19,12 +22,17 @@ typedef struct
 static gboolean
 find_start (MdClient *client, const HistoryArgs *args, guint64 *after, GError **error)
 {
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GBytes) status = NULL;
   guint64 last_id = 0;
 
   *after = (guint64)args->after;
   if (args->last_n < 0)
     return TRUE;
-  if (!md_ctl_get_status_number (client, "last-id", &last_id, error))
+  md_client_get_status_async (client, NULL, md_ctl_keep_result, &result);
+  status = md_client_get_status_finish (client, md_ctl_wait (&result), error);
+  if (status == NULL
+      || !md_client_status_get_number (status, MD_PROTOCOL_STATUS_LAST_ID, &last_id, error))
     return FALSE;
   if (last_id > (guint64)args->last_n)
     *after = MAX (*after, last_id - (guint64)args->last_n);
@@ -36,7 +44,7 @@ fetch_history (MdCtlOptions *options, const HistoryArgs *args, MdCtlPrinter *pri
                GError **error)
 {
   g_autoptr (MdClient) client = md_ctl_connect (options, error);
-  g_autofree char *query = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
   guint64 after = 0;
 
   if (client == NULL)
@@ -46,9 +54,9 @@ fetch_history (MdCtlOptions *options, const HistoryArgs *args, MdCtlPrinter *pri
     return TRUE;
   if (!find_start (client, args, &after, error))
     return FALSE;
-  if (after > 0)
-    query = g_strdup_printf ("after=%" G_GUINT64_FORMAT, after);
-  return md_client_get_body (client, "notes", query, md_ctl_printer_feed, printer, error)
+  md_client_read_notes_async (client, after, NULL, NULL, md_ctl_printer_feed, printer,
+                              options->cancellable, md_ctl_keep_result, &result);
+  return md_client_read_notes_finish (client, md_ctl_wait (&result), error)
          && md_ctl_printer_flush (printer, error);
 }
 
@@ -73,27 +81,45 @@ run_history (MdCtlOptions *options, const HistoryArgs *args, MdCtlFormat format)
   return MD_CTL_EXIT_OK;
 }
 
+static int
+check_args (HistoryArgs *args, const char *lines, const char *format_name, MdCtlFormat *format)
+{
+  if (!md_ctl_parse_lines ("history", lines, &args->last_n))
+    return MD_CTL_EXIT_USAGE;
+  if (args->after < 0)
+    return md_ctl_usage_error ("history", _ ("--after needs a note number of 0 or more"));
+  if (args->follow && args->after > 0)
+    return md_ctl_usage_error ("history", _ ("--after does not go with --follow; use -n"));
+  if (!md_ctl_parse_format ("history", format_name, format))
+    return MD_CTL_EXIT_USAGE;
+  return MD_CTL_EXIT_OK;
+}
+
 int
 md_ctl_history (MdCtlOptions *options, int argc, char **argv)
 {
-  /* G_MININT64 tells "no -n" from "-n -1". */
-  HistoryArgs args = { .last_n = G_MININT64, .after = 0 };
+  HistoryArgs args = { .last_n = -1, .after = 0 };
   g_autofree char *format_name = NULL;
+  g_autofree char *lines = NULL;
   MdCtlFormat format = MD_CTL_FORMAT_SHORT;
   g_autoptr (GOptionContext) context = NULL;
   const GOptionEntry entries[] = {
-    { "lines", 'n', 0, G_OPTION_ARG_INT64, &args.last_n,
-      /* TRANSLATORS: help of "history -n" */
-      N_ ("Show only the newest N notes"), N_ ("N") },
+    { "lines", 'n', 0, G_OPTION_ARG_STRING, &lines,
+      /* TRANSLATORS: help of "history -n"; "all" is not translated */
+      N_ ("Show only the newest N notes (“all”: every note)"), N_ ("N") },
     { "after", 0, 0, G_OPTION_ARG_INT64, &args.after,
       /* TRANSLATORS: help of "history --after" */
       N_ ("Show only notes with a number above ID"), N_ ("ID") },
+    { "follow", 'f', 0, G_OPTION_ARG_NONE, &args.follow,
+      /* TRANSLATORS: help of "history -f" */
+      N_ ("Then print new notes as they arrive, like mydailyctl follow"), NULL },
     md_ctl_output_option (&format_name),
     { "no-pager", 0, 0, G_OPTION_ARG_NONE, &args.no_pager,
       /* TRANSLATORS: help of "history --no-pager" */
       N_ ("Do not pipe the output through a pager"), NULL },
     { NULL },
   };
+  int status;
 
   context = md_ctl_option_context_new ("history", NULL, _ ("Print past notes, oldest first."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -101,13 +127,12 @@ md_ctl_history (MdCtlOptions *options, int argc, char **argv)
     return MD_CTL_EXIT_USAGE;
   if (argc > 1)
     return md_ctl_usage_error ("history", _ ("unexpected argument “%s”"), argv[1]);
-  if (args.last_n != G_MININT64 && args.last_n < 0)
-    return md_ctl_usage_error ("history", _ ("-n needs a number of 0 or more"));
-  if (args.last_n == G_MININT64)
-    args.last_n = -1;
-  if (args.after < 0)
-    return md_ctl_usage_error ("history", _ ("--after needs a note number of 0 or more"));
-  if (!md_ctl_parse_format ("history", format_name, &format))
-    return MD_CTL_EXIT_USAGE;
+  if (args.follow && lines == NULL)
+    args.last_n = MD_CTL_DEFAULT_FOLLOW_LINES;
+  status = check_args (&args, lines, format_name, &format);
+  if (status != MD_CTL_EXIT_OK)
+    return status;
+  if (args.follow)
+    return md_ctl_run_follow (options, args.last_n, format);
   return run_history (options, &args, format);
 }

@@ -2,12 +2,14 @@
 
 #include <editline/readline.h>
 #include <gio/gio.h>
+#include <gio/gunixinputstream.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "md-client-add.h"
 #include "md-ctl-printer.h"
 #include "md-ctl-watch.h"
 #include "mydailyctl.h"
@@ -17,12 +19,30 @@
 /* Rows kept free below the past notes: the summary line and the prompt. */
 #define RESERVED_ROWS 3
 
+/* The interactive notebook: the newest screenful of notes, then one note
+ * per typed line, while the notes of others appear above the prompt.
+ *
+ * Everything runs on the main loop: a line is queued and stored in the
+ * background, one at a time and in order, so typing never waits for the
+ * server, and Ctrl-C cancels the request that is waiting.  With standard
+ * output a terminal, libedit edits the line; otherwise (mydailyctl | tee)
+ * the terminal's own line editing reads it and no prompt is drawn. */
 typedef struct
 {
+  MdCtlOptions *options;
   MdClient *client;
   MdCtlPrinter *printer;
   GMainLoop *loop;
-  gboolean reading; /* the line editor owns the current terminal line */
+  gboolean editing; /* libedit owns the terminal */
+  gboolean reading; /* the prompt is on screen */
+  gboolean ready;   /* the past notes are printed */
+  GError *start_error;
+  GQueue lines;             /* typed lines not yet sent */
+  GCancellable *pending;    /* the add in flight, if any */
+  gboolean end_of_input;    /* quit once the queue is empty */
+  GSource *interrupt;       /* options->cancellable */
+  GDataInputStream *plain;  /* without libedit */
+  GCancellable *plain_stop; /* cancels its read */
 } Notebook;
 
 /* libedit's line callback takes no user data. */
@@ -38,49 +58,14 @@ terminal_rows (void)
   return DEFAULT_ROWS;
 }
 
-static void
-print_earlier (guint64 earlier)
-{
-  g_autofree char *count = g_strdup_printf ("%" G_GUINT64_FORMAT, earlier);
-
-  /* TRANSLATORS: shown above the newest notes; %s is a number */
-  printf (ngettext ("%s earlier note; mydailyctl history shows them\n",
-                    "%s earlier notes; mydailyctl history shows them\n",
-                    (unsigned long)MIN (earlier, G_MAXULONG)),
-          count);
-}
-
-/* All notes if they fit the terminal, else the newest screenful. */
-static gboolean
-show_past_notes (Notebook *self, GError **error)
-{
-  guint64 last_id = 0, after = 0;
-  guint rows = terminal_rows ();
-  g_autofree char *query = NULL;
-
-  /* Ids run 1, 2, ... without gaps: the newest id is the number of notes. */
-  if (!md_ctl_get_status_number (self->client, "last-id", &last_id, error))
-    return FALSE;
-  if (rows > RESERVED_ROWS && last_id > rows - RESERVED_ROWS)
-    {
-      after = last_id - (rows - RESERVED_ROWS);
-      print_earlier (after);
-      query = g_strdup_printf ("after=%" G_GUINT64_FORMAT, after);
-    }
-  md_ctl_printer_set_last_id (self->printer, after);
-  return md_client_get_body (self->client, "notes", query, md_ctl_printer_feed, self->printer,
-                             error)
-         && md_ctl_printer_flush (self->printer, error);
-}
-
-/* Notes of others arrive while a line is being typed: clear the prompt
- * line, print them, and draw the prompt and the typed text again. */
+/* Output while a line is being typed: clear the prompt line, print, then
+ * draw the prompt and the typed text again. */
 static void
 begin_output (gpointer data)
 {
   Notebook *self = data;
 
-  if (self->reading)
+  if (self->reading && self->editing)
     {
       fputs ("\r\033[K", stdout);
       fflush (stdout);
@@ -92,27 +77,127 @@ end_output (gpointer data)
 {
   Notebook *self = data;
 
-  if (self->reading)
+  fflush (stdout);
+  if (self->reading && self->editing)
     rl_forced_update_display ();
 }
 
+static void print_message (Notebook *self, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
 static void
-store_line (Notebook *self, const char *line)
+print_message (Notebook *self, const char *format, ...)
 {
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  begin_output (self);
+  fputs (message, stdout);
+  end_output (self);
+}
+
+static void
+print_failure (Notebook *self, const GError *error)
+{
+  begin_output (self);
+  md_ctl_fail (error);
+  end_output (self);
+}
+
+static void
+on_started (guint64 latest_id, gpointer data)
+{
+  guint rows = terminal_rows ();
+  guint64 shown = rows > RESERVED_ROWS ? rows - RESERVED_ROWS : 1;
+  g_autofree char *count = NULL;
+
+  if (latest_id <= shown)
+    return;
+  count = g_strdup_printf ("%" G_GUINT64_FORMAT, latest_id - shown);
+  /* TRANSLATORS: shown above the newest notes; %s is a number */
+  printf (ngettext ("%s earlier note; mydailyctl history shows them\n",
+                    "%s earlier notes; mydailyctl history shows them\n",
+                    (unsigned long)MIN (latest_id - shown, G_MAXULONG)),
+          count);
+}
+
+static void
+on_ready (const GError *error, gpointer data)
+{
+  Notebook *self = data;
+
+  self->ready = TRUE;
+  if (error != NULL)
+    self->start_error = g_error_copy (error);
+  g_main_loop_quit (self->loop);
+}
+
+static void send_next (Notebook *self);
+
+static void
+on_stored (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Notebook *self = data;
   g_autoptr (GError) error = NULL;
   g_autofree char *id_text = NULL;
   guint64 id = 0;
 
-  if (!md_ctl_add_note (self->client, NULL, line, strlen (line), &id, &error))
+  g_clear_object (&self->pending);
+  if (!md_client_add_note_finish (self->client, result, &id, &error))
     {
-      md_ctl_fail (error);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        /* TRANSLATORS: after Ctrl-C in the interactive notebook */
+        print_message (self, "%s\n", _ ("cancelled; the server may still have stored the note"));
+      else
+        print_failure (self, error);
+    }
+  else
+    {
+      md_ctl_printer_skip_id (self->printer, id);
+      id_text = g_strdup_printf ("%" G_GUINT64_FORMAT, id);
+      /* TRANSLATORS: confirmation in the interactive notebook; %s is the note's number */
+      print_message (self, _ ("note %s stored\n"), id_text);
+    }
+  send_next (self);
+}
+
+/* One add at a time keeps the notes in the order they were typed. */
+static void
+send_next (Notebook *self)
+{
+  g_autofree char *line = NULL;
+  g_autofree char *key = NULL;
+
+  if (self->pending != NULL)
+    return;
+  line = g_queue_pop_head (&self->lines);
+  if (line == NULL)
+    {
+      if (self->end_of_input)
+        g_main_loop_quit (self->loop);
       return;
     }
-  md_ctl_printer_skip_id (self->printer, id);
-  id_text = g_strdup_printf ("%" G_GUINT64_FORMAT, id);
-  /* TRANSLATORS: confirmation in the interactive notebook; %s is the note's number */
-  printf (_ ("note %s stored\n"), id_text);
-  fflush (stdout);
+  key = g_uuid_string_random ();
+  self->pending = g_cancellable_new ();
+  md_client_add_note_async (self->client, key, line, strlen (line), self->pending, on_stored, self);
+}
+
+static void
+take_line (Notebook *self, const char *line)
+{
+  if (*line == '\0')
+    return;
+  g_queue_push_tail (&self->lines, g_strdup (line));
+  send_next (self);
+}
+
+static void
+end_input (Notebook *self)
+{
+  self->end_of_input = TRUE;
+  send_next (self);
 }
 
 static void
@@ -120,14 +205,15 @@ on_line (char *line)
 {
   if (line == NULL)
     {
-      g_main_loop_quit (notebook->loop);
+      /* libedit has drawn the Ctrl-D as "^D" on the prompt line. */
+      fputs ("\r\033[K" PROMPT, stdout);
+      notebook->reading = FALSE;
+      end_input (notebook);
       return;
     }
   if (*line != '\0')
-    {
-      add_history (line);
-      store_line (notebook, line);
-    }
+    add_history (line);
+  take_line (notebook, line);
   free (line);
   /* libedit leaves character-at-a-time mode after a line; without it the
    * next read would block the main loop until the next Enter. */
@@ -142,11 +228,63 @@ on_input (gint fd, GIOCondition condition, gpointer data)
   /* libedit reports a closed terminal as nothing read, not as end of line. */
   if (condition & (G_IO_HUP | G_IO_ERR))
     {
-      g_main_loop_quit (self->loop);
+      end_input (self);
       return G_SOURCE_REMOVE;
     }
   rl_callback_read_char ();
   return G_SOURCE_CONTINUE;
+}
+
+static void
+on_plain_line (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source),
+                                                                     result, NULL, &error);
+  Notebook *self = data;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (line == NULL)
+    {
+      if (error != NULL)
+        print_failure (self, error);
+      end_input (self);
+      return;
+    }
+  g_strchomp (line);
+  take_line (self, line);
+  g_data_input_stream_read_line_async (self->plain, G_PRIORITY_DEFAULT, self->plain_stop,
+                                       on_plain_line, self);
+}
+
+/* Ctrl-C cancels the add in flight; with none, it ends the notebook. */
+static gboolean on_interrupt (GCancellable *cancellable, gpointer data);
+
+static void
+watch_interrupt (Notebook *self)
+{
+  self->interrupt = g_cancellable_source_new (self->options->cancellable);
+  g_source_set_callback (self->interrupt, G_SOURCE_FUNC (on_interrupt), self, NULL);
+  g_source_attach (self->interrupt, NULL);
+}
+
+static gboolean
+on_interrupt (GCancellable *cancellable, gpointer data)
+{
+  Notebook *self = data;
+
+  g_clear_pointer (&self->interrupt, g_source_unref);
+  if (self->pending == NULL)
+    {
+      g_main_loop_quit (self->loop);
+      return G_SOURCE_REMOVE;
+    }
+  g_queue_clear_full (&self->lines, g_free);
+  g_cancellable_cancel (self->pending);
+  g_cancellable_reset (self->options->cancellable);
+  watch_interrupt (self);
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -157,14 +295,13 @@ on_resize (gpointer data)
 }
 
 static void
-read_lines (Notebook *self, GCancellable *cancellable)
+read_edited_lines (Notebook *self)
 {
-  g_autoptr (GSource) cancelled = md_ctl_quit_on_cancel (cancellable, self->loop);
   guint input_id, resize_id;
 
   input_id = g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_input, self);
   resize_id = g_unix_signal_add (SIGWINCH, on_resize, NULL);
-  /* Signals stay with mydailyctl: Ctrl-C ends the session cleanly. */
+  /* Signals stay with mydailyctl: Ctrl-C reaches on_interrupt(). */
   rl_catch_signals = 0;
   rl_readline_name = "mydailyctl";
   using_history ();
@@ -176,7 +313,48 @@ read_lines (Notebook *self, GCancellable *cancellable)
   putchar ('\n');
   g_source_remove (resize_id);
   g_source_remove (input_id);
-  g_source_destroy (cancelled);
+}
+
+static void
+read_plain_lines (Notebook *self)
+{
+  g_autoptr (GInputStream) input = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+
+  self->plain = g_data_input_stream_new (input);
+  self->plain_stop = g_cancellable_new ();
+  g_data_input_stream_read_line_async (self->plain, G_PRIORITY_DEFAULT, self->plain_stop,
+                                       on_plain_line, self);
+  g_main_loop_run (self->loop);
+  g_cancellable_cancel (self->plain_stop);
+  g_clear_object (&self->plain_stop);
+  g_clear_object (&self->plain);
+}
+
+static void
+read_lines (Notebook *self)
+{
+  notebook = self;
+  if (self->editing)
+    read_edited_lines (self);
+  else
+    read_plain_lines (self);
+  notebook = NULL;
+  if (self->pending != NULL)
+    g_cancellable_cancel (self->pending);
+  g_clear_object (&self->pending);
+  g_queue_clear_full (&self->lines, g_free);
+}
+
+/* Prints the newest screenful; FALSE when the server could not be read. */
+static gboolean
+show_past_notes (Notebook *self, MdCtlWatch *watch)
+{
+  md_ctl_watch_set_started_func (watch, on_started, self);
+  md_ctl_watch_start (watch,
+                      terminal_rows () > RESERVED_ROWS ? terminal_rows () - RESERVED_ROWS : 1,
+                      on_ready, self);
+  g_main_loop_run (self->loop);
+  return self->ready && self->start_error == NULL;
 }
 
 static int
@@ -187,22 +365,31 @@ run_notebook (MdCtlOptions *options)
   g_autoptr (MdCtlPrinter) printer = NULL;
   g_autoptr (MdCtlWatch) watch = NULL;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  Notebook self = { .client = client, .loop = loop };
+  Notebook self = {
+    .options = options,
+    .client = client,
+    .loop = loop,
+    .editing = isatty (STDOUT_FILENO),
+    .lines = G_QUEUE_INIT,
+  };
+  int status = MD_CTL_EXIT_OK;
 
   if (client == NULL)
     return md_ctl_fail (error);
   printer = md_ctl_printer_new (stdout, MD_CTL_FORMAT_SHORT, md_ctl_use_color (STDOUT_FILENO));
   self.printer = printer;
   md_ctl_printer_set_hooks (printer, begin_output, end_output, &self);
-  if (!show_past_notes (&self, &error))
-    return md_ctl_fail (error);
   watch = md_ctl_watch_new (client, printer, options->cancellable);
-  if (!md_ctl_watch_start (watch, FALSE, &error))
-    return md_ctl_fail (error);
-  notebook = &self;
-  read_lines (&self, options->cancellable);
-  notebook = NULL;
-  return MD_CTL_EXIT_OK;
+  watch_interrupt (&self);
+  if (show_past_notes (&self, watch))
+    read_lines (&self);
+  else if (self.start_error != NULL)
+    status = md_ctl_fail (self.start_error);
+  if (self.interrupt != NULL)
+    g_source_destroy (self.interrupt);
+  g_clear_pointer (&self.interrupt, g_source_unref);
+  g_clear_error (&self.start_error);
+  return status;
 }
 
 int

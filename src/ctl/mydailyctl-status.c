@@ -3,6 +3,7 @@
 #include <glib/gi18n.h>
 #include <stdio.h>
 
+#include "md-client-status.h"
 #include "md-terminal.h"
 #include "mydailyctl.h"
 
@@ -11,6 +12,7 @@ print_status (MdCtlOptions *options)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (MdClient) client = md_ctl_connect (options, &error);
+  g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GBytes) body = NULL;
   g_autoptr (GString) text = NULL;
   gsize len = 0;
@@ -18,7 +20,8 @@ print_status (MdCtlOptions *options)
 
   if (client == NULL)
     return md_ctl_fail (error);
-  body = md_client_get (client, "status", NULL, &error);
+  md_client_get_status_async (client, NULL, md_ctl_keep_result, &result);
+  body = md_client_get_status_finish (client, md_ctl_wait (&result), &error);
   if (body == NULL)
     return md_ctl_fail (error);
   data = g_bytes_get_data (body, &len);

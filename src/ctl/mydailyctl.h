@@ -1,12 +1,16 @@
 /* What the subcommands of mydailyctl share: global options, exit codes and
- * the helpers every command needs. */
+ * the helpers every command needs.  The protocol logic is in the client
+ * library (md-client-*.h, md-ctl-*.h); this is the command-line glue. */
 #pragma once
 
 #include <glib.h>
 #include <stdio.h>
 
 #include "md-client.h"
+#include "md-protocol.h"
+#include "md-ctl-console.h"
 #include "md-ctl-printer.h"
+#include "md-ctl-signals.h"
 
 G_BEGIN_DECLS
 
@@ -19,14 +23,16 @@ typedef enum
   MD_CTL_EXIT_USAGE = 64, /* EX_USAGE */
 } MdCtlExit;
 
-#define MD_CTL_DEFAULT_SERVER "localhost:5683"
+#define MD_CTL_DEFAULT_SERVER "localhost:" MD_PROTOCOL_PORT_STRING
 #define MD_CTL_DEFAULT_TIMEOUT_S 15.0
+/* How many notes follow and history -f print before following. */
+#define MD_CTL_DEFAULT_FOLLOW_LINES 10
 
 typedef struct
 {
   const char *server;
   double timeout_s;
-  GCancellable *cancellable; /* fires on SIGINT/SIGTERM/SIGHUP */
+  GCancellable *cancellable; /* fires on SIGINT/SIGTERM/SIGHUP once graceful */
 } MdCtlOptions;
 
 /* A subcommand: @argv[0] is its name. */
@@ -39,16 +45,9 @@ int md_ctl_status (MdCtlOptions *options, int argc, char **argv);
 /* Without a command: the notebook on a terminal, else md_ctl_add_lines(). */
 int md_ctl_notebook (MdCtlOptions *options);
 int md_ctl_add_lines (MdCtlOptions *options, FILE *input);
+/* follow and history -f: the newest @last_n notes (-1: all), then new ones. */
+int md_ctl_run_follow (MdCtlOptions *options, gint64 last_n, MdCtlFormat format);
 
-/* Blocks the termination signals in every thread and turns them into a
- * cancellation (when @graceful) or the default action.  Call before any
- * thread starts. */
-GCancellable *md_ctl_signals_init (void);
-/* From now on a termination signal cancels instead of killing. */
-void md_ctl_signals_set_graceful (void);
-
-/* Prints "mydailyctl: MESSAGE" on stderr. */
-void md_ctl_print_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 /* Prints @error and returns the exit code its kind calls for. */
 int md_ctl_fail (const GError *error);
 /* Prints the usage error and a hint to @command's --help; returns 64. */
@@ -66,25 +65,20 @@ GOptionEntry md_ctl_output_option (char **name);
 /* Sets *@format from the -o argument @name (NULL: leave it); an unknown
  * name prints the usage error for @command: FALSE means exit 64. */
 gboolean md_ctl_parse_format (const char *command, const char *name, MdCtlFormat *format);
+/* -n N or -n all (*@last_n = -1); NULL leaves *@last_n.  FALSE: exit 64. */
+gboolean md_ctl_parse_lines (const char *command, const char *text, gint64 *last_n);
 
 /* Quits @loop when @cancellable fires (Ctrl-C: a normal end).  Destroy the
  * returned source when the loop has ended. */
 GSource *md_ctl_quit_on_cancel (GCancellable *cancellable, GMainLoop *loop);
 
-/* TRUE when @fd is a terminal and NO_COLOR is not set. */
-gboolean md_ctl_use_color (int fd);
-
 MdClient *md_ctl_connect (MdCtlOptions *options, GError **error);
 
-/* Stores one note under @key (a UUID; NULL for a fresh random one) with a
- * create-only PUT, so retries never store it twice; *@id is the id the
- * server gave it.  Rejections (local or by the server) read
- * "note rejected: REASON". */
-gboolean md_ctl_add_note (MdClient *client, const char *key, const char *text, gsize len,
-                          guint64 *id, GError **error);
-
-/* GET /status: the value of "@key: VALUE" as a number. */
-gboolean md_ctl_get_status_number (MdClient *client, const char *key, guint64 *value,
-                                   GError **error);
+/* A GAsyncReadyCallback keeping the result in *@data (a GAsyncResult *). */
+void md_ctl_keep_result (GObject *source, GAsyncResult *result, gpointer data);
+/* Runs the default main context until md_ctl_keep_result() filled
+ * *@result; for commands, never from inside a callback.  Every operation of
+ * the library ends by its own deadline, so this ends too. */
+GAsyncResult *md_ctl_wait (GAsyncResult **result);
 
 G_END_DECLS

@@ -1,8 +1,9 @@
 /* md-lossy-relay: a UDP relay for tests that makes the network as bad as UDP
  * allows.  It sits between clients and the daemon and, in both directions,
  * drops, duplicates, delays and reorders datagrams with probabilities set by
- * flags.  Every random decision comes from one GRand seeded by --seed, so a
- * failing run can be repeated (up to the timing of the datagrams themselves).
+ * flags, and can add a fixed latency to every datagram (--latency-ms, for
+ * benchmarks that need a LAN-like round trip).  Every random decision comes from one GRand seeded
+ * by --seed, so a failing run can be repeated (up to the timing of the datagrams themselves).
  *
  * Each client address gets its own upstream socket, so the daemon sees one
  * peer per client and replies find their way back.  READY=1 goes to
@@ -31,6 +32,7 @@ typedef struct
   double duplicate;
   double reorder;
   guint delay_ms;
+  guint latency_ms; /* added to every datagram, in order */
 } Impairment;
 
 typedef struct
@@ -40,6 +42,8 @@ typedef struct
   int listen_fd;
   struct sockaddr_in upstream;
   GHashTable *clients; /* "addr:port" -> Client */
+  GQueue in_transit;   /* Pending, oldest first, under --latency-ms */
+  GSource *latency_source;
   guint64 forwarded, dropped, duplicated, delayed;
 } Relay;
 
@@ -56,6 +60,7 @@ typedef struct
   int fd;
   struct sockaddr_in to;
   GBytes *data;
+  gint64 due; /* --latency-ms only */
 } Pending;
 
 static void
@@ -90,6 +95,54 @@ relay_send_later (int fd, const struct sockaddr_in *to, GBytes *data, guint dela
   g_timeout_add (delay_ms, pending_fire, pending);
 }
 
+/* One latency for all: the queue is in due order, and one source with a
+ * microsecond ready time sends what is due. */
+static gboolean
+latency_dispatch (GSource *source, GSourceFunc callback, gpointer data)
+{
+  return callback (data);
+}
+
+static GSourceFuncs latency_funcs = { .dispatch = latency_dispatch };
+
+static gboolean
+latency_fire (gpointer user_data)
+{
+  Relay *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  Pending *pending;
+
+  while ((pending = g_queue_peek_head (&self->in_transit)) != NULL && pending->due <= now)
+    {
+      g_queue_pop_head (&self->in_transit);
+      relay_send_now (pending->fd, &pending->to, pending->data);
+      g_bytes_unref (pending->data);
+      g_free (pending);
+    }
+  g_source_set_ready_time (self->latency_source, pending != NULL ? pending->due : -1);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+relay_send_after_latency (Relay *self, int fd, const struct sockaddr_in *to, GBytes *data)
+{
+  Pending *pending = g_new0 (Pending, 1);
+
+  pending->fd = fd;
+  pending->to = *to;
+  pending->data = g_bytes_ref (data);
+  pending->due = g_get_monotonic_time () + self->impairment.latency_ms * G_TIME_SPAN_MILLISECOND;
+  if (self->latency_source == NULL)
+    {
+      self->latency_source = g_source_new (&latency_funcs, sizeof (GSource));
+      g_source_set_callback (self->latency_source, latency_fire, self, NULL);
+      g_source_attach (self->latency_source, NULL);
+    }
+  if (g_queue_is_empty (&self->in_transit))
+    g_source_set_ready_time (self->latency_source, pending->due);
+  g_queue_push_tail (&self->in_transit, pending);
+}
+
 /* One copy of a datagram: delayed (and so possibly overtaken) with the
  * reorder probability, sent at once otherwise. */
 static void
@@ -102,7 +155,10 @@ relay_emit (Relay *self, int fd, const struct sockaddr_in *to, GBytes *data)
                         g_rand_int_range (self->rand, 1, (gint32)self->impairment.delay_ms + 1));
       return;
     }
-  relay_send_now (fd, to, data);
+  if (self->impairment.latency_ms > 0)
+    relay_send_after_latency (self, fd, to, data);
+  else
+    relay_send_now (fd, to, data);
 }
 
 static void
@@ -249,6 +305,7 @@ main (int argc, char **argv)
   g_autofree char *listen = NULL, *upstream = NULL;
   gint64 seed = 1;
   int delay_ms = 0;
+  int latency_ms = 0;
   Relay self = { 0 };
   struct sockaddr_in listen_addr;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
@@ -263,6 +320,7 @@ main (int argc, char **argv)
     { "reorder", 0, 0, G_OPTION_ARG_DOUBLE, &self.impairment.reorder,
       "Probability that a datagram is held back (and so overtaken)", "P" },
     { "delay-ms", 0, 0, G_OPTION_ARG_INT, &delay_ms, "Longest hold-back", "MS" },
+    { "latency-ms", 0, 0, G_OPTION_ARG_INT, &latency_ms, "Fixed delay of every datagram", "MS" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of every random decision", "N" },
     { NULL },
   };
@@ -270,13 +328,14 @@ main (int argc, char **argv)
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || listen == NULL || upstream == NULL
       || !parse_ipv4 (listen, &listen_addr) || !parse_ipv4 (upstream, &self.upstream)
-      || delay_ms < 0)
+      || delay_ms < 0 || latency_ms < 0)
     {
       g_printerr ("md-lossy-relay: %s\n",
                   error ? error->message : "need --listen=IPV4:PORT --upstream=IPV4:PORT");
       return 64;
     }
   self.impairment.delay_ms = (guint)delay_ms;
+  self.impairment.latency_ms = (guint)latency_ms;
   self.rand = g_rand_new_with_seed ((guint32)seed);
   self.clients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, client_free);
   self.listen_fd = relay_bind (&listen_addr);
