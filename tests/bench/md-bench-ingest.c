@@ -138,6 +138,12 @@ load_once (Ingest *in, MdBenchServerKind server, guint n_clients, MdBenchLoadRes
     return FALSE;
   if (server == MD_BENCH_SERVER_MYDAILYD)
     in->acknowledged += result->answered - result->failed;
+  if (result->completed == 0)
+    {
+      g_set_error (error, MD_ERROR, MD_ERROR_FAILED, "server %u answered no request in %.1f s",
+                   server, in->opts->ingest_seconds);
+      return FALSE;
+    }
   if (result->failed > 0)
     {
       char code[5];

@@ -138,6 +138,19 @@ read_readiness (MdBenchServer *self)
   return strncmp (buf, "READY=1", 7) == 0 || strstr (buf, "\nREADY=1") != NULL;
 }
 
+/* Nobody reads the notify socket once the server is ready, and mydailyd's
+ * STATUS= updates would fill it (net.unix.max_dgram_qlen, often 10) and
+ * block the daemon in sd_notify: take it away, so they fail at once. */
+static void
+stop_listening (MdBenchServer *self)
+{
+  if (self->notify_path != NULL)
+    g_unlink (self->notify_path);
+  if (self->ready_fd >= 0)
+    close (self->ready_fd);
+  self->ready_fd = -1;
+}
+
 static gboolean
 fail_exited (MdBenchServer *self, const char *what, GError **error)
 {
@@ -168,6 +181,7 @@ wait_ready (MdBenchServer *self, gint64 start_us, GError **error)
       if (fds[0].revents != 0 && read_readiness (self))
         {
           self->start_seconds = md_bench_seconds_since (start_us);
+          stop_listening (self);
           return TRUE;
         }
     }
@@ -251,10 +265,7 @@ md_bench_server_free (MdBenchServer *self)
     g_spawn_close_pid (self->pid);
   if (self->pidfd >= 0)
     close (self->pidfd);
-  if (self->ready_fd >= 0)
-    close (self->ready_fd);
-  if (self->notify_path != NULL)
-    g_unlink (self->notify_path);
+  stop_listening (self);
   g_free (self->notify_path);
   g_free (self->log_path);
   g_free (self->name);
