@@ -97,6 +97,27 @@ report_losses (const MdBenchIngestFigures *f)
       }
 }
 
+/* Which side was busy shows what bounds a figure: a server near 1 core is
+ * CPU-bound, a generator near 1 core caps everyone, neither means waiting
+ * (on the disk, or on each other). */
+static void
+report_cpu (const MdBenchIngestFigures *f, guint c)
+{
+  GString *text = g_string_new (NULL);
+  g_autofree char *name = g_strdup_printf ("ingest-cpu-%u", count_at (f, c));
+
+  for (guint s = 0; s < MD_BENCH_N_SERVERS; s++)
+    {
+      const MdBenchIngestFigure *x = md_bench_ingest_figure (f, c, s);
+
+      if (x->present)
+        g_string_append_printf (text, "%s%s %.2f (generator %.2f)", text->len > 0 ? ", " : "",
+                                server_names[s], x->server_cpu, x->generator_cpu);
+    }
+  md_bench_report_info (name, "cores busy: %s", text->str);
+  g_string_free (text, TRUE);
+}
+
 void
 md_bench_ingest_report (const MdBenchIngestFigures *f)
 {
@@ -108,6 +129,7 @@ md_bench_ingest_report (const MdBenchIngestFigures *f)
       report_daemon (f, c);
       if (count_at (f, c) == 1)
         report_latency_budget (f, c);
+      report_cpu (f, c);
     }
   report_losses (f);
 }
@@ -186,6 +208,27 @@ append_table (GString *out, const MdBenchIngestFigures *f)
     }
 }
 
+static void
+append_cpu_table (GString *out, const MdBenchIngestFigures *f)
+{
+  g_string_append (out, "\nCores kept busy during each run (server / load generator):\n\n"
+                        "| clients | bare | libcoap | mydailyd |\n|---:|---:|---:|---:|\n");
+  for (guint c = 0; c < f->counts->len; c++)
+    {
+      g_string_append_printf (out, "| %u |", count_at (f, c));
+      for (guint s = 0; s < MD_BENCH_N_SERVERS; s++)
+        {
+          const MdBenchIngestFigure *x = md_bench_ingest_figure (f, c, s);
+
+          if (x->present)
+            g_string_append_printf (out, " %.2f / %.2f |", x->server_cpu, x->generator_cpu);
+          else
+            g_string_append (out, " — |");
+        }
+      g_string_append_c (out, '\n');
+    }
+}
+
 static int
 find_count (const MdBenchIngestFigures *f, guint n)
 {
@@ -243,6 +286,7 @@ markdown (const MdBenchIngestFigures *f)
                           "%.0f µs.\n\n",
                           f->when, f->fdatasync_us);
   append_table (out, f);
+  append_cpu_table (out, f);
   append_targets (out, f);
   return g_string_free (out, FALSE);
 }

@@ -26,14 +26,21 @@
 #define FDATASYNC_SAMPLES 21
 #define READ_SLICE (1024 * 1024)
 
+/* A load result with the server's CPU use over the same run. */
+typedef struct
+{
+  MdBenchLoadResult load;
+  double server_cpu, generator_cpu; /* cores kept busy */
+} RunResult;
+
 typedef struct
 {
   const MdBenchOptions *opts;
   char *run_dir;   /* logs, configs, the fdatasync probe */
   char *state_dir; /* mydailyd's notes */
   MdBenchServer *servers[MD_BENCH_N_SERVERS];
-  MdBenchLoadResult *results; /* [(count * N_SERVERS + server) * rounds + round] */
-  guint64 acknowledged;       /* 2.01 answers mydailyd gave, over every run */
+  RunResult *results;   /* [(count * N_SERVERS + server) * rounds + round] */
+  guint64 acknowledged; /* 2.01 answers mydailyd gave, over every run */
   MdBenchIngestFigures figures;
 } Ingest;
 
@@ -124,9 +131,11 @@ stop_servers (Ingest *in, GError **error)
 /* ---- the runs ---------------------------------------------------------------- */
 
 static gboolean
-load_once (Ingest *in, MdBenchServerKind server, guint n_clients, MdBenchLoadResult *result,
+load_once (Ingest *in, MdBenchServerKind server, guint n_clients, RunResult *run_result,
            GError **error)
 {
+  MdBenchLoadResult *result = &run_result->load;
+  double cpu_before = md_bench_server_get_cpu_seconds (in->servers[server]);
   MdBenchLoadSpec spec = { md_bench_server_get_port (in->servers[server]),
                            n_clients,
                            requests[server].method,
@@ -136,6 +145,9 @@ load_once (Ingest *in, MdBenchServerKind server, guint n_clients, MdBenchLoadRes
 
   if (!md_bench_load_run (&spec, result, error))
     return FALSE;
+  run_result->server_cpu
+      = (md_bench_server_get_cpu_seconds (in->servers[server]) - cpu_before) / result->wall_seconds;
+  run_result->generator_cpu = result->cpu_seconds / result->wall_seconds;
   if (server == MD_BENCH_SERVER_MYDAILYD)
     in->acknowledged += result->answered - result->failed;
   if (result->completed == 0)
@@ -157,7 +169,7 @@ load_once (Ingest *in, MdBenchServerKind server, guint n_clients, MdBenchLoadRes
   return TRUE;
 }
 
-static MdBenchLoadResult *
+static RunResult *
 result_at (Ingest *in, guint count_index, MdBenchServerKind server, guint round)
 {
   return &in->results[(count_index * MD_BENCH_N_SERVERS + server) * in->opts->rounds + round];
@@ -199,13 +211,15 @@ summarize (Ingest *in)
         f->present = in->servers[s] != NULL;
         if (!f->present)
           continue;
-        f->rate = median_of (in, c, s, G_STRUCT_OFFSET (MdBenchLoadResult, rate));
-        f->p50_us = median_of (in, c, s, G_STRUCT_OFFSET (MdBenchLoadResult, p50_us));
-        f->p99_us = median_of (in, c, s, G_STRUCT_OFFSET (MdBenchLoadResult, p99_us));
+        f->rate = median_of (in, c, s, G_STRUCT_OFFSET (RunResult, load.rate));
+        f->p50_us = median_of (in, c, s, G_STRUCT_OFFSET (RunResult, load.p50_us));
+        f->p99_us = median_of (in, c, s, G_STRUCT_OFFSET (RunResult, load.p99_us));
+        f->server_cpu = median_of (in, c, s, G_STRUCT_OFFSET (RunResult, server_cpu));
+        f->generator_cpu = median_of (in, c, s, G_STRUCT_OFFSET (RunResult, generator_cpu));
         for (guint r = 0; r < in->opts->rounds; r++)
           {
-            f->resent += result_at (in, c, s, r)->resent;
-            f->lost += result_at (in, c, s, r)->lost;
+            f->resent += result_at (in, c, s, r)->load.resent;
+            f->lost += result_at (in, c, s, r)->load.lost;
           }
       }
 }
@@ -221,10 +235,11 @@ profile_daemon (Ingest *in, GError **error)
   g_autofree char *log = g_build_filename (in->run_dir, "perf.log", NULL);
   g_autofree char *pid = g_strdup_printf (
       "%d", (int)md_bench_server_get_pid (in->servers[MD_BENCH_SERVER_MYDAILYD]));
-  const char *const argv[] = { "perf", "record", "-g", "-p", pid, "-o", data, NULL };
+  const char *const argv[] = { "perf", "record", "-F", "999", "--call-graph", "dwarf,8192", "-p",
+                               pid,    "-o",     data, NULL };
   guint most = g_array_index (in->figures.counts, guint, in->figures.counts->len - 1);
   g_autoptr (MdBenchServer) perf = NULL;
-  MdBenchLoadResult result;
+  RunResult result;
 
   perf = md_bench_server_start ("perf record", argv, 0, MD_BENCH_READY_NONE, log, error);
   if (perf == NULL || !load_once (in, MD_BENCH_SERVER_MYDAILYD, most, &result, error))
@@ -232,8 +247,9 @@ profile_daemon (Ingest *in, GError **error)
   /* perf record writes its file and exits 0 on SIGTERM, as on Ctrl-C. */
   if (!md_bench_server_stop (perf, error))
     return FALSE;
-  md_bench_report_info ("ingest-profile", "%s: mydailyd at %u clients under perf, %.0f notes/s",
-                        data, most, result.rate);
+  md_bench_report_info ("ingest-profile",
+                        "%s: mydailyd at %u clients under perf, %.0f notes/s, %.2f CPUs busy", data,
+                        most, result.load.rate, result.server_cpu);
   return TRUE;
 }
 
@@ -324,7 +340,7 @@ md_bench_ingest (const MdBenchOptions *opts, const char *workdir, GError **error
 
   in.run_dir = g_build_filename (workdir, "ingest", NULL);
   in.state_dir = g_build_filename (in.run_dir, "state", NULL);
-  in.results = g_new0 (MdBenchLoadResult, n_counts * MD_BENCH_N_SERVERS * opts->rounds);
+  in.results = g_new0 (RunResult, n_counts * MD_BENCH_N_SERVERS * opts->rounds);
   in.figures.counts = opts->ingest_clients;
   in.figures.figures = g_new0 (MdBenchIngestFigure, n_counts * MD_BENCH_N_SERVERS);
   in.figures.when = g_date_time_format (now, "%Y-%m-%d %H:%M UTC");

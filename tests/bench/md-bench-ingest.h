@@ -20,6 +20,8 @@ typedef struct
   double rate;      /* median over the rounds, requests/s */
   double p50_us, p99_us;
   guint64 resent, lost; /* over all rounds */
+  double server_cpu;    /* CPUs the server kept busy (1 = one core), median */
+  double generator_cpu; /* CPUs the load generator kept busy, median */
 } MdBenchIngestFigure;
 
 typedef struct

@@ -298,10 +298,20 @@ event_loop (Load *load)
     }
 }
 
+static double
+thread_cpu_seconds (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void
 run (Load *load)
 {
   guint64 start = now_ns ();
+  double cpu_start = thread_cpu_seconds ();
 
   load->window_start = start + (guint64)(load->spec->warmup_seconds * 1e9);
   load->window_end = load->window_start + (guint64)(load->spec->seconds * 1e9);
@@ -310,6 +320,8 @@ run (Load *load)
   event_loop (load);
   for (guint i = 0; i < load->spec->n_clients; i++)
     load->result->unanswered += load->clients[i].waiting;
+  load->result->wall_seconds = (double)(now_ns () - start) / 1e9;
+  load->result->cpu_seconds = thread_cpu_seconds () - cpu_start;
 }
 
 static void

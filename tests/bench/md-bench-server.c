@@ -365,3 +365,26 @@ md_bench_server_start_libcoap (const char *run_dir, GError **error)
                                   error);
   }
 }
+
+/* utime + stime of every thread, from /proc/PID/stat; 0 if unreadable. */
+double
+md_bench_server_get_cpu_seconds (const MdBenchServer *self)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int)self->pid);
+  g_autofree char *stat = NULL;
+  g_auto (GStrv) fields = NULL;
+  const char *after_name;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return 0;
+  /* The command name may hold spaces; the fields after it do not. */
+  after_name = strrchr (stat, ')');
+  if (after_name == NULL)
+    return 0;
+  fields = g_strsplit (after_name + 2, " ", 0);
+  /* Fields 14 and 15 of proc(5), counted from the state (field 3). */
+  if (g_strv_length (fields) < 13)
+    return 0;
+  return (double)(g_ascii_strtoull (fields[11], NULL, 10) + g_ascii_strtoull (fields[12], NULL, 10))
+         / (double)sysconf (_SC_CLK_TCK);
+}

@@ -107,6 +107,9 @@ MdBenchServer *md_bench_server_start_responder (const char *run_dir, GError **er
 #define MD_BENCH_LIBCOAP_PATH "example_data"
 MdBenchServer *md_bench_server_start_libcoap (const char *run_dir, GError **error);
 
+/* CPU time its process used so far (user + system, every thread). */
+double md_bench_server_get_cpu_seconds (const MdBenchServer *self);
+
 /* ---- the ingest load generator (md-bench-load.c) ---- */
 
 typedef struct
@@ -130,6 +133,8 @@ typedef struct
   guint64 unanswered; /* still outstanding when the run ended */
   double rate;        /* completed / window, requests/s */
   double p50_us, p99_us;
+  double wall_seconds; /* of the whole run: warm-up, window and drain */
+  double cpu_seconds;  /* the generator's thread used in that time */
 } MdBenchLoadResult;
 
 gboolean md_bench_load_run (const MdBenchLoadSpec *spec, MdBenchLoadResult *result, GError **error);
