@@ -28,6 +28,7 @@ plot datafile using 1:2 with linespoints lw 2 pt 7 title "bare responder (stores
      datafile using 1:8 with linespoints lw 2 pt 9 title "mydailyd (POST, fdatasync)"
 
 set title "99th percentile latency"
+set key bottom right opaque
 set ylabel "p99 (µs)"
 set logscale y 10
 set yrange [*:*]
