@@ -165,13 +165,21 @@ md_bench_write_notes (const char *directory, guint64 n_notes, GRand *rand, guint
   return ok;
 }
 
+/* Whatever the daemon put beside the notes goes too; a directory holds no
+ * subdirectories here, so one level is enough. */
 void
 md_bench_remove_notes_dir (const char *directory)
 {
-  g_autofree char *path = g_build_filename (directory, "notes", NULL);
+  g_autoptr (GDir) dir = g_dir_open (directory, 0, NULL);
+  const char *name;
 
-  if (g_unlink (path) < 0 && errno != ENOENT)
-    g_printerr ("md-bench: cannot remove %s: %s\n", path, g_strerror (errno));
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (directory, name, NULL);
+
+      if (g_unlink (path) < 0)
+        g_printerr ("md-bench: cannot remove %s: %s\n", path, g_strerror (errno));
+    }
   if (g_rmdir (directory) < 0 && errno != ENOENT)
     g_printerr ("md-bench: cannot remove %s: %s\n", directory, g_strerror (errno));
 }

@@ -154,20 +154,6 @@ measure_open (const MdBenchOptions *opts, const char *directory, const char *pat
 
 /* ---- memory: peak RSS growth of one open ---------------------------------- */
 
-/* Reads "FIELD:   1234 kB" from /proc/self/status, in bytes; 0 if absent. */
-static guint64
-proc_status_bytes (const char *field)
-{
-  g_autofree char *status = NULL;
-  g_autofree char *key = g_strconcat ("\n", field, ":", NULL);
-  const char *p;
-
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    return 0;
-  p = strstr (status, key);
-  return p != NULL ? g_ascii_strtoull (p + strlen (key), NULL, 10) * 1024 : 0;
-}
-
 typedef struct
 {
   guint64 peak_growth;
@@ -198,11 +184,11 @@ memory_child (const char *directory, int out_fd)
 
   if (reset_peak_rss ())
     {
-      before = proc_status_bytes ("VmRSS");
+      before = md_bench_proc_status_bytes ("/proc/self/status", "VmRSS");
       store = md_store_open (directory, NULL, NULL);
       result.ok = store != NULL;
-      result.peak_growth = proc_status_bytes ("VmHWM") - before;
-      result.retained = proc_status_bytes ("VmRSS") - before;
+      result.peak_growth = md_bench_proc_status_bytes ("/proc/self/status", "VmHWM") - before;
+      result.retained = md_bench_proc_status_bytes ("/proc/self/status", "VmRSS") - before;
     }
   if (write (out_fd, &result, sizeof result) != sizeof result)
     _exit (1);
@@ -333,27 +319,16 @@ bench_body_reads (const MdBenchOptions *opts, const char *big_dir, const char *s
 }
 
 gboolean
-md_bench_store (const MdBenchOptions *opts, const char *workdir, GError **error)
+md_bench_store (const MdBenchOptions *opts, const char *workdir, const char *big_dir,
+                guint64 file_size, GError **error)
 {
-  g_autoptr (GRand) rand = g_rand_new_with_seed (BENCH_SEED);
-  g_autofree char *big_dir = g_build_filename (workdir, "big", NULL);
   g_autofree char *small_dir = g_build_filename (workdir, "small", NULL);
   g_autofree char *path = g_build_filename (big_dir, "notes", NULL);
-  gint64 start = g_get_monotonic_time ();
-  guint64 file_size;
   gboolean ok;
 
-  ok = md_bench_write_notes (big_dir, opts->notes, rand, &file_size, error);
-  if (ok)
-    {
-      md_bench_report_info ("notes-file",
-                            "%" G_GUINT64_FORMAT " notes, %.1f MB (written in %.1f s)", opts->notes,
-                            file_size / 1e6, md_bench_seconds_since (start));
-      ok = measure_memory (opts, big_dir, file_size, error)
-           && measure_open (opts, big_dir, path, file_size, error)
-           && bench_body_reads (opts, big_dir, small_dir, error);
-    }
+  ok = measure_memory (opts, big_dir, file_size, error)
+       && measure_open (opts, big_dir, path, file_size, error)
+       && bench_body_reads (opts, big_dir, small_dir, error);
   md_bench_remove_notes_dir (small_dir);
-  md_bench_remove_notes_dir (big_dir);
   return ok;
 }
