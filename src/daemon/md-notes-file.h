@@ -14,6 +14,9 @@ G_BEGIN_DECLS
  * creates is made durable.  Returns the descriptor, or -1. */
 int md_notes_file_open (const char *directory, const char *path, GError **error);
 
+/* Makes the entries of @directory (a file created or renamed in it) durable. */
+gboolean md_notes_file_sync_directory (const char *directory, GError **error);
+
 /* Appends @data whole (retrying short writes), or fails with MD_ERROR_IO or
  * MD_ERROR_NO_SPACE; then some of it may have been written. */
 gboolean md_notes_file_write (int fd, const char *data, gsize len, GError **error);

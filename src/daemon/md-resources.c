@@ -7,6 +7,7 @@
 
 #include "md-error.h"
 #include "md-note.h"
+#include "md-protocol.h"
 
 /* Diagnostic payloads stay short: they go to peers that may not be verified
  * yet, and RFC 7252 §5.5.2 means them for a person reading a log. */
@@ -15,7 +16,7 @@
 #define MD_PATH_ECHO_MAX 48
 
 #define MD_LINK_FORMAT                                                                             \
-  "</notes>;rt=\"notes\";title=\"all notes\";ct=0,"                                                \
+  "</notes>;rt=\"notes\";title=\"all notes\";ct=0;" MD_PROTOCOL_LINK_NOTEBOOK "=\"%s\","           \
   "</latest>;rt=\"note\";title=\"newest note\";obs;ct=0,"                                          \
   "</status>;title=\"daemon status\";ct=0"
 
@@ -540,6 +541,8 @@ md_resources_describe_status (MdResources *self, gint64 now_us)
                           self->observers != NULL ? md_observers_get_count (self->observers, now_us)
                                                   : 0);
   g_string_append_printf (out, "state-file: %s\n", md_store_get_path (self->store));
+  g_string_append_printf (out, MD_PROTOCOL_STATUS_NOTEBOOK ": %s\n",
+                          md_store_get_notebook_id (self->store));
   return g_string_free (out, FALSE);
 }
 
@@ -558,10 +561,12 @@ get_status (MdExchange *ex)
 static MdHandled
 get_core (MdExchange *ex)
 {
+  g_autofree gchar *links = NULL;
+
   if (!check_accept (ex, MD_COAP_FORMAT_LINK_FORMAT))
     return MD_HANDLED_READ;
-  respond_text (ex, MD_COAP_CONTENT, MD_COAP_FORMAT_LINK_FORMAT, MD_LINK_FORMAT,
-                strlen (MD_LINK_FORMAT));
+  links = g_strdup_printf (MD_LINK_FORMAT, md_store_get_notebook_id (ex->self->store));
+  respond_text (ex, MD_COAP_CONTENT, MD_COAP_FORMAT_LINK_FORMAT, links, strlen (links));
   return MD_HANDLED_READ;
 }
 

@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 struct _MdStore
 {
   char *path;
+  char *notebook_id; /* md-notebook-id.h */
   int fd;
   MdOffsetIndex index;   /* every note, durable or pending */
   MdKeyTable keys;       /* every keyed note, durable or pending */

@@ -7,6 +7,7 @@
 
 #include "md-error.h"
 #include "md-log.h"
+#include "md-notebook-id.h"
 #include "md-note.h"
 #include "md-notes-file.h"
 #include "md-record.h"
@@ -23,6 +24,7 @@ md_store_free (MdStore *self)
   if (self->fd >= 0)
     g_close (self->fd, NULL);
   g_free (self->path);
+  g_free (self->notebook_id);
   md_offset_index_clear (&self->index);
   md_key_table_clear (&self->keys);
   g_array_unref (self->pending_keys);
@@ -58,7 +60,11 @@ md_store_open (const char *directory, MdStoreRecovery *recovery, GError **error)
 
   self = md_store_new (directory);
   self->fd = md_notes_file_open (directory, self->path, error);
-  if (self->fd < 0 || !md_store_scan (self, &found, error))
+  if (self->fd < 0)
+    return NULL;
+  /* After the notes file: opening it creates the directory. */
+  self->notebook_id = md_notebook_id_load (directory, error);
+  if (self->notebook_id == NULL || !md_store_scan (self, &found, error))
     return NULL;
   if (recovery != NULL)
     *recovery = found;
@@ -70,6 +76,13 @@ md_store_get_path (MdStore *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
   return self->path;
+}
+
+const char *
+md_store_get_notebook_id (MdStore *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->notebook_id;
 }
 
 guint64

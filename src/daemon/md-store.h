@@ -28,7 +28,8 @@ typedef struct
   guint64 dropped_bytes; /* torn tail truncated away, 0 if none */
 } MdStoreRecovery;
 
-/* Opens (creating if needed) DIRECTORY/notes and indexes it.  A torn tail
+/* Opens (creating if needed) DIRECTORY/notes and its identity
+ * DIRECTORY/notebook-id, and indexes the notes.  A torn tail
  * (last line without '\n', or an unparsable last line) is truncated away and
  * reported in @recovery and the log.  A damaged record before the tail is
  * MD_ERROR_CORRUPT_STORE naming the line: the store refuses rather than drop
@@ -38,6 +39,9 @@ void md_store_free (MdStore *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdStore, md_store_free)
 
 const char *md_store_get_path (MdStore *self);
+/* The notebook's identity, a lowercase UUID (md-notebook-id.h): made with
+ * the notes file, or at the first open of a notes file that had none. */
+const char *md_store_get_notebook_id (MdStore *self);
 
 /* Durable notes (ids 1..count). */
 guint64 md_store_get_count (MdStore *self);

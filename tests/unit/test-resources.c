@@ -892,6 +892,7 @@ test_status (Fixture *f, gconstpointer unused)
   g_autofree gchar *text = NULL;
   g_autofree gchar *state_file = NULL;
   g_autofree gchar *direct = NULL;
+  g_autofree gchar *notebook = NULL;
   gint64 now = f->started_us + 7 * G_USEC_PER_SEC + G_USEC_PER_SEC / 2;
 
   add_notes (f, 2, 3);
@@ -907,6 +908,8 @@ test_status (Fixture *f, gconstpointer unused)
   g_assert_nonnull (strstr (text, "\nobservers: 0\n"));
   state_file = g_strdup_printf ("\nstate-file: %s\n", md_store_get_path (f->store));
   g_assert_nonnull (strstr (text, state_file));
+  notebook = g_strdup_printf ("\nnotebook: %s\n", md_store_get_notebook_id (f->store));
+  g_assert_nonnull (strstr (text, notebook));
   direct = md_resources_describe_status (f->resources, now);
   g_assert_cmpstr (direct, ==, text);
 }
@@ -926,6 +929,8 @@ static void
 test_core (Fixture *f, gconstpointer unused)
 {
   g_autofree gchar *text = NULL;
+  g_autofree gchar *notebook = NULL;
+  g_autofree gchar *notes_link = NULL;
 
   get_path (f, ".well-known/core");
   assert_code (f, MD_COAP_CONTENT);
@@ -935,6 +940,10 @@ test_core (Fixture *f, gconstpointer unused)
   g_assert_nonnull (strstr (text, "</latest>;"));
   g_assert_nonnull (strstr (text, ";obs"));
   g_assert_nonnull (strstr (text, "</status>;"));
+  /* The identity is an attribute of the </notes> link. */
+  notebook = g_strdup_printf (";notebook=\"%s\"", md_store_get_notebook_id (f->store));
+  notes_link = g_strndup (strstr (text, "</notes>;"), strcspn (strstr (text, "</notes>;"), ","));
+  g_assert_nonnull (strstr (notes_link, notebook));
 
   request_init (f, MD_COAP_GET, ".well-known/core");
   request_add_uint (f, MD_COAP_OPTION_ACCEPT, MD_COAP_FORMAT_LINK_FORMAT);

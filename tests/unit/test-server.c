@@ -207,6 +207,9 @@ fixture_teardown (Fixture *fx, gconstpointer user_data)
   md_store_free (fx->store);
   notes = g_build_filename (fx->directory, "notes", NULL);
   g_unlink (notes);
+  g_free (notes);
+  notes = g_build_filename (fx->directory, "notebook-id", NULL);
+  g_unlink (notes);
   g_rmdir (fx->directory);
   g_free (fx->directory);
 }
@@ -1015,6 +1018,9 @@ test_add_socket_rejects_stream (void)
   g_assert_nonnull (error);
   close (fd);
   notes = g_build_filename (directory, "notes", NULL);
+  g_unlink (notes);
+  g_free (notes);
+  notes = g_build_filename (directory, "notebook-id", NULL);
   g_unlink (notes);
   g_rmdir (directory);
 }

@@ -125,8 +125,9 @@ capture_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, g
 typedef struct
 {
   char *tmp;
-  char *dir;  /* the state directory, created by the store */
-  char *path; /* dir/notes */
+  char *dir;     /* the state directory, created by the store */
+  char *path;    /* dir/notes */
+  char *id_path; /* dir/notebook-id */
   MdStore *store;
 } Fixture;
 
@@ -141,6 +142,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   f->dir = g_build_filename (f->tmp, "state", NULL);
   f->path = g_build_filename (f->dir, "notes", NULL);
+  f->id_path = g_build_filename (f->dir, "notebook-id", NULL);
 }
 
 static void
@@ -149,9 +151,11 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   memset (&faults, 0, sizeof faults);
   g_clear_pointer (&f->store, md_store_free);
   g_unlink (f->path);
+  g_unlink (f->id_path);
   g_rmdir (f->dir);
   g_assert_cmpint (g_rmdir (f->tmp), ==, 0);
   g_free (f->path);
+  g_free (f->id_path);
   g_free (f->dir);
   g_free (f->tmp);
 }
@@ -288,6 +292,7 @@ test_open_nested (Fixture *f, gconstpointer data)
   g_autofree char *b = g_build_filename (a, "b", NULL);
   g_autofree char *dir = g_build_filename (b, "state", NULL);
   g_autofree char *path = g_build_filename (dir, "notes", NULL);
+  g_autofree char *id_path = g_build_filename (dir, "notebook-id", NULL);
   MdStore *store = md_store_open (dir, NULL, &error);
 
   g_assert_no_error (error);
@@ -295,6 +300,7 @@ test_open_nested (Fixture *f, gconstpointer data)
   g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
   md_store_free (store);
   g_assert_cmpint (g_unlink (path), ==, 0);
+  g_unlink (id_path);
   g_assert_cmpint (g_rmdir (dir), ==, 0);
   g_assert_cmpint (g_rmdir (b), ==, 0);
   g_assert_cmpint (g_rmdir (a), ==, 0);
@@ -1008,6 +1014,119 @@ test_body_pending_wire_line (Fixture *f, gconstpointer data)
   g_assert_cmpuint (md_store_get_body_size (f->store, 1), ==, 0);
 }
 
+/* ---- notebook identity -------------------------------------------------- */
+
+static char *
+read_id_file (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  char *data = NULL;
+
+  g_assert_true (g_file_get_contents (f->id_path, &data, NULL, &error));
+  g_assert_no_error (error);
+  return data;
+}
+
+/* Made with the notes file, a UUID line, and the same at every open. */
+static void
+test_notebook_id_created (Fixture *f, gconstpointer data)
+{
+  g_autofree char *id = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *again = NULL;
+
+  reopen (f);
+  id = g_strdup (md_store_get_notebook_id (f->store));
+  g_assert_true (g_uuid_string_is_valid (id));
+  g_assert_cmpuint (strlen (id), ==, 36);
+  line = g_strconcat (id, "\n", NULL);
+  again = read_id_file (f);
+  g_assert_cmpstr (again, ==, line);
+  append (f, NULL, "kept");
+  commit (f);
+  reopen (f);
+  g_assert_cmpstr (md_store_get_notebook_id (f->store), ==, id);
+  g_assert_false (g_file_test (f->id_path, G_FILE_TEST_IS_SYMLINK));
+}
+
+/* A notes file from before identities gets one at its first open, and keeps
+ * it from then on. */
+static void
+test_notebook_id_existing_notes (Fixture *f, gconstpointer data)
+{
+  g_autofree char *id = NULL;
+
+  reopen (f);
+  append (f, NULL, "older than identities");
+  commit (f);
+  g_clear_pointer (&f->store, md_store_free);
+  g_assert_cmpint (g_unlink (f->id_path), ==, 0);
+  reopen (f);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 1);
+  id = g_strdup (md_store_get_notebook_id (f->store));
+  g_assert_true (g_uuid_string_is_valid (id));
+  reopen (f);
+  g_assert_cmpstr (md_store_get_notebook_id (f->store), ==, id);
+}
+
+/* Two notebooks never share an identity. */
+static void
+test_notebook_id_random (Fixture *f, gconstpointer data)
+{
+  g_autofree char *first = NULL;
+
+  reopen (f);
+  first = g_strdup (md_store_get_notebook_id (f->store));
+  g_clear_pointer (&f->store, md_store_free);
+  g_assert_cmpint (g_unlink (f->id_path), ==, 0);
+  g_assert_cmpint (g_unlink (f->path), ==, 0);
+  reopen (f);
+  g_assert_cmpstr (md_store_get_notebook_id (f->store), !=, first);
+}
+
+/* A damaged identity is an error naming the file, and the file is left as
+ * it was: a silent new identity would make every client drop its cache. */
+static void
+test_notebook_id_damaged (Fixture *f, gconstpointer data)
+{
+  const char *damaged[] = {
+    "",
+    "not a uuid\n",
+    "0b3c6f0e-1c2d-4e5f-8a9b-0c1d2e3f4a5b",
+    "0b3c6f0e-1c2d-4e5f-8a9b-0c1d2e3f4a5b\n\n",
+    "0b3c6f0e-1c2d-4e5f-8a9b-0c1d2e3f4a5bX\n",
+  };
+
+  reopen (f);
+  g_clear_pointer (&f->store, md_store_free);
+  for (guint i = 0; i < G_N_ELEMENTS (damaged); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *after = NULL;
+      MdStore *store;
+
+      g_assert_true (g_file_set_contents (f->id_path, damaged[i], -1, NULL));
+      store = md_store_open (f->dir, NULL, &error);
+      g_assert_null (store);
+      g_assert_error (error, MD_ERROR, MD_ERROR_CORRUPT_STORE);
+      g_assert_nonnull (strstr (error->message, f->id_path));
+      after = read_id_file (f);
+      g_assert_cmpstr (after, ==, damaged[i]);
+    }
+}
+
+/* Upper-case hex (a hand-restored backup) is the same identity. */
+static void
+test_notebook_id_upper_case (Fixture *f, gconstpointer data)
+{
+  reopen (f);
+  g_clear_pointer (&f->store, md_store_free);
+  g_assert_true (
+      g_file_set_contents (f->id_path, "0B3C6F0E-1C2D-4E5F-8A9B-0C1D2E3F4A5B\n", -1, NULL));
+  reopen (f);
+  g_assert_cmpstr (md_store_get_notebook_id (f->store), ==, "0b3c6f0e-1c2d-4e5f-8a9b-0c1d2e3f4a5b");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1037,6 +1156,11 @@ main (int argc, char **argv)
   ADD ("/store/body/every-range", test_body_every_range);
   ADD ("/store/body/large", test_body_large);
   ADD ("/store/body/pending-wire-line", test_body_pending_wire_line);
+  ADD ("/store/notebook-id/created", test_notebook_id_created);
+  ADD ("/store/notebook-id/existing-notes", test_notebook_id_existing_notes);
+  ADD ("/store/notebook-id/random", test_notebook_id_random);
+  ADD ("/store/notebook-id/damaged", test_notebook_id_damaged);
+  ADD ("/store/notebook-id/upper-case", test_notebook_id_upper_case);
 #undef ADD
   return g_test_run ();
 }
