@@ -1,7 +1,7 @@
 #include "config.h"
 
 /* The store itself: its life, its appends and commits, and key lookups.
- * Opening scans the file (md-store-scan.c); reads are in md-store-read.c. */
+ * Opening scans the file (md-store-scan.h); reads are in md-store-read.c. */
 
 #include "md-store-private.h"
 
@@ -49,6 +49,14 @@ md_store_new (const char *directory)
   return self;
 }
 
+/* Declares every note indexed so far durable. */
+static void
+md_store_mark_durable (MdStore *self)
+{
+  g_array_set_size (self->pending_keys, 0);
+  self->durable_count = md_offset_index_get_count (&self->index);
+}
+
 MdStore *
 md_store_open (const char *directory, MdStoreRecovery *recovery, GError **error)
 {
@@ -64,8 +72,10 @@ md_store_open (const char *directory, MdStoreRecovery *recovery, GError **error)
     return NULL;
   /* After the notes file: opening it creates the directory. */
   self->notebook_id = md_notebook_id_load (directory, error);
-  if (self->notebook_id == NULL || !md_store_scan (self, &found, error))
+  if (self->notebook_id == NULL
+      || !md_store_scan (self->fd, self->path, &self->index, &self->keys, &found, error))
     return NULL;
+  md_store_mark_durable (self);
   if (recovery != NULL)
     *recovery = found;
   return g_steal_pointer (&self);
@@ -104,13 +114,6 @@ md_store_has_pending (MdStore *self)
 {
   g_return_val_if_fail (self != NULL, FALSE);
   return md_offset_index_get_count (&self->index) > self->durable_count;
-}
-
-void
-md_store_mark_durable (MdStore *self)
-{
-  g_array_set_size (self->pending_keys, 0);
-  self->durable_count = md_offset_index_get_count (&self->index);
 }
 
 /* ---- appending and committing -------------------------------------------- */

@@ -16,17 +16,11 @@
  * binary search, so their cost does not grow with the history. */
 #pragma once
 
-#include <glib.h>
+#include "md-store-scan.h"
 
 G_BEGIN_DECLS
 
 typedef struct _MdStore MdStore;
-
-typedef struct
-{
-  guint64 kept_records;  /* complete records kept */
-  guint64 dropped_bytes; /* torn tail truncated away, 0 if none */
-} MdStoreRecovery;
 
 /* Opens (creating if needed) DIRECTORY/notes and its identity
  * DIRECTORY/notebook-id, and indexes the notes.  A torn tail

@@ -1,5 +1,5 @@
-/* What md-store.c, md-store-scan.c and md-store-read.c share of the store:
- * one object, in three files by what they do with it. */
+/* What md-store.c and md-store-read.c share of the store: one object, in
+ * two files by what they do with it. */
 #pragma once
 
 #include "md-key-table.h"
@@ -25,13 +25,5 @@ struct _MdStore
   guint8 *read_buf;      /* MD_STORE_READ_CHUNK + MD_RECORD_MAX_LEN */
   char *broken;          /* why appends are refused, after a failed undo */
 };
-
-/* Declares every note indexed so far durable. */
-void md_store_mark_durable (MdStore *self);
-
-/* Indexes the notes file at start-up (md-store-scan.c): truncates a torn
- * tail, refuses damage before it, and makes every indexed note durable.
- * Fills @recovery with what it kept and dropped. */
-gboolean md_store_scan (MdStore *self, MdStoreRecovery *recovery, GError **error);
 
 G_END_DECLS
