@@ -67,7 +67,7 @@ open_store (MdDaemon *daemon, GError **error)
                    directory, g_strerror (saved_errno));
       return FALSE;
     }
-  /* The store logs a torn tail it drops (MD_MESSAGE_ID_RECOVERED). */
+  /* The store logs a torn tail it drops (md_log_recovered). */
   daemon->store = md_store_open (directory, NULL, error);
   if (daemon->store == NULL)
     {
@@ -85,8 +85,7 @@ on_stop_signal (gpointer user_data)
   md_notify_stopping (daemon->notify);
   /* Requests already queued were sent before the signal: answer them. */
   md_server_drain (daemon->server);
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", MD_MESSAGE_ID_STOPPED, "MESSAGE",
-                    "stopped with %" G_GUINT64_FORMAT " notes", md_store_get_count (daemon->store));
+  md_log_stopped (md_store_get_count (daemon->store));
   g_main_loop_quit (daemon->loop);
   g_clear_handle_id (&daemon->sigterm_id, g_source_remove);
   g_clear_handle_id (&daemon->sigint_id, g_source_remove);
@@ -107,10 +106,8 @@ log_started (MdDaemon *daemon)
       g_string_append (addresses,
                        md_listen_describe (g_array_index (daemon->fds, int, i), address));
     }
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", MD_MESSAGE_ID_STARTED, "MESSAGE",
-                    "started version %s on %s with %" G_GUINT64_FORMAT " notes in %s",
-                    PACKAGE_VERSION, addresses->str, md_store_get_count (daemon->store),
-                    md_store_get_path (daemon->store));
+  md_log_started (addresses->str, md_store_get_count (daemon->store),
+                  md_store_get_path (daemon->store));
 }
 
 /* READY=1 only now that sockets and store are open. */

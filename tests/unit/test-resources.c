@@ -955,6 +955,35 @@ test_core (Fixture *f, gconstpointer unused)
   assert_error (f, MD_COAP_NOT_ACCEPTABLE, NULL);
 }
 
+/* The links of /.well-known/core?rt=@filter, as one string. */
+static gchar *
+core_filtered (Fixture *f, const char *filter)
+{
+  g_autofree gchar *query = g_strconcat ("rt=", filter, NULL);
+
+  request_init (f, MD_COAP_GET, ".well-known/core");
+  request_add_query (f, query);
+  handle (f);
+  assert_code (f, MD_COAP_CONTENT);
+  return response_text (f);
+}
+
+/* RFC 6690 §4.1: rt= keeps the links of one resource type, or of a prefix. */
+static void
+test_core_rt_filter (Fixture *f, gconstpointer unused)
+{
+  g_autofree gchar *notes = core_filtered (f, "mydaily.notes");
+  g_autofree gchar *all = core_filtered (f, "mydaily.*");
+  g_autofree gchar *none = core_filtered (f, "no.such.type");
+
+  g_assert_true (g_str_has_prefix (notes, "</notes>;rt=\"mydaily.notes\";"));
+  g_assert_null (strchr (notes, ','));
+  g_assert_nonnull (strstr (all, "</notes>;"));
+  g_assert_nonnull (strstr (all, "</latest>;"));
+  g_assert_nonnull (strstr (all, "</status>;"));
+  g_assert_true (none == NULL || *none == '\0');
+}
+
 /* ---- errors common to all resources ---- */
 
 static void
@@ -1081,6 +1110,7 @@ main (int argc, char **argv)
   ADD_OBS ("/resources/status/lines", test_status);
   ADD_OBS ("/resources/status/observers", test_status_observers);
   ADD_OBS ("/resources/core", test_core);
+  ADD_OBS ("/resources/core/rt-filter", test_core_rt_filter);
   ADD_OBS ("/resources/errors/accept", test_accept);
   ADD_OBS ("/resources/errors/unknown-path", test_unknown_path);
   ADD_OBS ("/resources/errors/bad-path", test_bad_path);

@@ -103,19 +103,19 @@ recording_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
 {
   const char *id = field_value (fields, n_fields, "MESSAGE_ID");
 
-  if (strcmp (id, MD_MESSAGE_ID_NOTE_STORED) == 0)
+  if (strcmp (id, MD_PROTOCOL_MESSAGE_ID_NOTE_STORED) == 0)
     {
       logged.stored++;
       copy_field (logged.note_id, sizeof logged.note_id, fields, n_fields, "NOTE_ID");
       copy_field (logged.note_key, sizeof logged.note_key, fields, n_fields, "NOTE_KEY");
     }
-  else if (strcmp (id, MD_MESSAGE_ID_REQUEST_REJECTED) == 0)
+  else if (strcmp (id, MD_PROTOCOL_MESSAGE_ID_REQUEST_REJECTED) == 0)
     {
       logged.rejected++;
       copy_field (logged.coap_code, sizeof logged.coap_code, fields, n_fields, "COAP_CODE");
       copy_field (logged.reason, sizeof logged.reason, fields, n_fields, "REASON");
     }
-  else if (strcmp (id, MD_MESSAGE_ID_STORAGE_ERROR) == 0)
+  else if (strcmp (id, MD_PROTOCOL_MESSAGE_ID_STORAGE_ERROR) == 0)
     {
       /* Expected where a test breaks fdatasync; not a fatal warning. */
       logged.storage_errors++;

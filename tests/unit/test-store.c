@@ -103,7 +103,7 @@ capture_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, g
 {
   const char *id = field_value (fields, n_fields, "MESSAGE_ID");
 
-  if (g_strcmp0 (id, MD_MESSAGE_ID_RECOVERED) == 0)
+  if (g_strcmp0 (id, MD_PROTOCOL_MESSAGE_ID_RECOVERED) == 0)
     {
       logged.recovered++;
       g_free (logged.dropped_bytes);
@@ -112,7 +112,7 @@ capture_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, g
       logged.kept_records = g_strdup (field_value (fields, n_fields, "KEPT_RECORDS"));
       return G_LOG_WRITER_HANDLED;
     }
-  if (g_strcmp0 (id, MD_MESSAGE_ID_STORAGE_ERROR) == 0)
+  if (g_strcmp0 (id, MD_PROTOCOL_MESSAGE_ID_STORAGE_ERROR) == 0)
     {
       logged.storage_errors++;
       return G_LOG_WRITER_HANDLED;

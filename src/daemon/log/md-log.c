@@ -16,7 +16,8 @@ static gboolean log_colour;
 
 /* Fields worth showing on a terminal too; the journal keeps all of them. */
 static const char *const shown_fields[]
-    = { "NOTE_ID", "NOTE_KEY", "PEER", "COAP_CODE", "REASON", NULL };
+    = { MD_PROTOCOL_FIELD_NOTE_ID,   MD_PROTOCOL_FIELD_NOTE_KEY, MD_PROTOCOL_FIELD_PEER,
+        MD_PROTOCOL_FIELD_COAP_CODE, MD_PROTOCOL_FIELD_REASON,   NULL };
 
 static const GLogField *
 find_field (const GLogField *fields, gsize n_fields, const char *key)

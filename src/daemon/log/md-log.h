@@ -1,22 +1,36 @@
-/* Structured logging: g_log_structured with MESSAGE_IDs an operator can
- * filter on (journalctl MESSAGE_ID=...).  The writer goes to the journal when
- * stderr is connected to it and to stderr (coloured on a TTY, never with
- * NO_COLOR) otherwise. */
+/* Structured logging: the events an operator filters on (journalctl
+ * MESSAGE_ID=...), one helper each, with md-protocol.h's ids and field
+ * names; and the writer, which goes to the journal when stderr is connected
+ * to it and to stderr (coloured on a TTY, never with NO_COLOR) otherwise. */
 #pragma once
+
+#include "md-protocol.h"
 
 #include <glib.h>
 
 G_BEGIN_DECLS
 
-/* Generated once with `systemd-id128 new`; never change them. */
-#define MD_MESSAGE_ID_STARTED "4f1c2e8b9d7a4c61a0b3e5f7d2c4a6e8"
-#define MD_MESSAGE_ID_STOPPED "7a2d4f6b8c0e4a1d9b3f5e7c1a2b4d6f"
-#define MD_MESSAGE_ID_NOTE_STORED "c3e5a7b9d1f34e6a8b0c2d4e6f8a0b2c"
-#define MD_MESSAGE_ID_REQUEST_REJECTED "e1b3d5f7a9c24b6d8e0f1a3c5e7b9d2f"
-#define MD_MESSAGE_ID_STORAGE_ERROR "9d8c7b6a5f4e4d3c8b2a1f0e9d8c7b6a"
-#define MD_MESSAGE_ID_RECOVERED "2b4d6f8a0c1e4f3a9b5d7c1e3f5a7b9d"
-
 /* Installs the writer; call first thing in main(). */
 void md_log_init (gboolean verbose);
+
+/* ---- events (md-log-events.c) ---- */
+
+/* "started version V on ADDRESSES with N notes in PATH". */
+void md_log_started (const char *addresses, guint64 count, const char *path);
+void md_log_stopped (guint64 count);
+/* Note @id from @peer is durable; @key is its key or "" (then no NOTE_KEY=). */
+void md_log_note_stored (guint64 id, const char *key, const char *peer);
+/* A request from @peer answered with the error @code ("4.00") for @reason. */
+void md_log_request_rejected (const char *peer, const char *code, const char *reason);
+/* A commit failed: @n_lost notes were answered 5.03. */
+void md_log_commit_failed (const char *reason, guint n_lost);
+/* The store refuses appends from now on: @reason says why and what to do. */
+void md_log_store_broken (const char *reason);
+/* A torn tail of the notes file @path was dropped at start. */
+void md_log_recovered (const char *path, guint64 dropped_bytes, guint64 kept_records,
+                       const char *reason);
+/* A datagram of @len bytes to @peer could not be sent (debug: UDP loses
+ * datagrams anyway, and the client retransmits). */
+void md_log_send_failed (const char *peer, gsize len, int errno_value);
 
 G_END_DECLS

@@ -173,44 +173,7 @@ log_rejected (const MdReply *reply, const char *reason)
   char address[64];
 
   md_coap_code_format (reply->response.code, code);
-  md_peer_to_string (&reply->peer, address);
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", MD_MESSAGE_ID_REQUEST_REJECTED,
-                    "REASON", reason, "COAP_CODE", code, "PEER", address, "MESSAGE",
-                    "rejected a request from %s: %s %s", address, code, reason);
-}
-
-static void
-log_stored (const MdReply *reply, const char *address)
-{
-  char id[24];
-  g_autofree char *message = NULL;
-  gsize n_fields;
-
-  g_snprintf (id, sizeof id, "%" G_GUINT64_FORMAT, reply->stored.id);
-  message = g_strdup_printf ("stored note %s from %s", id, address);
-  {
-    /* NOTE_KEY last, so that a note without a key leaves it out. */
-    const GLogField fields[] = {
-      { "MESSAGE", message, -1 },
-      { "PRIORITY", "6", -1 }, /* what g_log_structured() gives G_LOG_LEVEL_INFO */
-      { "GLIB_DOMAIN", G_LOG_DOMAIN, -1 },
-      { "MESSAGE_ID", MD_MESSAGE_ID_NOTE_STORED, -1 },
-      { "NOTE_ID", id, -1 },
-      { "PEER", address, -1 },
-      { "NOTE_KEY", reply->stored.key, -1 },
-    };
-
-    n_fields = G_N_ELEMENTS (fields) - (reply->stored.key[0] == '\0' ? 1 : 0);
-    g_log_structured_array (G_LOG_LEVEL_INFO, fields, n_fields);
-  }
-}
-
-static void
-log_storage_error (const GError *error, guint n_lost)
-{
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID", MD_MESSAGE_ID_STORAGE_ERROR,
-                    "REASON", error->message, "MESSAGE",
-                    "could not commit %u note(s), answered 5.03: %s", n_lost, error->message);
+  md_log_request_rejected (md_peer_to_string (&reply->peer, address), code, reason);
 }
 
 /* What may go to @peer for a request of @request_len bytes: a response
@@ -466,7 +429,7 @@ commit_batch (MdServer *self)
 
   if (md_store_has_pending (self->store) && !md_store_commit (self->store, &error))
     {
-      log_storage_error (error, count_writes (self));
+      md_log_commit_failed (error->message, count_writes (self));
       fail_writes (self, error);
     }
 }
@@ -635,7 +598,7 @@ record_stored (MdServer *self)
         continue;
       md_peer_to_string (&reply->peer, self->last_stored_peer);
       self->last_stored_time = g_get_real_time ();
-      log_stored (reply, self->last_stored_peer);
+      md_log_note_stored (reply->stored.id, reply->stored.key, self->last_stored_peer);
     }
 }
 

@@ -15,11 +15,6 @@
 /* How much of an unknown path a 4.04 repeats back. */
 #define MD_PATH_ECHO_MAX 48
 
-#define MD_LINK_FORMAT                                                                             \
-  "</notes>;rt=\"notes\";title=\"all notes\";ct=0;" MD_PROTOCOL_LINK_NOTEBOOK "=\"%s\","           \
-  "</latest>;rt=\"note\";title=\"newest note\";obs;ct=0,"                                          \
-  "</status>;title=\"daemon status\";ct=0"
-
 struct _MdResources
 {
   MdStore *store;         /* not owned */
@@ -257,7 +252,8 @@ append_note (MdExchange *ex, const char *key, const char *text, gsize len, guint
 static void
 add_location (MdExchange *ex, guint64 id)
 {
-  g_autofree gchar *location = g_strdup_printf ("notes/%" G_GUINT64_FORMAT, id);
+  g_autofree gchar *location
+      = g_strdup_printf (MD_PROTOCOL_PATH_NOTES_PREFIX "%" G_GUINT64_FORMAT, id);
 
   md_coap_message_add_path (ex->response, MD_COAP_OPTION_LOCATION_PATH, location);
 }
@@ -265,7 +261,7 @@ add_location (MdExchange *ex, guint64 id)
 /* ---- /notes ---- */
 
 static MdHandled
-post_note (MdExchange *ex)
+post_note (MdExchange *ex, const char *unused)
 {
   const char *text;
   gsize len;
@@ -284,7 +280,7 @@ post_note (MdExchange *ex)
 static gboolean
 get_after (MdExchange *ex, guint64 *after)
 {
-  g_autofree gchar *value = md_coap_message_get_query (ex->request, "after");
+  g_autofree gchar *value = md_coap_message_get_query (ex->request, MD_PROTOCOL_QUERY_AFTER);
 
   *after = 0;
   if (value == NULL || parse_decimal (value, TRUE, after))
@@ -355,7 +351,7 @@ serve_body_block (MdExchange *ex, guint64 after, MdCoapBlock *block, gboolean re
 }
 
 static MdHandled
-get_notes (MdExchange *ex)
+get_notes (MdExchange *ex, const char *unused)
 {
   MdCoapBlock block;
   gboolean requested;
@@ -365,20 +361,6 @@ get_notes (MdExchange *ex)
       || !get_requested_block (ex, &block, &requested))
     return MD_HANDLED_READ;
   return serve_body_block (ex, after, &block, requested);
-}
-
-static MdHandled
-handle_notes (MdExchange *ex)
-{
-  switch (ex->request->code)
-    {
-      case MD_COAP_GET:
-        return get_notes (ex);
-      case MD_COAP_POST:
-        return post_note (ex);
-      default:
-        return respond_bad_method (ex, "GET or POST");
-    }
 }
 
 /* ---- /notes/ID and /notes/KEY ---- */
@@ -418,7 +400,7 @@ get_one_note (MdExchange *ex, const char *segment)
 
   if (!is_key && !parse_decimal (segment, FALSE, &id))
     {
-      g_autofree gchar *path = g_strconcat ("notes/", segment, NULL);
+      g_autofree gchar *path = g_strconcat (MD_PROTOCOL_PATH_NOTES_PREFIX, segment, NULL);
 
       return respond_no_resource (ex, path);
     }
@@ -469,20 +451,6 @@ put_note (MdExchange *ex, const char *segment)
   return MD_HANDLED_WROTE;
 }
 
-static MdHandled
-handle_one_note (MdExchange *ex, const char *segment)
-{
-  switch (ex->request->code)
-    {
-      case MD_COAP_GET:
-        return get_one_note (ex, segment);
-      case MD_COAP_PUT:
-        return put_note (ex, segment);
-      default:
-        return respond_bad_method (ex, "GET or PUT");
-    }
-}
-
 /* ---- /latest ---- */
 
 /* RFC 7641 §2: Observe 0 registers, 1 deregisters. */
@@ -505,7 +473,7 @@ handle_observe (MdExchange *ex)
 }
 
 static MdHandled
-get_latest (MdExchange *ex)
+get_latest (MdExchange *ex, const char *unused)
 {
   guint64 count = md_store_get_count (ex->self->store);
 
@@ -532,22 +500,23 @@ md_resources_describe_status (MdResources *self, gint64 now_us)
   /* Ids have no gaps, so the last durable id is the count; pending notes are
    * not reported before their commit. */
   count = md_store_get_count (self->store);
-  g_string_append_printf (out, "version: %s\n", PACKAGE_VERSION);
-  g_string_append_printf (out, "notes: %" G_GUINT64_FORMAT "\n", count);
-  g_string_append_printf (out, "last-id: %" G_GUINT64_FORMAT "\n", count);
-  g_string_append_printf (out, "uptime: %" G_GINT64_FORMAT "\n",
+  g_string_append_printf (out, MD_PROTOCOL_STATUS_VERSION ": %s\n", PACKAGE_VERSION);
+  g_string_append_printf (out, MD_PROTOCOL_STATUS_NOTES ": %" G_GUINT64_FORMAT "\n", count);
+  g_string_append_printf (out, MD_PROTOCOL_STATUS_LAST_ID ": %" G_GUINT64_FORMAT "\n", count);
+  g_string_append_printf (out, MD_PROTOCOL_STATUS_UPTIME ": %" G_GINT64_FORMAT "\n",
                           MAX (now_us - self->started_us, 0) / G_USEC_PER_SEC);
-  g_string_append_printf (out, "observers: %u\n",
+  g_string_append_printf (out, MD_PROTOCOL_STATUS_OBSERVERS ": %u\n",
                           self->observers != NULL ? md_observers_get_count (self->observers, now_us)
                                                   : 0);
-  g_string_append_printf (out, "state-file: %s\n", md_store_get_path (self->store));
+  g_string_append_printf (out, MD_PROTOCOL_STATUS_STATE_FILE ": %s\n",
+                          md_store_get_path (self->store));
   g_string_append_printf (out, MD_PROTOCOL_STATUS_NOTEBOOK ": %s\n",
                           md_store_get_notebook_id (self->store));
   return g_string_free (out, FALSE);
 }
 
 static MdHandled
-get_status (MdExchange *ex)
+get_status (MdExchange *ex, const char *unused)
 {
   g_autofree gchar *status = NULL;
 
@@ -558,51 +527,159 @@ get_status (MdExchange *ex)
   return MD_HANDLED_READ;
 }
 
-static MdHandled
-get_core (MdExchange *ex)
+/* ---- the route table, and /.well-known/core made from it ---- */
+
+typedef MdHandled (*MdHandler) (MdExchange *ex, const char *segment);
+
+typedef struct
 {
-  g_autofree gchar *links = NULL;
+  /* A path, or a prefix ending in '/' that takes exactly one more segment
+   * (given to the handlers). */
+  const char *path;
+  MdHandler get;
+  MdHandler post;
+  MdHandler put;
+  /* Its link in /.well-known/core (RFC 6690); unlisted when @rt is NULL. */
+  const char *rt;
+  const char *title;
+  gboolean observable;
+  gboolean names_notebook; /* carries the notebook= attribute */
+} MdRoute;
+
+static MdHandled get_core (MdExchange *ex, const char *unused);
+
+static const MdRoute routes[] = {
+  { MD_PROTOCOL_PATH_NOTES, get_notes, post_note, NULL, MD_PROTOCOL_RT_NOTES, "all notes", FALSE,
+    TRUE },
+  { MD_PROTOCOL_PATH_NOTES_PREFIX, get_one_note, NULL, put_note, NULL, NULL, FALSE, FALSE },
+  { MD_PROTOCOL_PATH_LATEST, get_latest, NULL, NULL, MD_PROTOCOL_RT_NOTE, "newest note", TRUE,
+    FALSE },
+  { MD_PROTOCOL_PATH_STATUS, get_status, NULL, NULL, MD_PROTOCOL_RT_STATUS, "daemon status", FALSE,
+    FALSE },
+  { MD_PROTOCOL_PATH_CORE, get_core, NULL, NULL, NULL, NULL, FALSE, FALSE },
+};
+
+/* RFC 6690 §4.1: "?rt=VALUE" keeps the links of that type; a VALUE ending
+ * in '*' matches as a prefix. */
+static gboolean
+rt_matches (const char *rt, const char *filter)
+{
+  gsize len;
+
+  if (filter == NULL)
+    return TRUE;
+  len = strlen (filter);
+  if (len > 0 && filter[len - 1] == '*')
+    return strncmp (rt, filter, len - 1) == 0;
+  return strcmp (rt, filter) == 0;
+}
+
+static void
+append_link (GString *out, const MdRoute *route, const char *notebook_id)
+{
+  if (out->len > 0)
+    g_string_append_c (out, ',');
+  g_string_append_printf (out, "</%s>;rt=\"%s\";title=\"%s\"", route->path, route->rt,
+                          route->title);
+  if (route->observable)
+    g_string_append (out, ";obs");
+  g_string_append_printf (out, ";ct=%d", MD_PROTOCOL_FORMAT_TEXT_PLAIN);
+  if (route->names_notebook)
+    g_string_append_printf (out, ";" MD_PROTOCOL_LINK_NOTEBOOK "=\"%s\"", notebook_id);
+}
+
+static MdHandled
+get_core (MdExchange *ex, const char *unused)
+{
+  g_autoptr (GString) links = g_string_new (NULL);
+  g_autofree gchar *filter = NULL;
 
   if (!check_accept (ex, MD_COAP_FORMAT_LINK_FORMAT))
     return MD_HANDLED_READ;
-  links = g_strdup_printf (MD_LINK_FORMAT, md_store_get_notebook_id (ex->self->store));
-  respond_text (ex, MD_COAP_CONTENT, MD_COAP_FORMAT_LINK_FORMAT, links, strlen (links));
+  filter = md_coap_message_get_query (ex->request, MD_PROTOCOL_QUERY_RT);
+  for (gsize i = 0; i < G_N_ELEMENTS (routes); i++)
+    if (routes[i].rt != NULL && rt_matches (routes[i].rt, filter))
+      append_link (links, &routes[i], md_store_get_notebook_id (ex->self->store));
+  respond_text (ex, MD_COAP_CONTENT, MD_COAP_FORMAT_LINK_FORMAT, links->str, links->len);
   return MD_HANDLED_READ;
 }
 
-/* Resources that only answer GET. */
-static MdHandled
-handle_get_only (MdExchange *ex, MdHandled (*get) (MdExchange *ex))
-{
-  if (ex->request->code != MD_COAP_GET)
-    return respond_bad_method (ex, "GET");
-  return get (ex);
-}
-
-/* ---- routing ---- */
-
-static MdHandled
-route (MdExchange *ex, const char *path)
+/* The segment after a prefix route's path, or NULL when @path is not one
+ * segment below it.  Segments hold no '/' (md_coap_message_get_path joins
+ * them with it), so a second '/' means a deeper path. */
+static const char *
+match_prefix (const MdRoute *route, const char *path)
 {
   const char *segment;
 
-  if (g_str_equal (path, "notes"))
-    return handle_notes (ex);
-  if (g_str_has_prefix (path, "notes/"))
+  if (!g_str_has_prefix (path, route->path))
+    return NULL;
+  segment = path + strlen (route->path);
+  if (*segment == '\0' || strchr (segment, '/') != NULL)
+    return NULL;
+  return segment;
+}
+
+/* The route for @path, with the segment a prefix route takes. */
+static const MdRoute *
+find_route (const char *path, const char **segment)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (routes); i++)
     {
-      segment = path + strlen ("notes/");
-      /* get_path joins segments with '/' and no segment holds one, so a
-       * second '/' means a deeper path. */
-      if (*segment != '\0' && strchr (segment, '/') == NULL)
-        return handle_one_note (ex, segment);
+      const MdRoute *route = &routes[i];
+
+      *segment = NULL;
+      if (g_str_has_suffix (route->path, "/"))
+        *segment = match_prefix (route, path);
+      if (*segment != NULL || g_str_equal (route->path, path))
+        return route;
     }
-  if (g_str_equal (path, "latest"))
-    return handle_get_only (ex, get_latest);
-  if (g_str_equal (path, "status"))
-    return handle_get_only (ex, get_status);
-  if (g_str_equal (path, ".well-known/core"))
-    return handle_get_only (ex, get_core);
-  return respond_no_resource (ex, path);
+  return NULL;
+}
+
+/* "GET or POST": the methods @route answers, for a 4.05. */
+static MdHandled
+respond_route_methods (MdExchange *ex, const MdRoute *route)
+{
+  const MdHandler handlers[] = { route->get, route->post, route->put };
+  const char *const names[] = { "GET", "POST", "PUT" };
+  g_autoptr (GString) allowed = g_string_new (NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (handlers); i++)
+    if (handlers[i] != NULL)
+      g_string_append_printf (allowed, "%s%s", allowed->len > 0 ? " or " : "", names[i]);
+  return respond_bad_method (ex, allowed->str);
+}
+
+static MdHandler
+handler_for (const MdRoute *route, guint8 method)
+{
+  switch (method)
+    {
+      case MD_COAP_GET:
+        return route->get;
+      case MD_COAP_POST:
+        return route->post;
+      case MD_COAP_PUT:
+        return route->put;
+      default:
+        return NULL;
+    }
+}
+
+static MdHandled
+route_request (MdExchange *ex, const char *path)
+{
+  const char *segment;
+  const MdRoute *route = find_route (path, &segment);
+  MdHandler handler;
+
+  if (route == NULL)
+    return respond_no_resource (ex, path);
+  handler = handler_for (route, ex->request->code);
+  if (handler == NULL)
+    return respond_route_methods (ex, route);
+  return handler (ex, segment);
 }
 
 MdHandled
@@ -622,5 +699,5 @@ md_resources_handle (MdResources *self, const MdCoapMessage *request, const MdPe
   path = md_coap_message_get_path (request);
   if (path == NULL)
     return respond_error (&ex, MD_COAP_BAD_REQUEST, "bad Uri-Path: a segment holds '/' or NUL");
-  return route (&ex, path);
+  return route_request (&ex, path);
 }

@@ -159,19 +159,6 @@ is_last_line (MdScan *self, guint64 offset, guint64 file_size, GError **error)
   return TRUE;
 }
 
-static void
-log_recovery (MdScan *self, const MdStoreRecovery *recovery, const GError *reason)
-{
-  g_autofree char *dropped = g_strdup_printf ("%" G_GUINT64_FORMAT, recovery->dropped_bytes);
-  g_autofree char *kept = g_strdup_printf ("%" G_GUINT64_FORMAT, recovery->kept_records);
-
-  /* A torn tail is the expected trace of a crash, not an operator error. */
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE_ID", MD_MESSAGE_ID_RECOVERED,
-                    "DROPPED_BYTES", dropped, "KEPT_RECORDS", kept, "REASON", reason->message,
-                    "MESSAGE", "notes file %s: dropped a torn tail of %s bytes (%s), kept %s notes",
-                    self->path, dropped, reason->message, kept);
-}
-
 /* Cuts the torn tail away for good, so it can never reappear after appends. */
 static gboolean
 drop_torn_tail (MdScan *self, guint64 file_size, const GError *reason, MdStoreRecovery *recovery,
@@ -188,7 +175,7 @@ drop_torn_tail (MdScan *self, guint64 file_size, const GError *reason, MdStoreRe
   if (!md_notes_file_sync (self->fd, error))
     return FALSE;
   recovery->dropped_bytes = file_size - kept_size;
-  log_recovery (self, recovery, reason);
+  md_log_recovered (self->path, recovery->dropped_bytes, recovery->kept_records, reason->message);
   return TRUE;
 }
 

@@ -39,7 +39,7 @@ md_store_new (const char *directory)
 {
   MdStore *self = g_new0 (MdStore, 1);
 
-  self->path = g_build_filename (directory, "notes", NULL);
+  self->path = g_build_filename (directory, MD_STORE_NOTES_FILE, NULL);
   self->fd = -1;
   md_offset_index_init (&self->index);
   md_key_table_init (&self->keys);
@@ -125,8 +125,7 @@ md_store_break (MdStore *self, int errno_value)
   self->broken = g_strdup_printf ("notes file %s could not be restored after a failed write (%s);"
                                   " restart the daemon",
                                   self->path, g_strerror (errno_value));
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID", MD_MESSAGE_ID_STORAGE_ERROR,
-                    "MESSAGE", "%s", self->broken);
+  md_log_store_broken (self->broken);
 }
 
 /* Undoes writes past @size; if even that fails, later appends would land

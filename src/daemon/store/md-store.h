@@ -20,6 +20,9 @@
 
 G_BEGIN_DECLS
 
+/* The notes file's name in the state directory. */
+#define MD_STORE_NOTES_FILE "notes"
+
 typedef struct _MdStore MdStore;
 
 /* Opens (creating if needed) DIRECTORY/notes and its identity

@@ -3,6 +3,7 @@
 #include "md-peer.h"
 
 #include "md-datagram.h"
+#include "md-log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -172,9 +173,6 @@ md_peer_send (const MdPeer *peer, const guint8 *data, gsize len)
 
   saved_errno = errno;
   md_peer_to_string (peer, peer_str);
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "PEER", peer_str, "REASON",
-                    g_strerror (saved_errno), "MESSAGE",
-                    "sending %" G_GSIZE_FORMAT " bytes to %s failed: %s", len, peer_str,
-                    g_strerror (saved_errno));
+  md_log_send_failed (peer_str, len, saved_errno);
   return FALSE;
 }
