@@ -1,5 +1,8 @@
 #include "config.h"
 
+/* sendmmsg() and struct mmsghdr are GNU extensions in glibc's headers. */
+#define _GNU_SOURCE
+
 #include "md-coap.h"
 #include "md-echo.h"
 #include "md-log.h"
@@ -23,7 +26,7 @@
 #define ANSWER_SIZE 2048
 
 /* ---- spies -------------------------------------------------------------------
- * The test program defines sendmsg() and fdatasync(), so the server and the
+ * The test program defines sendmsg(), sendmmsg() and fdatasync(), so the server and the
  * store (linked statically into it) call these: they pass through to the
  * kernel and record what the server did when, which the socket alone cannot
  * show (an answer sent before the commit looks the same on the wire). */
@@ -40,21 +43,41 @@ static struct
   int fdatasync_errno; /* the next fdatasync fails with this */
 } spy;
 
+static void
+spy_on_send (int fd, const struct msghdr *msg, gboolean failed)
+{
+  if (spy.store == NULL || fd != spy.server_fd)
+    return;
+  spy.sends++;
+  if (md_store_has_pending (spy.store))
+    spy.sends_with_pending++;
+  if (msg->msg_controllen > 0)
+    spy.sends_with_source++;
+  if (failed)
+    spy.send_errors++;
+}
+
 ssize_t
 sendmsg (int fd, const struct msghdr *msg, int flags)
 {
   ssize_t sent = syscall (SYS_sendmsg, fd, msg, flags);
 
-  if (spy.store != NULL && fd == spy.server_fd)
-    {
-      spy.sends++;
-      if (md_store_has_pending (spy.store))
-        spy.sends_with_pending++;
-      if (msg->msg_controllen > 0)
-        spy.sends_with_source++;
-      if (sent < 0)
-        spy.send_errors++;
-    }
+  spy_on_send (fd, msg, sent < 0);
+  return sent;
+}
+
+/* The server sends its batches' answers this way: each datagram counts as
+ * one send, and the one the kernel refused (if any) as a failed one. */
+int
+sendmmsg (int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags)
+{
+  int sent = (int)syscall (SYS_sendmmsg, fd, msgvec, vlen, flags);
+  unsigned int ok = sent > 0 ? (unsigned int)sent : 0;
+
+  for (unsigned int i = 0; i < ok; i++)
+    spy_on_send (fd, &msgvec[i].msg_hdr, FALSE);
+  if (ok < vlen)
+    spy_on_send (fd, &msgvec[ok].msg_hdr, TRUE);
   return sent;
 }
 
@@ -169,7 +192,7 @@ fixture_start (Fixture *fx)
   fx->store = md_store_open (fx->directory, NULL, &error);
   g_assert_no_error (error);
   fx->server = md_server_new (fx->store);
-  md_server_add_socket (fx->server, fx->server_fd, &error);
+  g_assert_true (md_server_add_socket (fx->server, fx->server_fd, &error));
   g_assert_no_error (error);
   fx->next_mid = 0x1000;
   memset (&spy, 0, sizeof spy);

@@ -5,13 +5,11 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "md-diagnostic.h"
 #include "md-error.h"
 #include "md-note.h"
 #include "md-protocol.h"
 
-/* Diagnostic payloads stay short: they go to peers that may not be verified
- * yet, and RFC 7252 §5.5.2 means them for a person reading a log. */
-#define MD_DIAGNOSTIC_MAX 120
 /* How much of an unknown path a 4.04 repeats back. */
 #define MD_PATH_ECHO_MAX 48
 
@@ -57,32 +55,6 @@ md_resources_free (MdResources *self)
 
 /* ---- building responses ---- */
 
-/* Printable ASCII only, so any log or terminal shows it as it is. */
-static void
-make_ascii_diagnostic (GString *text)
-{
-  for (gsize i = 0; i < text->len; i++)
-    {
-      if (text->str[i] < 0x20 || text->str[i] > 0x7e)
-        text->str[i] = '?';
-    }
-  if (text->len > MD_DIAGNOSTIC_MAX)
-    {
-      g_string_truncate (text, MD_DIAGNOSTIC_MAX - 3);
-      g_string_append (text, "...");
-    }
-}
-
-static void
-set_diagnostic (MdCoapMessage *response, guint8 code, const char *text)
-{
-  g_autoptr (GString) diagnostic = g_string_new (text);
-
-  make_ascii_diagnostic (diagnostic);
-  md_coap_message_reset (response, code);
-  md_coap_message_set_payload (response, diagnostic->str, diagnostic->len);
-}
-
 /* An error response: code and diagnostic payload, no Content-Format
  * (RFC 7252 §5.5.2). */
 static MdHandled respond_error (MdExchange *ex, guint8 code, const char *format, ...)
@@ -97,7 +69,7 @@ respond_error (MdExchange *ex, guint8 code, const char *format, ...)
   va_start (args, format);
   text = g_strdup_vprintf (format, args);
   va_end (args);
-  set_diagnostic (ex->response, code, text);
+  md_diagnostic_set (ex->response, code, text);
   return MD_HANDLED_READ;
 }
 
@@ -107,7 +79,7 @@ md_resources_fail (MdCoapMessage *response, guint8 code, const char *reason)
   g_return_if_fail (response != NULL);
   g_return_if_fail (MD_COAP_CODE_CLASS (code) >= 4);
 
-  set_diagnostic (response, code, reason != NULL ? reason : "storage error");
+  md_diagnostic_set (response, code, reason != NULL ? reason : "storage error");
 }
 
 static void
