@@ -642,7 +642,7 @@ settle (MdServer *self)
  * transports are quiet and every answer is out, or after
  * MD_SERVER_PUMP_ROUNDS rounds. */
 static void
-pump (MdServer *self)
+pump_rounds (MdServer *self)
 {
   for (guint round = 0; round < MD_SERVER_PUMP_ROUNDS; round++)
     {
@@ -662,6 +662,15 @@ pump (MdServer *self)
         return;
     }
   settle (self);
+}
+
+/* The log lines of a burst go out together, after it. */
+static void
+pump (MdServer *self)
+{
+  md_log_hold ();
+  pump_rounds (self);
+  md_log_release ();
 }
 
 static gboolean
