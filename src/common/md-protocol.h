@@ -3,6 +3,8 @@
  * spelled twice.  ARCHITECTURE.md ("Wire protocol") is the prose version. */
 #pragma once
 
+#include "md-coap.h"
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -30,10 +32,11 @@ G_BEGIN_DECLS
 #define MD_PROTOCOL_RT_NOTE "mydaily.note"
 #define MD_PROTOCOL_RT_STATUS "mydaily.status"
 
-/* Content formats (RFC 7252 §12.3). */
-#define MD_PROTOCOL_FORMAT_TEXT_PLAIN 0
-#define MD_PROTOCOL_FORMAT_LINK_FORMAT 40
-#define MD_PROTOCOL_FORMAT_JSON 50
+/* Content formats (RFC 7252 §12.3): numbers of CoAP's registry, so the codec
+ * (md-coap.h) spells them; these are the profile's names for them. */
+#define MD_PROTOCOL_FORMAT_TEXT_PLAIN MD_COAP_FORMAT_TEXT_PLAIN
+#define MD_PROTOCOL_FORMAT_LINK_FORMAT MD_COAP_FORMAT_LINK_FORMAT
+#define MD_PROTOCOL_FORMAT_JSON MD_COAP_FORMAT_JSON
 
 /* Keys of the "key: value" lines of GET /status. */
 #define MD_PROTOCOL_STATUS_VERSION "version"

@@ -7,6 +7,7 @@
 #include "md-notify.h"
 #include "md-server.h"
 #include "md-store.h"
+#include "md-udp-transport.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -67,7 +68,7 @@ open_store (MdDaemon *daemon, GError **error)
                    directory, g_strerror (saved_errno));
       return FALSE;
     }
-  /* The store logs a torn tail it drops (MD_MESSAGE_ID_RECOVERED). */
+  /* The store logs a torn tail it drops (md_log_recovered). */
   daemon->store = md_store_open (directory, NULL, error);
   if (daemon->store == NULL)
     {
@@ -85,8 +86,7 @@ on_stop_signal (gpointer user_data)
   md_notify_stopping (daemon->notify);
   /* Requests already queued were sent before the signal: answer them. */
   md_server_drain (daemon->server);
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", MD_MESSAGE_ID_STOPPED, "MESSAGE",
-                    "stopped with %" G_GUINT64_FORMAT " notes", md_store_get_count (daemon->store));
+  md_log_stopped (md_store_get_count (daemon->store));
   g_main_loop_quit (daemon->loop);
   g_clear_handle_id (&daemon->sigterm_id, g_source_remove);
   g_clear_handle_id (&daemon->sigint_id, g_source_remove);
@@ -107,10 +107,8 @@ log_started (MdDaemon *daemon)
       g_string_append (addresses,
                        md_listen_describe (g_array_index (daemon->fds, int, i), address));
     }
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", MD_MESSAGE_ID_STARTED, "MESSAGE",
-                    "started version %s on %s with %" G_GUINT64_FORMAT " notes in %s",
-                    PACKAGE_VERSION, addresses->str, md_store_get_count (daemon->store),
-                    md_store_get_path (daemon->store));
+  md_log_started (addresses->str, md_store_get_count (daemon->store),
+                  md_store_get_path (daemon->store));
 }
 
 /* READY=1 only now that sockets and store are open. */
@@ -120,8 +118,14 @@ serve (MdDaemon *daemon, GError **error)
   daemon->server = md_server_new (daemon->store);
   md_server_set_verbose (daemon->server, daemon->config.verbose);
   for (guint i = 0; i < daemon->fds->len; i++)
-    if (!md_server_add_socket (daemon->server, g_array_index (daemon->fds, int, i), error))
-      return FALSE;
+    {
+      /* md-listen checked the sockets it was given and made the others. */
+      MdTransport *transport = md_udp_transport_new (g_array_index (daemon->fds, int, i), error);
+
+      if (transport == NULL)
+        return FALSE;
+      md_server_add_transport (daemon->server, transport);
+    }
   daemon->sigterm_id = g_unix_signal_add (SIGTERM, on_stop_signal, daemon);
   daemon->sigint_id = g_unix_signal_add (SIGINT, on_stop_signal, daemon);
   daemon->notify = md_notify_ready (daemon->server);

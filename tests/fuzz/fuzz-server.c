@@ -133,7 +133,7 @@ stop_server (void)
 static void
 fixture_init (void)
 {
-  static const char *const files[] = { "notes", NULL };
+  static const char *const files[] = { "notes", "notebook-id", NULL };
   socklen_t len = sizeof fx.server_addr;
 
   md_fuzz_init_logging ();

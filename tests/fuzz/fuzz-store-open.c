@@ -20,7 +20,7 @@ static const char *
 state_dir (void)
 {
   static const char *dir;
-  static const char *const files[] = { "notes", NULL };
+  static const char *const files[] = { "notes", "notebook-id", NULL };
 
   if (dir == NULL)
     dir = md_fuzz_make_state_dir (files);

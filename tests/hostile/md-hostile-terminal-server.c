@@ -97,7 +97,8 @@ send_message (Server *server, const MdCoapMessage *msg, const struct sockaddr_in
 static void
 set_text_payload (MdCoapMessage *msg, const char *text, gsize len)
 {
-  md_coap_message_add_uint_option (msg, MD_COAP_OPTION_CONTENT_FORMAT, MD_COAP_FORMAT_TEXT_PLAIN);
+  g_assert_true (md_coap_message_add_uint_option (msg, MD_COAP_OPTION_CONTENT_FORMAT,
+                                                  MD_COAP_FORMAT_TEXT_PLAIN));
   g_assert (md_coap_message_set_payload (msg, text, len));
 }
 
@@ -160,7 +161,7 @@ answer_observe (Server *server, MdCoapMessage *response, const MdCoapMessage *re
   g_autoptr (GString) line = g_string_new (NULL);
 
   append_note (line, LATEST_ID, notes[LATEST_ID - 1]);
-  md_coap_message_add_uint_option (response, MD_COAP_OPTION_OBSERVE, 1);
+  g_assert_true (md_coap_message_add_uint_option (response, MD_COAP_OPTION_OBSERVE, 1));
   set_text_payload (response, line->str, line->len);
   send_message (server, response, peer);
   for (guint i = 0; i < G_N_ELEMENTS (notifications); i++)
@@ -169,7 +170,8 @@ answer_observe (Server *server, MdCoapMessage *response, const MdCoapMessage *re
 
       md_coap_message_init (&notification, MD_COAP_TYPE_NON, MD_COAP_CONTENT, server->next_mid++);
       md_coap_message_set_token (&notification, request->token, request->token_len);
-      md_coap_message_add_uint_option (&notification, MD_COAP_OPTION_OBSERVE, 2 + i);
+      g_assert_true (
+          md_coap_message_add_uint_option (&notification, MD_COAP_OPTION_OBSERVE, 2 + i));
       g_string_truncate (line, 0);
       append_note (line, notifications[i].id, notifications[i].text);
       set_text_payload (&notification, line->str, line->len);

@@ -132,7 +132,7 @@ handle (Fixture *f)
 
   if (handled & MD_HANDLED_WROTE)
     {
-      md_store_commit (f->store, &error);
+      g_assert_true (md_store_commit (f->store, &error));
       g_assert_no_error (error);
     }
   return handled;
@@ -460,7 +460,7 @@ test_put_pending (Fixture *f, gconstpointer unused)
   assert_code (f, MD_COAP_PRECONDITION_FAILED);
   /* Waits like a write, but appended nothing. */
   g_assert_cmpuint (f->stored.id, ==, 0);
-  md_store_commit (f->store, &error);
+  g_assert_true (md_store_commit (f->store, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (md_store_get_count (f->store), ==, 1);
 }
@@ -892,6 +892,7 @@ test_status (Fixture *f, gconstpointer unused)
   g_autofree gchar *text = NULL;
   g_autofree gchar *state_file = NULL;
   g_autofree gchar *direct = NULL;
+  g_autofree gchar *notebook = NULL;
   gint64 now = f->started_us + 7 * G_USEC_PER_SEC + G_USEC_PER_SEC / 2;
 
   add_notes (f, 2, 3);
@@ -907,6 +908,8 @@ test_status (Fixture *f, gconstpointer unused)
   g_assert_nonnull (strstr (text, "\nobservers: 0\n"));
   state_file = g_strdup_printf ("\nstate-file: %s\n", md_store_get_path (f->store));
   g_assert_nonnull (strstr (text, state_file));
+  notebook = g_strdup_printf ("\nnotebook: %s\n", md_store_get_notebook_id (f->store));
+  g_assert_nonnull (strstr (text, notebook));
   direct = md_resources_describe_status (f->resources, now);
   g_assert_cmpstr (direct, ==, text);
 }
@@ -926,6 +929,8 @@ static void
 test_core (Fixture *f, gconstpointer unused)
 {
   g_autofree gchar *text = NULL;
+  g_autofree gchar *notebook = NULL;
+  g_autofree gchar *notes_link = NULL;
 
   get_path (f, ".well-known/core");
   assert_code (f, MD_COAP_CONTENT);
@@ -935,6 +940,10 @@ test_core (Fixture *f, gconstpointer unused)
   g_assert_nonnull (strstr (text, "</latest>;"));
   g_assert_nonnull (strstr (text, ";obs"));
   g_assert_nonnull (strstr (text, "</status>;"));
+  /* The identity is an attribute of the </notes> link. */
+  notebook = g_strdup_printf (";notebook=\"%s\"", md_store_get_notebook_id (f->store));
+  notes_link = g_strndup (strstr (text, "</notes>;"), strcspn (strstr (text, "</notes>;"), ","));
+  g_assert_nonnull (strstr (notes_link, notebook));
 
   request_init (f, MD_COAP_GET, ".well-known/core");
   request_add_uint (f, MD_COAP_OPTION_ACCEPT, MD_COAP_FORMAT_LINK_FORMAT);
@@ -944,6 +953,35 @@ test_core (Fixture *f, gconstpointer unused)
   request_add_uint (f, MD_COAP_OPTION_ACCEPT, MD_COAP_FORMAT_TEXT_PLAIN);
   handle (f);
   assert_error (f, MD_COAP_NOT_ACCEPTABLE, NULL);
+}
+
+/* The links of /.well-known/core?rt=@filter, as one string. */
+static gchar *
+core_filtered (Fixture *f, const char *filter)
+{
+  g_autofree gchar *query = g_strconcat ("rt=", filter, NULL);
+
+  request_init (f, MD_COAP_GET, ".well-known/core");
+  request_add_query (f, query);
+  handle (f);
+  assert_code (f, MD_COAP_CONTENT);
+  return response_text (f);
+}
+
+/* RFC 6690 §4.1: rt= keeps the links of one resource type, or of a prefix. */
+static void
+test_core_rt_filter (Fixture *f, gconstpointer unused)
+{
+  g_autofree gchar *notes = core_filtered (f, "mydaily.notes");
+  g_autofree gchar *all = core_filtered (f, "mydaily.*");
+  g_autofree gchar *none = core_filtered (f, "no.such.type");
+
+  g_assert_true (g_str_has_prefix (notes, "</notes>;rt=\"mydaily.notes\";"));
+  g_assert_null (strchr (notes, ','));
+  g_assert_nonnull (strstr (all, "</notes>;"));
+  g_assert_nonnull (strstr (all, "</latest>;"));
+  g_assert_nonnull (strstr (all, "</status>;"));
+  g_assert_true (none == NULL || *none == '\0');
 }
 
 /* ---- errors common to all resources ---- */
@@ -1072,6 +1110,7 @@ main (int argc, char **argv)
   ADD_OBS ("/resources/status/lines", test_status);
   ADD_OBS ("/resources/status/observers", test_status_observers);
   ADD_OBS ("/resources/core", test_core);
+  ADD_OBS ("/resources/core/rt-filter", test_core_rt_filter);
   ADD_OBS ("/resources/errors/accept", test_accept);
   ADD_OBS ("/resources/errors/unknown-path", test_unknown_path);
   ADD_OBS ("/resources/errors/bad-path", test_bad_path);

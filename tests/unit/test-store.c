@@ -103,7 +103,7 @@ capture_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, g
 {
   const char *id = field_value (fields, n_fields, "MESSAGE_ID");
 
-  if (g_strcmp0 (id, MD_MESSAGE_ID_RECOVERED) == 0)
+  if (g_strcmp0 (id, MD_PROTOCOL_MESSAGE_ID_RECOVERED) == 0)
     {
       logged.recovered++;
       g_free (logged.dropped_bytes);
@@ -112,7 +112,7 @@ capture_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, g
       logged.kept_records = g_strdup (field_value (fields, n_fields, "KEPT_RECORDS"));
       return G_LOG_WRITER_HANDLED;
     }
-  if (g_strcmp0 (id, MD_MESSAGE_ID_STORAGE_ERROR) == 0)
+  if (g_strcmp0 (id, MD_PROTOCOL_MESSAGE_ID_STORAGE_ERROR) == 0)
     {
       logged.storage_errors++;
       return G_LOG_WRITER_HANDLED;
@@ -125,8 +125,9 @@ capture_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, g
 typedef struct
 {
   char *tmp;
-  char *dir;  /* the state directory, created by the store */
-  char *path; /* dir/notes */
+  char *dir;     /* the state directory, created by the store */
+  char *path;    /* dir/notes */
+  char *id_path; /* dir/notebook-id */
   MdStore *store;
 } Fixture;
 
@@ -141,6 +142,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   f->dir = g_build_filename (f->tmp, "state", NULL);
   f->path = g_build_filename (f->dir, "notes", NULL);
+  f->id_path = g_build_filename (f->dir, "notebook-id", NULL);
 }
 
 static void
@@ -149,9 +151,11 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   memset (&faults, 0, sizeof faults);
   g_clear_pointer (&f->store, md_store_free);
   g_unlink (f->path);
+  g_unlink (f->id_path);
   g_rmdir (f->dir);
   g_assert_cmpint (g_rmdir (f->tmp), ==, 0);
   g_free (f->path);
+  g_free (f->id_path);
   g_free (f->dir);
   g_free (f->tmp);
 }
@@ -288,6 +292,7 @@ test_open_nested (Fixture *f, gconstpointer data)
   g_autofree char *b = g_build_filename (a, "b", NULL);
   g_autofree char *dir = g_build_filename (b, "state", NULL);
   g_autofree char *path = g_build_filename (dir, "notes", NULL);
+  g_autofree char *id_path = g_build_filename (dir, "notebook-id", NULL);
   MdStore *store = md_store_open (dir, NULL, &error);
 
   g_assert_no_error (error);
@@ -295,6 +300,7 @@ test_open_nested (Fixture *f, gconstpointer data)
   g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
   md_store_free (store);
   g_assert_cmpint (g_unlink (path), ==, 0);
+  g_unlink (id_path);
   g_assert_cmpint (g_rmdir (dir), ==, 0);
   g_assert_cmpint (g_rmdir (b), ==, 0);
   g_assert_cmpint (g_rmdir (a), ==, 0);
@@ -546,6 +552,97 @@ test_commit_rollback (Fixture *f, gconstpointer data)
   g_assert_cmpuint (md_store_get_count (f->store), ==, 2);
   g_assert_true (md_store_lookup_key (f->store, "22222222-2222-4222-8222-222222222222", &id));
   g_assert_cmpuint (id, ==, 2);
+}
+
+/* A pipelined commit covers the notes appended before it started; those
+ * appended while it ran stay pending, invisible to reads, until the next. */
+static void
+test_commit_pipelined (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 id;
+
+  reopen (f);
+  append (f, "11111111-1111-4111-8111-111111111111", "first batch");
+  g_assert_true (md_store_commit_start (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_true (md_store_commit_is_running (f->store));
+  g_assert_cmpint (md_store_commit_get_fd (f->store), >=, 0);
+  append (f, "22222222-2222-4222-8222-222222222222", "second batch");
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 0);
+
+  g_assert_true (md_store_commit_finish (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_false (md_store_commit_is_running (f->store));
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 1);
+  g_assert_cmpuint (md_store_get_last_id (f->store), ==, 2);
+  g_assert_true (md_store_has_pending (f->store));
+  g_assert_cmpuint (md_store_get_body_size (f->store, 0), ==,
+                    strlen ("1\t2026-11-24T19:43:57Z\tfirst batch\n"));
+  g_assert_true (md_store_lookup_key (f->store, "22222222-2222-4222-8222-222222222222", &id));
+  g_assert_cmpuint (id, ==, 2);
+
+  g_assert_true (md_store_commit_start (f->store, &error));
+  g_assert_true (md_store_commit_finish (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 2);
+  g_assert_false (md_store_has_pending (f->store));
+  /* Nothing pending: nothing to start. */
+  g_assert_true (md_store_commit_start (f->store, &error));
+  g_assert_false (md_store_commit_is_running (f->store));
+  reopen (f);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 2);
+}
+
+/* A failed pipelined commit undoes its notes and those appended while it
+ * ran: the file is cut back to its last durable size. */
+static void
+test_commit_pipelined_failure (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  gsize before_len, after_len;
+
+  reopen (f);
+  append (f, NULL, "durable");
+  commit (f);
+  before = file_contents (f, &before_len);
+  append (f, "11111111-1111-4111-8111-111111111111", "syncing");
+  faults.fdatasync_errno = EIO;
+  g_assert_true (md_store_commit_start (f->store, &error));
+  append (f, "22222222-2222-4222-8222-222222222222", "appended meanwhile");
+  g_assert_false (md_store_commit_finish (f->store, &error));
+  g_assert_error (error, MD_ERROR, MD_ERROR_IO);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 1);
+  g_assert_cmpuint (md_store_get_last_id (f->store), ==, 1);
+  g_assert_false (md_store_has_pending (f->store));
+  g_assert_false (md_store_lookup_key (f->store, "11111111-1111-4111-8111-111111111111", NULL));
+  g_assert_false (md_store_lookup_key (f->store, "22222222-2222-4222-8222-222222222222", NULL));
+  after = file_contents (f, &after_len);
+  g_assert_cmpmem (after, after_len, before, before_len);
+  g_assert_cmpuint (append (f, NULL, "next"), ==, 2);
+  commit (f);
+}
+
+/* md_store_commit() first ends a pipelined commit that runs. */
+static void
+test_commit_after_pipelined (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  reopen (f);
+  append (f, NULL, "one");
+  g_assert_true (md_store_commit_start (f->store, &error));
+  append (f, NULL, "two");
+  commit (f);
+  g_assert_false (md_store_commit_is_running (f->store));
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 2);
+  /* Freeing the store with a commit running waits for it. */
+  append (f, NULL, "three");
+  g_assert_true (md_store_commit_start (f->store, &error));
+  reopen (f);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 3);
 }
 
 /* ---- keys --------------------------------------------------------------- */
@@ -1008,6 +1105,119 @@ test_body_pending_wire_line (Fixture *f, gconstpointer data)
   g_assert_cmpuint (md_store_get_body_size (f->store, 1), ==, 0);
 }
 
+/* ---- notebook identity -------------------------------------------------- */
+
+static char *
+read_id_file (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  char *data = NULL;
+
+  g_assert_true (g_file_get_contents (f->id_path, &data, NULL, &error));
+  g_assert_no_error (error);
+  return data;
+}
+
+/* Made with the notes file, a UUID line, and the same at every open. */
+static void
+test_notebook_id_created (Fixture *f, gconstpointer data)
+{
+  g_autofree char *id = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *again = NULL;
+
+  reopen (f);
+  id = g_strdup (md_store_get_notebook_id (f->store));
+  g_assert_true (g_uuid_string_is_valid (id));
+  g_assert_cmpuint (strlen (id), ==, 36);
+  line = g_strconcat (id, "\n", NULL);
+  again = read_id_file (f);
+  g_assert_cmpstr (again, ==, line);
+  append (f, NULL, "kept");
+  commit (f);
+  reopen (f);
+  g_assert_cmpstr (md_store_get_notebook_id (f->store), ==, id);
+  g_assert_false (g_file_test (f->id_path, G_FILE_TEST_IS_SYMLINK));
+}
+
+/* A notes file from before identities gets one at its first open, and keeps
+ * it from then on. */
+static void
+test_notebook_id_existing_notes (Fixture *f, gconstpointer data)
+{
+  g_autofree char *id = NULL;
+
+  reopen (f);
+  append (f, NULL, "older than identities");
+  commit (f);
+  g_clear_pointer (&f->store, md_store_free);
+  g_assert_cmpint (g_unlink (f->id_path), ==, 0);
+  reopen (f);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 1);
+  id = g_strdup (md_store_get_notebook_id (f->store));
+  g_assert_true (g_uuid_string_is_valid (id));
+  reopen (f);
+  g_assert_cmpstr (md_store_get_notebook_id (f->store), ==, id);
+}
+
+/* Two notebooks never share an identity. */
+static void
+test_notebook_id_random (Fixture *f, gconstpointer data)
+{
+  g_autofree char *first = NULL;
+
+  reopen (f);
+  first = g_strdup (md_store_get_notebook_id (f->store));
+  g_clear_pointer (&f->store, md_store_free);
+  g_assert_cmpint (g_unlink (f->id_path), ==, 0);
+  g_assert_cmpint (g_unlink (f->path), ==, 0);
+  reopen (f);
+  g_assert_cmpstr (md_store_get_notebook_id (f->store), !=, first);
+}
+
+/* A damaged identity is an error naming the file, and the file is left as
+ * it was: a silent new identity would make every client drop its cache. */
+static void
+test_notebook_id_damaged (Fixture *f, gconstpointer data)
+{
+  const char *damaged[] = {
+    "",
+    "not a uuid\n",
+    "0b3c6f0e-1c2d-4e5f-8a9b-0c1d2e3f4a5b",
+    "0b3c6f0e-1c2d-4e5f-8a9b-0c1d2e3f4a5b\n\n",
+    "0b3c6f0e-1c2d-4e5f-8a9b-0c1d2e3f4a5bX\n",
+  };
+
+  reopen (f);
+  g_clear_pointer (&f->store, md_store_free);
+  for (guint i = 0; i < G_N_ELEMENTS (damaged); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *after = NULL;
+      MdStore *store;
+
+      g_assert_true (g_file_set_contents (f->id_path, damaged[i], -1, NULL));
+      store = md_store_open (f->dir, NULL, &error);
+      g_assert_null (store);
+      g_assert_error (error, MD_ERROR, MD_ERROR_CORRUPT_STORE);
+      g_assert_nonnull (strstr (error->message, f->id_path));
+      after = read_id_file (f);
+      g_assert_cmpstr (after, ==, damaged[i]);
+    }
+}
+
+/* Upper-case hex (a hand-restored backup) is the same identity. */
+static void
+test_notebook_id_upper_case (Fixture *f, gconstpointer data)
+{
+  reopen (f);
+  g_clear_pointer (&f->store, md_store_free);
+  g_assert_true (
+      g_file_set_contents (f->id_path, "0B3C6F0E-1C2D-4E5F-8A9B-0C1D2E3F4A5B\n", -1, NULL));
+  reopen (f);
+  g_assert_cmpstr (md_store_get_notebook_id (f->store), ==, "0b3c6f0e-1c2d-4e5f-8a9b-0c1d2e3f4a5b");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1026,6 +1236,9 @@ main (int argc, char **argv)
   ADD ("/store/append/write-failure", test_append_write_failure);
   ADD ("/store/append/undo-fails", test_append_undo_fails);
   ADD ("/store/commit/rollback", test_commit_rollback);
+  ADD ("/store/commit/pipelined", test_commit_pipelined);
+  ADD ("/store/commit/pipelined-failure", test_commit_pipelined_failure);
+  ADD ("/store/commit/after-pipelined", test_commit_after_pipelined);
   ADD ("/store/key/lookup-reopen", test_key_lookup_reopen);
   ADD ("/store/key/many", test_key_many);
   ADD ("/store/key/big-file", test_key_big_file);
@@ -1037,6 +1250,11 @@ main (int argc, char **argv)
   ADD ("/store/body/every-range", test_body_every_range);
   ADD ("/store/body/large", test_body_large);
   ADD ("/store/body/pending-wire-line", test_body_pending_wire_line);
+  ADD ("/store/notebook-id/created", test_notebook_id_created);
+  ADD ("/store/notebook-id/existing-notes", test_notebook_id_existing_notes);
+  ADD ("/store/notebook-id/random", test_notebook_id_random);
+  ADD ("/store/notebook-id/damaged", test_notebook_id_damaged);
+  ADD ("/store/notebook-id/upper-case", test_notebook_id_upper_case);
 #undef ADD
   return g_test_run ();
 }

@@ -5,19 +5,13 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "md-diagnostic.h"
 #include "md-error.h"
 #include "md-note.h"
+#include "md-protocol.h"
 
-/* Diagnostic payloads stay short: they go to peers that may not be verified
- * yet, and RFC 7252 §5.5.2 means them for a person reading a log. */
-#define MD_DIAGNOSTIC_MAX 120
 /* How much of an unknown path a 4.04 repeats back. */
 #define MD_PATH_ECHO_MAX 48
-
-#define MD_LINK_FORMAT                                                                             \
-  "</notes>;rt=\"notes\";title=\"all notes\";ct=0,"                                                \
-  "</latest>;rt=\"note\";title=\"newest note\";obs;ct=0,"                                          \
-  "</status>;title=\"daemon status\";ct=0"
 
 struct _MdResources
 {
@@ -61,32 +55,6 @@ md_resources_free (MdResources *self)
 
 /* ---- building responses ---- */
 
-/* Printable ASCII only, so any log or terminal shows it as it is. */
-static void
-make_ascii_diagnostic (GString *text)
-{
-  for (gsize i = 0; i < text->len; i++)
-    {
-      if (text->str[i] < 0x20 || text->str[i] > 0x7e)
-        text->str[i] = '?';
-    }
-  if (text->len > MD_DIAGNOSTIC_MAX)
-    {
-      g_string_truncate (text, MD_DIAGNOSTIC_MAX - 3);
-      g_string_append (text, "...");
-    }
-}
-
-static void
-set_diagnostic (MdCoapMessage *response, guint8 code, const char *text)
-{
-  g_autoptr (GString) diagnostic = g_string_new (text);
-
-  make_ascii_diagnostic (diagnostic);
-  md_coap_message_reset (response, code);
-  md_coap_message_set_payload (response, diagnostic->str, diagnostic->len);
-}
-
 /* An error response: code and diagnostic payload, no Content-Format
  * (RFC 7252 §5.5.2). */
 static MdHandled respond_error (MdExchange *ex, guint8 code, const char *format, ...)
@@ -101,7 +69,7 @@ respond_error (MdExchange *ex, guint8 code, const char *format, ...)
   va_start (args, format);
   text = g_strdup_vprintf (format, args);
   va_end (args);
-  set_diagnostic (ex->response, code, text);
+  md_diagnostic_set (ex->response, code, text);
   return MD_HANDLED_READ;
 }
 
@@ -111,7 +79,7 @@ md_resources_fail (MdCoapMessage *response, guint8 code, const char *reason)
   g_return_if_fail (response != NULL);
   g_return_if_fail (MD_COAP_CODE_CLASS (code) >= 4);
 
-  set_diagnostic (response, code, reason != NULL ? reason : "storage error");
+  md_diagnostic_set (response, code, reason != NULL ? reason : "storage error");
 }
 
 static void
@@ -129,9 +97,18 @@ static void
 respond_text (MdExchange *ex, guint8 code, guint32 format, const void *data, gsize len)
 {
   md_coap_message_reset (ex->response, code);
-  md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_CONTENT_FORMAT, format);
-  if (!md_coap_message_set_payload (ex->response, data, len))
+  if (!md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_CONTENT_FORMAT, format)
+      || !md_coap_message_set_payload (ex->response, data, len))
     respond_error (ex, MD_COAP_INTERNAL_SERVER_ERROR, "response too large");
+}
+
+/* An option the response has no room for is a bug in the sizes: 5.00. */
+static gboolean
+check_built (MdExchange *ex, gboolean built)
+{
+  if (!built)
+    respond_error (ex, MD_COAP_INTERNAL_SERVER_ERROR, "response too large");
+  return built;
 }
 
 /* ---- request checks ---- */
@@ -226,7 +203,8 @@ check_note (MdExchange *ex, const char **text, gsize *len)
       respond_error (ex, MD_COAP_REQUEST_ENTITY_TOO_LARGE, "note is longer than %d bytes",
                      MD_NOTE_MAX_BYTES);
       /* RFC 7252 §5.9.2.9: Size1 tells the client the largest it may send. */
-      md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_SIZE1, MD_NOTE_MAX_BYTES);
+      check_built (ex, md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_SIZE1,
+                                                        MD_NOTE_MAX_BYTES));
       return FALSE;
     }
   if (!md_note_validate (*text, *len, &error))
@@ -256,15 +234,16 @@ append_note (MdExchange *ex, const char *key, const char *text, gsize len, guint
 static void
 add_location (MdExchange *ex, guint64 id)
 {
-  g_autofree gchar *location = g_strdup_printf ("notes/%" G_GUINT64_FORMAT, id);
+  g_autofree gchar *location
+      = g_strdup_printf (MD_PROTOCOL_PATH_NOTES_PREFIX "%" G_GUINT64_FORMAT, id);
 
-  md_coap_message_add_path (ex->response, MD_COAP_OPTION_LOCATION_PATH, location);
+  check_built (ex, md_coap_message_add_path (ex->response, MD_COAP_OPTION_LOCATION_PATH, location));
 }
 
 /* ---- /notes ---- */
 
 static MdHandled
-post_note (MdExchange *ex)
+post_note (MdExchange *ex, const char *unused)
 {
   const char *text;
   gsize len;
@@ -283,7 +262,7 @@ post_note (MdExchange *ex)
 static gboolean
 get_after (MdExchange *ex, guint64 *after)
 {
-  g_autofree gchar *value = md_coap_message_get_query (ex->request, "after");
+  g_autofree gchar *value = md_coap_message_get_query (ex->request, MD_PROTOCOL_QUERY_AFTER);
 
   *after = 0;
   if (value == NULL || parse_decimal (value, TRUE, after))
@@ -317,11 +296,12 @@ get_requested_block (MdExchange *ex, MdCoapBlock *block, gboolean *requested)
 static void
 add_block_options (MdExchange *ex, const MdCoapBlock *block, guint64 total)
 {
-  md_coap_message_add_block (ex->response, MD_COAP_OPTION_BLOCK2, block);
+  if (!check_built (ex, md_coap_message_add_block (ex->response, MD_COAP_OPTION_BLOCK2, block)))
+    return;
   /* Size2 on the first block tells the client the whole size (RFC 7959 §4). */
   if (block->num == 0)
-    md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_SIZE2,
-                                     (guint32)MIN (total, G_MAXUINT32));
+    check_built (ex, md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_SIZE2,
+                                                      (guint32)MIN (total, G_MAXUINT32)));
 }
 
 /* One block of the body.  The body only grows at its end, so serving each
@@ -354,7 +334,7 @@ serve_body_block (MdExchange *ex, guint64 after, MdCoapBlock *block, gboolean re
 }
 
 static MdHandled
-get_notes (MdExchange *ex)
+get_notes (MdExchange *ex, const char *unused)
 {
   MdCoapBlock block;
   gboolean requested;
@@ -364,20 +344,6 @@ get_notes (MdExchange *ex)
       || !get_requested_block (ex, &block, &requested))
     return MD_HANDLED_READ;
   return serve_body_block (ex, after, &block, requested);
-}
-
-static MdHandled
-handle_notes (MdExchange *ex)
-{
-  switch (ex->request->code)
-    {
-      case MD_COAP_GET:
-        return get_notes (ex);
-      case MD_COAP_POST:
-        return post_note (ex);
-      default:
-        return respond_bad_method (ex, "GET or POST");
-    }
 }
 
 /* ---- /notes/ID and /notes/KEY ---- */
@@ -417,7 +383,7 @@ get_one_note (MdExchange *ex, const char *segment)
 
   if (!is_key && !parse_decimal (segment, FALSE, &id))
     {
-      g_autofree gchar *path = g_strconcat ("notes/", segment, NULL);
+      g_autofree gchar *path = g_strconcat (MD_PROTOCOL_PATH_NOTES_PREFIX, segment, NULL);
 
       return respond_no_resource (ex, path);
     }
@@ -468,20 +434,6 @@ put_note (MdExchange *ex, const char *segment)
   return MD_HANDLED_WROTE;
 }
 
-static MdHandled
-handle_one_note (MdExchange *ex, const char *segment)
-{
-  switch (ex->request->code)
-    {
-      case MD_COAP_GET:
-        return get_one_note (ex, segment);
-      case MD_COAP_PUT:
-        return put_note (ex, segment);
-      default:
-        return respond_bad_method (ex, "GET or PUT");
-    }
-}
-
 /* ---- /latest ---- */
 
 /* RFC 7641 §2: Observe 0 registers, 1 deregisters. */
@@ -498,13 +450,15 @@ handle_observe (MdExchange *ex)
     md_observers_deregister (ex->self->observers, ex->peer, request->token, request->token_len);
   else if (observe == 0
            && md_observers_register (ex->self->observers, ex->peer, request->token,
-                                     request->token_len, ex->now_us))
-    md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_OBSERVE,
-                                     md_observers_get_sequence (ex->self->observers));
+                                     request->token_len, ex->now_us)
+           && !check_built (ex, md_coap_message_add_uint_option (
+                                    ex->response, MD_COAP_OPTION_OBSERVE,
+                                    md_observers_get_sequence (ex->self->observers))))
+    md_observers_deregister (ex->self->observers, ex->peer, request->token, request->token_len);
 }
 
 static MdHandled
-get_latest (MdExchange *ex)
+get_latest (MdExchange *ex, const char *unused)
 {
   guint64 count = md_store_get_count (ex->self->store);
 
@@ -531,20 +485,23 @@ md_resources_describe_status (MdResources *self, gint64 now_us)
   /* Ids have no gaps, so the last durable id is the count; pending notes are
    * not reported before their commit. */
   count = md_store_get_count (self->store);
-  g_string_append_printf (out, "version: %s\n", PACKAGE_VERSION);
-  g_string_append_printf (out, "notes: %" G_GUINT64_FORMAT "\n", count);
-  g_string_append_printf (out, "last-id: %" G_GUINT64_FORMAT "\n", count);
-  g_string_append_printf (out, "uptime: %" G_GINT64_FORMAT "\n",
+  g_string_append_printf (out, MD_PROTOCOL_STATUS_VERSION ": %s\n", PACKAGE_VERSION);
+  g_string_append_printf (out, MD_PROTOCOL_STATUS_NOTES ": %" G_GUINT64_FORMAT "\n", count);
+  g_string_append_printf (out, MD_PROTOCOL_STATUS_LAST_ID ": %" G_GUINT64_FORMAT "\n", count);
+  g_string_append_printf (out, MD_PROTOCOL_STATUS_UPTIME ": %" G_GINT64_FORMAT "\n",
                           MAX (now_us - self->started_us, 0) / G_USEC_PER_SEC);
-  g_string_append_printf (out, "observers: %u\n",
+  g_string_append_printf (out, MD_PROTOCOL_STATUS_OBSERVERS ": %u\n",
                           self->observers != NULL ? md_observers_get_count (self->observers, now_us)
                                                   : 0);
-  g_string_append_printf (out, "state-file: %s\n", md_store_get_path (self->store));
+  g_string_append_printf (out, MD_PROTOCOL_STATUS_STATE_FILE ": %s\n",
+                          md_store_get_path (self->store));
+  g_string_append_printf (out, MD_PROTOCOL_STATUS_NOTEBOOK ": %s\n",
+                          md_store_get_notebook_id (self->store));
   return g_string_free (out, FALSE);
 }
 
 static MdHandled
-get_status (MdExchange *ex)
+get_status (MdExchange *ex, const char *unused)
 {
   g_autofree gchar *status = NULL;
 
@@ -555,49 +512,159 @@ get_status (MdExchange *ex)
   return MD_HANDLED_READ;
 }
 
-static MdHandled
-get_core (MdExchange *ex)
+/* ---- the route table, and /.well-known/core made from it ---- */
+
+typedef MdHandled (*MdHandler) (MdExchange *ex, const char *segment);
+
+typedef struct
 {
+  /* A path, or a prefix ending in '/' that takes exactly one more segment
+   * (given to the handlers). */
+  const char *path;
+  MdHandler get;
+  MdHandler post;
+  MdHandler put;
+  /* Its link in /.well-known/core (RFC 6690); unlisted when @rt is NULL. */
+  const char *rt;
+  const char *title;
+  gboolean observable;
+  gboolean names_notebook; /* carries the notebook= attribute */
+} MdRoute;
+
+static MdHandled get_core (MdExchange *ex, const char *unused);
+
+static const MdRoute routes[] = {
+  { MD_PROTOCOL_PATH_NOTES, get_notes, post_note, NULL, MD_PROTOCOL_RT_NOTES, "all notes", FALSE,
+    TRUE },
+  { MD_PROTOCOL_PATH_NOTES_PREFIX, get_one_note, NULL, put_note, NULL, NULL, FALSE, FALSE },
+  { MD_PROTOCOL_PATH_LATEST, get_latest, NULL, NULL, MD_PROTOCOL_RT_NOTE, "newest note", TRUE,
+    FALSE },
+  { MD_PROTOCOL_PATH_STATUS, get_status, NULL, NULL, MD_PROTOCOL_RT_STATUS, "daemon status", FALSE,
+    FALSE },
+  { MD_PROTOCOL_PATH_CORE, get_core, NULL, NULL, NULL, NULL, FALSE, FALSE },
+};
+
+/* RFC 6690 §4.1: "?rt=VALUE" keeps the links of that type; a VALUE ending
+ * in '*' matches as a prefix. */
+static gboolean
+rt_matches (const char *rt, const char *filter)
+{
+  gsize len;
+
+  if (filter == NULL)
+    return TRUE;
+  len = strlen (filter);
+  if (len > 0 && filter[len - 1] == '*')
+    return strncmp (rt, filter, len - 1) == 0;
+  return strcmp (rt, filter) == 0;
+}
+
+static void
+append_link (GString *out, const MdRoute *route, const char *notebook_id)
+{
+  if (out->len > 0)
+    g_string_append_c (out, ',');
+  g_string_append_printf (out, "</%s>;rt=\"%s\";title=\"%s\"", route->path, route->rt,
+                          route->title);
+  if (route->observable)
+    g_string_append (out, ";obs");
+  g_string_append_printf (out, ";ct=%d", MD_PROTOCOL_FORMAT_TEXT_PLAIN);
+  if (route->names_notebook)
+    g_string_append_printf (out, ";" MD_PROTOCOL_LINK_NOTEBOOK "=\"%s\"", notebook_id);
+}
+
+static MdHandled
+get_core (MdExchange *ex, const char *unused)
+{
+  g_autoptr (GString) links = g_string_new (NULL);
+  g_autofree gchar *filter = NULL;
+
   if (!check_accept (ex, MD_COAP_FORMAT_LINK_FORMAT))
     return MD_HANDLED_READ;
-  respond_text (ex, MD_COAP_CONTENT, MD_COAP_FORMAT_LINK_FORMAT, MD_LINK_FORMAT,
-                strlen (MD_LINK_FORMAT));
+  filter = md_coap_message_get_query (ex->request, MD_PROTOCOL_QUERY_RT);
+  for (gsize i = 0; i < G_N_ELEMENTS (routes); i++)
+    if (routes[i].rt != NULL && rt_matches (routes[i].rt, filter))
+      append_link (links, &routes[i], md_store_get_notebook_id (ex->self->store));
+  respond_text (ex, MD_COAP_CONTENT, MD_COAP_FORMAT_LINK_FORMAT, links->str, links->len);
   return MD_HANDLED_READ;
 }
 
-/* Resources that only answer GET. */
-static MdHandled
-handle_get_only (MdExchange *ex, MdHandled (*get) (MdExchange *ex))
-{
-  if (ex->request->code != MD_COAP_GET)
-    return respond_bad_method (ex, "GET");
-  return get (ex);
-}
-
-/* ---- routing ---- */
-
-static MdHandled
-route (MdExchange *ex, const char *path)
+/* The segment after a prefix route's path, or NULL when @path is not one
+ * segment below it.  Segments hold no '/' (md_coap_message_get_path joins
+ * them with it), so a second '/' means a deeper path. */
+static const char *
+match_prefix (const MdRoute *route, const char *path)
 {
   const char *segment;
 
-  if (g_str_equal (path, "notes"))
-    return handle_notes (ex);
-  if (g_str_has_prefix (path, "notes/"))
+  if (!g_str_has_prefix (path, route->path))
+    return NULL;
+  segment = path + strlen (route->path);
+  if (*segment == '\0' || strchr (segment, '/') != NULL)
+    return NULL;
+  return segment;
+}
+
+/* The route for @path, with the segment a prefix route takes. */
+static const MdRoute *
+find_route (const char *path, const char **segment)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (routes); i++)
     {
-      segment = path + strlen ("notes/");
-      /* get_path joins segments with '/' and no segment holds one, so a
-       * second '/' means a deeper path. */
-      if (*segment != '\0' && strchr (segment, '/') == NULL)
-        return handle_one_note (ex, segment);
+      const MdRoute *route = &routes[i];
+
+      *segment = NULL;
+      if (g_str_has_suffix (route->path, "/"))
+        *segment = match_prefix (route, path);
+      if (*segment != NULL || g_str_equal (route->path, path))
+        return route;
     }
-  if (g_str_equal (path, "latest"))
-    return handle_get_only (ex, get_latest);
-  if (g_str_equal (path, "status"))
-    return handle_get_only (ex, get_status);
-  if (g_str_equal (path, ".well-known/core"))
-    return handle_get_only (ex, get_core);
-  return respond_no_resource (ex, path);
+  return NULL;
+}
+
+/* "GET or POST": the methods @route answers, for a 4.05. */
+static MdHandled
+respond_route_methods (MdExchange *ex, const MdRoute *route)
+{
+  const MdHandler handlers[] = { route->get, route->post, route->put };
+  const char *const names[] = { "GET", "POST", "PUT" };
+  g_autoptr (GString) allowed = g_string_new (NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (handlers); i++)
+    if (handlers[i] != NULL)
+      g_string_append_printf (allowed, "%s%s", allowed->len > 0 ? " or " : "", names[i]);
+  return respond_bad_method (ex, allowed->str);
+}
+
+static MdHandler
+handler_for (const MdRoute *route, guint8 method)
+{
+  switch (method)
+    {
+      case MD_COAP_GET:
+        return route->get;
+      case MD_COAP_POST:
+        return route->post;
+      case MD_COAP_PUT:
+        return route->put;
+      default:
+        return NULL;
+    }
+}
+
+static MdHandled
+route_request (MdExchange *ex, const char *path)
+{
+  const char *segment;
+  const MdRoute *route = find_route (path, &segment);
+  MdHandler handler;
+
+  if (route == NULL)
+    return respond_no_resource (ex, path);
+  handler = handler_for (route, ex->request->code);
+  if (handler == NULL)
+    return respond_route_methods (ex, route);
+  return handler (ex, segment);
 }
 
 MdHandled
@@ -617,5 +684,5 @@ md_resources_handle (MdResources *self, const MdCoapMessage *request, const MdPe
   path = md_coap_message_get_path (request);
   if (path == NULL)
     return respond_error (&ex, MD_COAP_BAD_REQUEST, "bad Uri-Path: a segment holds '/' or NUL");
-  return route (&ex, path);
+  return route_request (&ex, path);
 }

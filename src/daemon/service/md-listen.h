@@ -1,14 +1,18 @@
 /* The UDP sockets mydailyd serves: the ones systemd passes (socket
  * activation, sd_listen_fds), else one bound for each --listen=ADDR:PORT.
- * Both end as plain fds in one array, so the server serves them alike. */
+ * Both end as plain fds in one array, checked (systemd's) or made (bound)
+ * as IPv4 or IPv6 UDP sockets, so the server serves them alike without
+ * checking them again. */
 #pragma once
+
+#include "md-protocol.h"
 
 #include <glib.h>
 
 G_BEGIN_DECLS
 
 /* IANA's "coap" port, for a --listen without one. */
-#define MD_LISTEN_DEFAULT_PORT "5683"
+#define MD_LISTEN_DEFAULT_PORT MD_PROTOCOL_PORT_STRING
 
 /* Splits a --listen value: "127.0.0.1:0", "[::1]:5683", "localhost:5683",
  * ":5683" (@host "": any address) or a host alone (the default port). */

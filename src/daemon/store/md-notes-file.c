@@ -12,8 +12,8 @@
 
 #include <glib/gstdio.h>
 
-static gboolean
-fsync_directory (const char *directory, GError **error)
+gboolean
+md_notes_file_sync_directory (const char *directory, GError **error)
 {
   int fd = open (directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -41,7 +41,7 @@ ensure_directory (const char *directory, GError **error)
   int saved_errno;
 
   if (g_mkdir (directory, 0750) == 0)
-    return fsync_directory (parent, error);
+    return md_notes_file_sync_directory (parent, error);
   if (errno == EEXIST)
     return TRUE;
   /* Missing parents are rare (the state directory's parent normally
@@ -52,7 +52,7 @@ ensure_directory (const char *directory, GError **error)
       if (!ensure_directory (parent, error))
         return FALSE;
       if (g_mkdir (directory, 0750) == 0)
-        return fsync_directory (parent, error);
+        return md_notes_file_sync_directory (parent, error);
       if (errno == EEXIST)
         return TRUE;
     }
@@ -73,7 +73,7 @@ open_or_create (const char *directory, const char *path, GError **error)
   if (fd < 0 && errno == ENOENT)
     {
       fd = open (path, flags | O_CREAT | O_EXCL, 0640);
-      if (fd >= 0 && !fsync_directory (directory, error))
+      if (fd >= 0 && !md_notes_file_sync_directory (directory, error))
         {
           close (fd);
           return -1;

@@ -1,12 +1,14 @@
 #include "config.h"
 
 /* The store itself: its life, its appends and commits, and key lookups.
- * Opening scans the file (md-store-scan.c); reads are in md-store-read.c. */
+ * Opening scans the file (md-store-scan.h); reads are in md-store-read.c. */
 
 #include "md-store-private.h"
 
 #include "md-error.h"
 #include "md-log.h"
+#include "md-notebook-id.h"
+#include "md-notes-sync.h"
 #include "md-note.h"
 #include "md-notes-file.h"
 #include "md-record.h"
@@ -20,9 +22,12 @@ md_store_free (MdStore *self)
 {
   if (self == NULL)
     return;
+  /* Before the file closes: the worker may be syncing it. */
+  md_notes_sync_free (self->sync);
   if (self->fd >= 0)
     g_close (self->fd, NULL);
   g_free (self->path);
+  g_free (self->notebook_id);
   md_offset_index_clear (&self->index);
   md_key_table_clear (&self->keys);
   g_array_unref (self->pending_keys);
@@ -37,14 +42,22 @@ md_store_new (const char *directory)
 {
   MdStore *self = g_new0 (MdStore, 1);
 
-  self->path = g_build_filename (directory, "notes", NULL);
+  self->path = g_build_filename (directory, MD_STORE_NOTES_FILE, NULL);
   self->fd = -1;
   md_offset_index_init (&self->index);
   md_key_table_init (&self->keys);
-  self->pending_keys = g_array_new (FALSE, FALSE, sizeof (MdKey));
+  self->pending_keys = g_array_new (FALSE, FALSE, sizeof (MdKeyEntry));
   self->record = g_string_sized_new (MD_RECORD_MAX_LEN);
   self->read_buf = g_malloc (MD_STORE_READ_CHUNK + MD_RECORD_MAX_LEN);
   return self;
+}
+
+/* Declares every note indexed so far durable. */
+static void
+md_store_mark_durable (MdStore *self)
+{
+  g_array_set_size (self->pending_keys, 0);
+  self->durable_count = md_offset_index_get_count (&self->index);
 }
 
 MdStore *
@@ -58,8 +71,15 @@ md_store_open (const char *directory, MdStoreRecovery *recovery, GError **error)
 
   self = md_store_new (directory);
   self->fd = md_notes_file_open (directory, self->path, error);
-  if (self->fd < 0 || !md_store_scan (self, &found, error))
+  if (self->fd < 0)
     return NULL;
+  self->sync = md_notes_sync_new (self->fd);
+  /* After the notes file: opening it creates the directory. */
+  self->notebook_id = md_notebook_id_load (directory, error);
+  if (self->notebook_id == NULL
+      || !md_store_scan (self->fd, self->path, &self->index, &self->keys, &found, error))
+    return NULL;
+  md_store_mark_durable (self);
   if (recovery != NULL)
     *recovery = found;
   return g_steal_pointer (&self);
@@ -70,6 +90,13 @@ md_store_get_path (MdStore *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
   return self->path;
+}
+
+const char *
+md_store_get_notebook_id (MdStore *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->notebook_id;
 }
 
 guint64
@@ -93,13 +120,6 @@ md_store_has_pending (MdStore *self)
   return md_offset_index_get_count (&self->index) > self->durable_count;
 }
 
-void
-md_store_mark_durable (MdStore *self)
-{
-  g_array_set_size (self->pending_keys, 0);
-  self->durable_count = md_offset_index_get_count (&self->index);
-}
-
 /* ---- appending and committing -------------------------------------------- */
 
 static void
@@ -109,13 +129,12 @@ md_store_break (MdStore *self, int errno_value)
   self->broken = g_strdup_printf ("notes file %s could not be restored after a failed write (%s);"
                                   " restart the daemon",
                                   self->path, g_strerror (errno_value));
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID", MD_MESSAGE_ID_STORAGE_ERROR,
-                    "MESSAGE", "%s", self->broken);
+  md_log_store_broken (self->broken);
 }
 
 /* Undoes writes past @size; if even that fails, later appends would land
  * after garbage, so the store refuses them. */
-static void
+void
 md_store_truncate_to (MdStore *self, guint64 size)
 {
   int saved_errno;
@@ -136,13 +155,13 @@ md_store_check_usable (MdStore *self, GError **error)
 static void
 md_store_remember_key (MdStore *self, const char *key, guint64 id)
 {
-  MdKey k;
+  MdKeyEntry entry = { .id = id };
 
   if (key == NULL)
     return;
-  md_key_parse (key, MD_NOTE_KEY_LEN, &k);
-  md_key_table_insert (&self->keys, &k, id);
-  g_array_append_val (self->pending_keys, k);
+  md_key_parse (key, MD_NOTE_KEY_LEN, &entry.key);
+  md_key_table_insert (&self->keys, &entry.key, id);
+  g_array_append_val (self->pending_keys, entry);
 }
 
 /* Writes the formatted record of note @id; a failed write leaves nothing of
@@ -195,34 +214,6 @@ md_store_append (MdStore *self, const char *key, const char *text, gsize text_le
     return FALSE;
   if (id != NULL)
     *id = new_id;
-  return TRUE;
-}
-
-/* Forgets every append since the last commit. */
-static void
-md_store_rollback (MdStore *self)
-{
-  md_store_truncate_to (self, md_offset_index_record_start (&self->index, self->durable_count));
-  for (guint i = 0; i < self->pending_keys->len; i++)
-    md_key_table_remove (&self->keys, &g_array_index (self->pending_keys, MdKey, i));
-  g_array_set_size (self->pending_keys, 0);
-  md_offset_index_truncate (&self->index, self->durable_count);
-}
-
-gboolean
-md_store_commit (MdStore *self, GError **error)
-{
-  g_return_val_if_fail (self != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!md_store_has_pending (self))
-    return TRUE;
-  if (!md_notes_file_sync (self->fd, error))
-    {
-      md_store_rollback (self);
-      return FALSE;
-    }
-  md_store_mark_durable (self);
   return TRUE;
 }
 

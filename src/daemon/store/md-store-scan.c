@@ -3,7 +3,7 @@
 /* Start-up: reading the notes file once, indexing every record, and
  * recovering from a crash that tore the last ones. */
 
-#include "md-store-private.h"
+#include "md-store-scan.h"
 
 #include "md-error.h"
 #include "md-log.h"
@@ -23,6 +23,15 @@
  * wrong guess costs at most a quarter of the file size. */
 #define MD_STORE_GUESS_BYTES_PER_KEY 256
 
+/* What the scan works on: the store's file and index, not the store. */
+typedef struct
+{
+  int fd;
+  const char *path;
+  MdOffsetIndex *index;
+  MdKeyTable *keys;
+} MdScan;
+
 /* Where the first bad line of the scan starts, and why it is bad. */
 typedef struct
 {
@@ -34,7 +43,7 @@ typedef struct
 /* Indexes note @id, whose good record is @line_len bytes plus its '\n',
  * collecting its key in @keys for one batch insert per slice. */
 static void
-index_record (MdStore *self, gsize line_len, guint64 id, const MdRecordInfo *info, GArray *keys)
+index_record (MdScan *self, gsize line_len, guint64 id, const MdRecordInfo *info, GArray *keys)
 {
   if (info->has_key)
     {
@@ -42,19 +51,18 @@ index_record (MdStore *self, gsize line_len, guint64 id, const MdRecordInfo *inf
 
       g_array_append_val (keys, entry);
     }
-  md_offset_index_add (&self->index, line_len + 1,
-                       md_record_wire_len (line_len + 1, info->has_key));
+  md_offset_index_add (self->index, line_len + 1, md_record_wire_len (line_len + 1, info->has_key));
 }
 
 /* Parses the complete records at the start of @data, adding them to the
  * index and their keys to @keys; returns how many bytes they took.  Stops at
  * the first bad record (filling @bad) or at an unfinished line. */
 static gsize
-index_records_in (MdStore *self, const char *data, gsize len, GArray *keys, MdBadLine *bad)
+index_records_in (MdScan *self, const char *data, gsize len, GArray *keys, MdBadLine *bad)
 {
   const char *p = data, *end = data + len;
   const char *nl;
-  guint64 id = md_offset_index_get_count (&self->index) + 1;
+  guint64 id = md_offset_index_get_count (self->index) + 1;
 
   while ((nl = memchr (p, '\n', (gsize)(end - p))) != NULL)
     {
@@ -75,9 +83,9 @@ index_records_in (MdStore *self, const char *data, gsize len, GArray *keys, MdBa
 /* How many keys the whole file of @file_size bytes probably holds, judged
  * by the part indexed so far, which holds @known. */
 static gsize
-guess_key_count (MdStore *self, gsize known, guint64 file_size)
+guess_key_count (MdScan *self, gsize known, guint64 file_size)
 {
-  guint64 indexed = md_offset_index_get_file_size (&self->index);
+  guint64 indexed = md_offset_index_get_file_size (self->index);
   double per_byte = indexed > 0 ? (double)known / (double)indexed : 0;
   double guess
       = MIN (per_byte * (double)file_size, (double)file_size / MD_STORE_GUESS_BYTES_PER_KEY);
@@ -92,19 +100,19 @@ guess_key_count (MdStore *self, gsize known, guint64 file_size)
  * shrinks the table if the guess was far too high (a file whose keyed notes
  * all come first). */
 static void
-add_slice_keys (MdStore *self, GArray *keys, guint64 file_size)
+add_slice_keys (MdScan *self, GArray *keys, guint64 file_size)
 {
-  gsize known = md_key_table_get_count (&self->keys) + keys->len;
+  gsize known = md_key_table_get_count (self->keys) + keys->len;
 
-  md_key_table_reserve (&self->keys, guess_key_count (self, known, file_size));
-  md_key_table_insert_many (&self->keys, (const MdKeyEntry *)keys->data, keys->len);
+  md_key_table_reserve (self->keys, guess_key_count (self, known, file_size));
+  md_key_table_insert_many (self->keys, (const MdKeyEntry *)keys->data, keys->len);
   g_array_set_size (keys, 0);
 }
 
 /* Reads the whole file once, in large slices, indexing every good record.
  * A bad or unfinished line ends the scan and is described in @bad. */
 static gboolean
-index_all_records (MdStore *self, guint64 file_size, MdBadLine *bad, GError **error)
+index_all_records (MdScan *self, guint64 file_size, MdBadLine *bad, GError **error)
 {
   g_autofree char *buf = g_malloc (MD_STORE_SCAN_BUFFER);
   g_autoptr (GArray) keys = g_array_new (FALSE, FALSE, sizeof (MdKeyEntry));
@@ -125,14 +133,14 @@ index_all_records (MdStore *self, guint64 file_size, MdBadLine *bad, GError **er
     }
   if (bad->error == NULL && fill > 0)
     g_set_error_literal (&bad->error, MD_ERROR, MD_ERROR_MALFORMED, "last record is unfinished");
-  bad->offset = md_offset_index_get_file_size (&self->index);
-  bad->line_no = md_offset_index_get_count (&self->index) + 1;
+  bad->offset = md_offset_index_get_file_size (self->index);
+  bad->line_no = md_offset_index_get_count (self->index) + 1;
   return TRUE;
 }
 
 /* Whether the bad line starting at @offset is the file's last line. */
 static gboolean
-is_last_line (MdStore *self, guint64 offset, guint64 file_size, GError **error)
+is_last_line (MdScan *self, guint64 offset, guint64 file_size, GError **error)
 {
   guint8 buf[4096];
 
@@ -151,25 +159,12 @@ is_last_line (MdStore *self, guint64 offset, guint64 file_size, GError **error)
   return TRUE;
 }
 
-static void
-log_recovery (MdStore *self, const MdStoreRecovery *recovery, const GError *reason)
-{
-  g_autofree char *dropped = g_strdup_printf ("%" G_GUINT64_FORMAT, recovery->dropped_bytes);
-  g_autofree char *kept = g_strdup_printf ("%" G_GUINT64_FORMAT, recovery->kept_records);
-
-  /* A torn tail is the expected trace of a crash, not an operator error. */
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE_ID", MD_MESSAGE_ID_RECOVERED,
-                    "DROPPED_BYTES", dropped, "KEPT_RECORDS", kept, "REASON", reason->message,
-                    "MESSAGE", "notes file %s: dropped a torn tail of %s bytes (%s), kept %s notes",
-                    self->path, dropped, reason->message, kept);
-}
-
 /* Cuts the torn tail away for good, so it can never reappear after appends. */
 static gboolean
-drop_torn_tail (MdStore *self, guint64 file_size, const GError *reason, MdStoreRecovery *recovery,
+drop_torn_tail (MdScan *self, guint64 file_size, const GError *reason, MdStoreRecovery *recovery,
                 GError **error)
 {
-  guint64 kept_size = md_offset_index_get_file_size (&self->index);
+  guint64 kept_size = md_offset_index_get_file_size (self->index);
   int saved_errno;
 
   if (!md_notes_file_truncate (self->fd, kept_size, &saved_errno))
@@ -180,14 +175,14 @@ drop_torn_tail (MdStore *self, guint64 file_size, const GError *reason, MdStoreR
   if (!md_notes_file_sync (self->fd, error))
     return FALSE;
   recovery->dropped_bytes = file_size - kept_size;
-  log_recovery (self, recovery, reason);
+  md_log_recovered (self->path, recovery->dropped_bytes, recovery->kept_records, reason->message);
   return TRUE;
 }
 
 /* A bad last line is a torn tail; a bad line before it is damage that
  * truncation would turn into lost acknowledged notes. */
 static gboolean
-handle_bad_line (MdStore *self, MdBadLine *bad, guint64 file_size, MdStoreRecovery *recovery,
+handle_bad_line (MdScan *self, MdBadLine *bad, guint64 file_size, MdStoreRecovery *recovery,
                  GError **error)
 {
   g_autoptr (GError) local_error = NULL;
@@ -206,8 +201,11 @@ handle_bad_line (MdStore *self, MdBadLine *bad, guint64 file_size, MdStoreRecove
 }
 
 gboolean
-md_store_scan (MdStore *self, MdStoreRecovery *recovery, GError **error)
+md_store_scan (int fd, const char *path, MdOffsetIndex *index, MdKeyTable *keys,
+               MdStoreRecovery *recovery, GError **error)
 {
+  MdScan scan = { fd, path, index, keys };
+  MdScan *self = &scan;
   MdBadLine bad = { 0, 0, NULL };
   struct stat st;
   gboolean ok;
@@ -219,7 +217,7 @@ md_store_scan (MdStore *self, MdStoreRecovery *recovery, GError **error)
     }
   posix_fadvise (self->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   ok = index_all_records (self, (guint64)st.st_size, &bad, error);
-  recovery->kept_records = md_offset_index_get_count (&self->index);
+  recovery->kept_records = md_offset_index_get_count (self->index);
   recovery->dropped_bytes = 0;
   if (ok && bad.error != NULL)
     ok = handle_bad_line (self, &bad, (guint64)st.st_size, recovery, error);
@@ -228,7 +226,6 @@ md_store_scan (MdStore *self, MdStoreRecovery *recovery, GError **error)
   else if (ok)
     ok = md_notes_file_sync (self->fd, error);
   g_clear_error (&bad.error);
-  md_key_table_shrink_to_fit (&self->keys);
-  md_store_mark_durable (self);
+  md_key_table_shrink_to_fit (self->keys);
   return ok;
 }

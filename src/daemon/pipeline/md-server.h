@@ -1,0 +1,45 @@
+/* The daemon's pipeline, one stage after the other:
+ *
+ *   transport -> message layer -> resources -> store -> replies and
+ *   notifications -> transport
+ *
+ * Transports (md-transport.h) deliver datagrams in batches; the message
+ * layer (md-request-checks.h, md-dedup.h, md-echo.h) parses and filters
+ * them; the resources (md-resources.h) answer and append; the store commits
+ * the batch's notes with one fdatasync in a worker thread while the next
+ * batch is read and appended; then the batch's acknowledgements go out
+ * (md-budget.h bounds each) in one sendmmsg per transport, and observers
+ * hear of the newest note.
+ *
+ * No acknowledgement of a note leaves before the note is durable; answers
+ * that acknowledge nothing (reads, errors) leave when their batch closes,
+ * without waiting for a commit. */
+#pragma once
+
+#include "md-store.h"
+#include "md-transport.h"
+
+G_BEGIN_DECLS
+
+typedef struct _MdServer MdServer;
+
+MdServer *md_server_new (MdStore *store);
+void md_server_free (MdServer *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdServer, md_server_free)
+
+/* Serves @transport, which the server then owns. */
+void md_server_add_transport (MdServer *self, MdTransport *transport);
+/* Serves the UDP socket @fd (not closed by the server) through a plain UDP
+ * transport.  Fails unless it is an AF_INET/AF_INET6 SOCK_DGRAM socket: for
+ * a socket obtained without md-listen.h's checks. */
+gboolean md_server_add_socket (MdServer *self, int fd, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Log every datagram at debug level with a one-line decode. */
+void md_server_set_verbose (MdServer *self, gboolean verbose);
+/* Handles every datagram already queued on the transports, then stops
+ * reading: used on SIGTERM so in-flight requests are answered before exit. */
+void md_server_drain (MdServer *self);
+/* For STATUS=: "42 notes, last stored at 12:03:04 from 192.0.2.1:5683,
+ * 2 observers", or "42 notes, none stored since start, 2 observers". */
+gchar *md_server_describe (MdServer *self);
+
+G_END_DECLS
