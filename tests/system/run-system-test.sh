@@ -639,6 +639,33 @@ reinstall_serves_kept_notes () {
   return 1
 }
 
+# PIDs of the container's PID namespace, as systemctl shows them.
+pid_is_gone () {
+  ! md_in test -d "/proc/$1"
+}
+
+# The upgrade path (prerm upgrade, postinst configure OLD-VERSION): the
+# socket is restarted, and the daemon it Requires= goes with it, so the old
+# binary never keeps serving.
+upgrade_replaces_daemon () {
+  local old_pid
+  md_wait_for 10 service_is active || return 1
+  old_pid=$(service_property MainPID)
+  [ "${old_pid:-0}" -gt 0 ] || return 1
+  md_in env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall \
+    "$deb_in_container" >"$workdir/upgrade.log" 2>&1 || {
+    md_diag < <(tail -n 20 "$workdir/upgrade.log")
+    return 1
+  }
+  if md_wait_for 10 pid_is_gone "$old_pid" && socket_is_active && notebook_answers; then
+    md_diag "daemon $old_pid replaced by $(service_property MainPID)"
+    return 0
+  fi
+  md_diag "after the upgrade: daemon $old_pid $(pid_is_gone "$old_pid" || echo 'still runs')," \
+    "service $(service_state), MainPID $(service_property MainPID)"
+  return 1
+}
+
 # ------------------------------------------------------------- main
 
 md_check_prerequisites
@@ -706,5 +733,7 @@ md_check "purge removed the units, their enablement and deb-systemd-helper's sta
 md_check "after purge nothing listens on 5683 and no mydailyd runs" nothing_listens
 md_check "purge removed /etc/mydaily and kept /$state_dir/notes unchanged" purge_kept_notes
 md_check "installing again serves the kept notes (history identical)" reinstall_serves_kept_notes
+md_check "an upgrade (apt-get install --reinstall) replaces the running daemon" \
+  upgrade_replaces_daemon
 
 md_tap_finish
