@@ -20,7 +20,7 @@ deps=(meson ninja-build gcc clang libclang-rt-14-dev pkg-config gettext
       libcoap3-bin tshark systemd systemd-container debootstrap iproute2
       nftables util-linux procps less python3
       # the Debian package, built and installed by the system test
-      debhelper dpkg-dev lintian libgnutls28-dev)
+      build-essential debhelper dpkg-dev lintian libgnutls28-dev)
 
 install_deps() {
   if [ "$(id -u)" -ne 0 ]; then
