@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # A booted Debian container for the system test: a cached debootstrap rootfs,
 # a throw-away copy per run, systemd-nspawn --boot with a private network
-# namespace (loopback only), and helpers to run commands inside.
+# namespace (loopback only), and helpers to run commands inside.  The
+# package's dependencies are in the cache: the container has no network.
 #
 # The caller sets md_root (the container's root directory); set here are
 # md_nspawn_pid and md_pid1 (the container's PID 1 as seen from the host).
@@ -59,13 +60,13 @@ md_rootfs_ensure () {
   ) 9>"$cache.lock"
 }
 
-# Copies the cache and installs the build into the copy.
+# Copies the cache and puts the package file in the copy's /var/tmp, for
+# the booted container to install.  The cache holds the package's run-time
+# dependencies (md_rootfs_packages), so no network is needed.
 md_root_prepare () {
-  local cache=$1 root=$2 log=$3
+  local cache=$1 root=$2 deb=$3
   cp -a --reflink=auto "$cache" "$root" || return 1
-  "$MD_MESON" install -C "$MD_BUILD_DIR" --destdir "$root" --no-rebuild \
-    >"$log" 2>&1 || return 1
-  ldconfig -r "$root"
+  install -m 0644 "$deb" "$root/var/tmp/"
 }
 
 # The container's PID 1: a descendant of nspawn (at most two levels down)

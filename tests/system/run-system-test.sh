@@ -1,11 +1,11 @@
 #!/bin/bash
-# System test (issue 4): boots Debian bookworm under systemd-nspawn with this
-# build installed and checks the socket-activated service end to end, as an
-# operator would meet it.  Output is TAP.
+# System test (issues 4 and 12): builds the Debian package of this tree,
+# boots Debian bookworm under systemd-nspawn, installs the package there and
+# checks the socket-activated service end to end, as an operator would meet
+# it, up to purging the package.  Output is TAP.
 #
-# Environment (meson sets the first four):
-#   MD_BUILD_DIR, MD_SOURCE_DIR, MYDAILYCTL, MD_MESON
-#   MD_SYSTEMD_UNIT_DIR       where the build installs the units ("no": skip)
+# Environment (meson sets the first three):
+#   MD_BUILD_DIR, MD_SOURCE_DIR, MYDAILYCTL (the build's client, run on the host)
 #   MD_SYSTEM_ROOTFS_CACHE    debootstrap cache (default below)
 #   MD_SYSTEM_TESTS_REQUIRED  1: missing prerequisites fail instead of skip
 #   MD_SYSTEM_KEEP            1: keep the run's directory for a post-mortem
@@ -17,11 +17,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/md-tap.sh"
 # shellcheck source=tests/system/md-container.sh
 . "$here/md-container.sh"
+# shellcheck source=tests/system/md-package.sh
+. "$here/md-package.sh"
 
 MD_SOURCE_DIR=${MD_SOURCE_DIR:-$here/../..}
-MD_MESON=${MD_MESON:-meson}
 cache=${MD_SYSTEM_ROOTFS_CACHE:-/var/cache/mydaily-test/rootfs-bookworm}
-unit_dir=${MD_SYSTEMD_UNIT_DIR:-/usr/local/lib/systemd/system}
+# Where the package puts the units; read from its file list once installed.
+unit_dir=
 storm_clients=4
 storm_notes=${MD_STORM_NOTES:-1250}
 # Issue 7: ten kills 0.3 s apart, far faster than the unit restarts
@@ -43,12 +45,11 @@ md_missing_prerequisite () {
 md_check_prerequisites () {
   local tool
   [ "$(id -u)" = 0 ] || md_missing_prerequisite "needs root (debootstrap, nspawn)"
-  for tool in debootstrap systemd-nspawn nsenter ldconfig flock timeout "$MD_MESON"; do
+  for tool in debootstrap systemd-nspawn nsenter flock timeout \
+    dpkg-buildpackage dh lintian; do
     command -v "$tool" >/dev/null ||
       md_missing_prerequisite "$tool not found"
   done
-  [ "$unit_dir" != no ] ||
-    md_missing_prerequisite "units not installed (systemdsystemunitdir=no)"
   [ -n "${MD_BUILD_DIR:-}" ] || md_bail_out "MD_BUILD_DIR not set"
   MYDAILYCTL=${MYDAILYCTL:-$MD_BUILD_DIR/src/ctl/mydailyctl}
   [ -x "$MYDAILYCTL" ] || md_bail_out "no mydailyctl at $MYDAILYCTL"
@@ -127,11 +128,12 @@ units_verify () {
   return 1
 }
 
-socket_enable_now () {
-  md_in systemctl enable --now mydaily.socket >"$workdir/enable.log" 2>&1 &&
-    socket_is_active &&
-    [ "$(md_in systemctl is-enabled mydaily.socket)" = enabled ] && return 0
-  md_diag <"$workdir/enable.log"
+# dh_installsystemd's postinst: enabled and started, nobody ran systemctl.
+socket_enabled_by_package () {
+  socket_is_active &&
+    [ "$(md_in systemctl is-enabled mydaily.socket 2>/dev/null)" = enabled ] && return 0
+  md_diag "mydaily.socket: $(md_in systemctl is-enabled mydaily.socket 2>&1)," \
+    "$(md_in systemctl is-active mydaily.socket 2>&1)"
   return 1
 }
 
@@ -510,6 +512,160 @@ reboot_kept_notes () {
   return 1
 }
 
+# ------------------------------------------------- the package (issue 12)
+
+package_dir=
+
+package_builds () {
+  local before after
+  package_dir=$workdir/package
+  before=$(git -C "$MD_SOURCE_DIR" status --porcelain 2>/dev/null)
+  if ! md_package_build "$MD_SOURCE_DIR" "$package_dir"; then
+    md_diag < <(tail -n 30 "$package_dir/build.log")
+    md_bail_out "dpkg-buildpackage -us -uc -b failed (log: $package_dir/build.log)"
+  fi
+  after=$(git -C "$MD_SOURCE_DIR" status --porcelain 2>/dev/null)
+  md_diag "built $(basename "$md_deb"): $(dpkg-deb -f "$md_deb" Depends)"
+  [ "$before" = "$after" ] && return 0
+  md_diag "the source tree changed during the package build:" "$after"
+  return 1
+}
+
+lintian_clean () {
+  lintian --fail-on error,warning --show-overrides "$md_changes" \
+    >"$package_dir/lintian.txt" 2>&1
+  local status=$?
+  grep -v '^running with root privileges' "$package_dir/lintian.txt" | md_diag
+  return "$status"
+}
+
+deb_in_container=
+
+package_installs () {
+  md_in env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+    "$deb_in_container" >"$workdir/install.log" 2>&1 || {
+    md_diag < <(tail -n 20 "$workdir/install.log")
+    return 1
+  }
+  unit_dir=$(md_in dpkg-query -L mydaily | sed -n 's|/mydaily\.socket$||p')
+  [ -n "$unit_dir" ] && return 0
+  md_diag "no mydaily.socket in the package's file list"
+  return 1
+}
+
+# stat's view of a path inside the container: TYPE OWNER:GROUP MODE SIZE.
+path_stat () {
+  stat -c '%F %U:%G %a %s' "$md_root$1" 2>/dev/null
+}
+
+etc_is_ready () {
+  local dir keys conffiles
+  dir=$(path_stat /etc/mydaily)
+  keys=$(path_stat /etc/mydaily/keys)
+  # shellcheck disable=SC2016 # dpkg-query's ${Conffiles}, not the shell's
+  conffiles=$(md_in dpkg-query -W -f='${Conffiles}' mydaily 2>&1)
+  [ "$dir" = "directory root:root 755 ${dir##* }" ] &&
+    [ "$keys" = "regular empty file root:root 600 0" ] &&
+    grep -q '^ */etc/mydaily/mydailyd.conf ' <<<"$conffiles" && return 0
+  md_diag "/etc/mydaily: '$dir'; keys: '$keys'; conffiles:" "$conffiles"
+  return 1
+}
+
+daemon_processes () {
+  md_in sh -c 'cat /proc/[0-9]*/comm 2>/dev/null' | grep -cx mydailyd
+}
+
+package_purges () {
+  cp "$md_root/$state_dir/notes" "$workdir/notes-before-purge" || return 1
+  md_in env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q mydaily \
+    >"$workdir/purge.log" 2>&1 || {
+    md_diag < <(tail -n 20 "$workdir/purge.log")
+    return 1
+  }
+  grep -q 'the notes are kept in /var/lib/private/mydaily' "$workdir/purge.log" &&
+    return 0
+  md_diag "apt-get purge did not say where the notes are:" "$(cat "$workdir/purge.log")"
+  return 1
+}
+
+# Not a unit file, an enablement link or deb-systemd-helper's record of it
+# left, and systemd has forgotten both units.
+purge_removed_units () {
+  local path left=() unit
+  for path in "$unit_dir/mydaily.socket" "$unit_dir/mydaily.service" \
+    /etc/systemd/system/sockets.target.wants/mydaily.socket \
+    /var/lib/systemd/deb-systemd-helper-enabled/mydaily.socket.dsh-also \
+    /var/lib/systemd/deb-systemd-helper-enabled/sockets.target.wants/mydaily.socket; do
+    if [ -e "$md_root$path" ] || [ -L "$md_root$path" ]; then
+      left+=("$path")
+    fi
+  done
+  for unit in mydaily.socket mydaily.service; do
+    [ "$(md_in systemctl show -p LoadState --value "$unit")" = not-found ] ||
+      left+=("$unit loaded")
+  done
+  [ "${#left[@]}" -eq 0 ] && return 0
+  md_diag "left after purge:" "${left[@]}"
+  return 1
+}
+
+nothing_listens () {
+  local listening processes
+  listening=$(md_in ss -Hlun 'sport = :5683' 2>&1)
+  processes=$(daemon_processes)
+  [ -z "$listening" ] && [ "$processes" -eq 0 ] && return 0
+  md_diag "after purge: $processes mydailyd processes; on port 5683:" "$listening"
+  return 1
+}
+
+purge_kept_notes () {
+  [ ! -e "$md_root/etc/mydaily" ] || {
+    md_diag "/etc/mydaily is still there: $(ls -A "$md_root/etc/mydaily")"
+    return 1
+  }
+  cmp -s "$workdir/notes-before-purge" "$md_root/$state_dir/notes" && return 0
+  md_diag "/$state_dir/notes: $(path_stat "/$state_dir/notes")"
+  return 1
+}
+
+reinstall_serves_kept_notes () {
+  package_installs && md_wait_for 10 socket_is_active || return 1
+  md_ctl history -o tsv --no-pager >"$workdir/after-reinstall.tsv" 2>&1
+  cmp -s "$workdir/after-reboot.tsv" "$workdir/after-reinstall.tsv" &&
+    [ "$(path_stat /etc/mydaily/keys)" = "regular empty file root:root 600 0" ] &&
+    return 0
+  md_diag "history after the reinstall: $(grep -c . <"$workdir/after-reinstall.tsv") lines," \
+    "before the purge: $(grep -c . <"$workdir/after-reboot.tsv"); keys: $(path_stat /etc/mydaily/keys)"
+  return 1
+}
+
+# PIDs of the container's PID namespace, as systemctl shows them.
+pid_is_gone () {
+  ! md_in test -d "/proc/$1"
+}
+
+# The upgrade path (prerm upgrade, postinst configure OLD-VERSION): the
+# socket is restarted, and the daemon it Requires= goes with it, so the old
+# binary never keeps serving.
+upgrade_replaces_daemon () {
+  local old_pid
+  md_wait_for 10 service_is active || return 1
+  old_pid=$(service_property MainPID)
+  [ "${old_pid:-0}" -gt 0 ] || return 1
+  md_in env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall \
+    "$deb_in_container" >"$workdir/upgrade.log" 2>&1 || {
+    md_diag < <(tail -n 20 "$workdir/upgrade.log")
+    return 1
+  }
+  if md_wait_for 10 pid_is_gone "$old_pid" && socket_is_active && notebook_answers; then
+    md_diag "daemon $old_pid replaced by $(service_property MainPID)"
+    return 0
+  fi
+  md_diag "after the upgrade: daemon $old_pid $(pid_is_gone "$old_pid" || echo 'still runs')," \
+    "service $(service_state), MainPID $(service_property MainPID)"
+  return 1
+}
+
 # ------------------------------------------------------------- main
 
 md_check_prerequisites
@@ -526,11 +682,13 @@ if ! md_rootfs_ensure "$cache" "$workdir/debootstrap.log"; then
   md_diag < <(tail -n 20 "$workdir/debootstrap.log" 2>/dev/null)
   md_bail_out "could not build the rootfs cache $cache"
 fi
+md_check "dpkg-buildpackage -us -uc -b in a scratch copy; the source tree stays clean" \
+  package_builds
+md_check "lintian: no errors, no warnings (overrides explained in debian/)" lintian_clean
 md_root=$workdir/root
-if ! md_root_prepare "$cache" "$md_root" "$workdir/install.log"; then
-  md_diag < <(tail -n 20 "$workdir/install.log")
-  md_bail_out "could not install the build into the container"
-fi
+md_root_prepare "$cache" "$md_root" "$md_deb" ||
+  md_bail_out "could not copy the rootfs and the package"
+deb_in_container=/var/tmp/$(basename "$md_deb")
 if md_boot "$workdir/console.log"; then
   md_ok "container boots to a running system (pid 1 = $md_pid1)"
 else
@@ -538,10 +696,14 @@ else
   md_bail_out "container did not boot"
 fi
 
+md_check "apt-get install ./$(basename "$md_deb") in the container (no network)" package_installs ||
+  md_bail_out "the package did not install"
+md_check "/etc/mydaily: root 0755, empty keys root:root 0600, mydailyd.conf a conffile" \
+  etc_is_ready
 md_check "systemd-analyze verify passes for both units" units_verify
 exposure=$(security_exposure)
 md_check "systemd-analyze security: exposure ${exposure:-?} <= 1.0" at_most "$exposure" 1.0
-md_check "systemctl enable --now mydaily.socket" socket_enable_now
+md_check "installing enabled and started mydaily.socket" socket_enabled_by_package
 md_check "mydaily.service is not running before the first datagram" service_is inactive
 md_check "mydailyctl add through 127.0.0.1:5683 stores a note" add_first_note
 md_check "the first datagram started mydaily.service" md_wait_for 10 service_is active
@@ -564,5 +726,14 @@ md_check "after reboot mydaily.socket listens and the service waits for a datagr
 md_check "notes survive the reboot (history identical)" reboot_kept_notes
 md_check "after reboot the state directory still belongs to the daemon's user" \
   eval 'md_wait_for 10 service_is active && state_dir_owned_by_daemon'
+
+md_check "apt-get purge mydaily stops the daemon and says where the notes are" package_purges
+md_check "purge removed the units, their enablement and deb-systemd-helper's state" \
+  purge_removed_units
+md_check "after purge nothing listens on 5683 and no mydailyd runs" nothing_listens
+md_check "purge removed /etc/mydaily and kept /$state_dir/notes unchanged" purge_kept_notes
+md_check "installing again serves the kept notes (history identical)" reinstall_serves_kept_notes
+md_check "an upgrade (apt-get install --reinstall) replaces the running daemon" \
+  upgrade_replaces_daemon
 
 md_tap_finish
