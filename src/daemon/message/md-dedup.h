@@ -3,7 +3,10 @@
  * response instead of a second execution.
  *
  * Bounded: entries expire after MD_DEDUP_LIFETIME_US and the cache holds at
- * most @max_bytes of responses; when full, the oldest entries go first. */
+ * most @max_bytes of responses and bookkeeping.  When full, the oldest entry
+ * of the source host (address, any port) that holds most bytes goes first, so
+ * a flood from many addresses cannot push out the live exchange of a host
+ * that holds less than each of them.  The hash is keyed (md_peer_hash). */
 #pragma once
 
 #include "md-peer.h"
