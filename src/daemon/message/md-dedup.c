@@ -222,6 +222,27 @@ md_dedup_insert (MdDedup *self, const MdPeer *peer, guint16 mid, gint64 now_us)
   return entry;
 }
 
+void
+md_dedup_set_max_bytes (MdDedup *self, gsize max_bytes)
+{
+  g_return_if_fail (self != NULL);
+
+  self->max_bytes = max_bytes;
+  md_dedup_enforce_cap (self);
+}
+
+/* A small response: an ACK 2.01 with its Location-Path, or a 5.03. */
+#define MD_DEDUP_TYPICAL_RESPONSE 48
+
+gsize
+md_dedup_bytes_for_rate (double per_second, guint burst, guint hosts)
+{
+  double exchanges = (double)burst + per_second * (double)(MD_DEDUP_LIFETIME_US / G_USEC_PER_SEC);
+  double bytes = exchanges * (double)(MD_DEDUP_ENTRY_COST + MD_DEDUP_TYPICAL_RESPONSE) * hosts;
+
+  return (gsize)MIN (bytes, (double)(G_MAXSIZE / 2));
+}
+
 MdDedupResult
 md_dedup_check (MdDedup *self, const MdPeer *peer, guint16 mid, gint64 now_us, GBytes **response)
 {

@@ -26,6 +26,9 @@
 #define MD_SERVER_RECEIVE_SIZE (65536 + 1)
 /* Cached responses for duplicate detection: a few thousand exchanges. */
 #define MD_SERVER_DEDUP_BYTES (4 * 1024 * 1024)
+/* With a rate limit, at least this many hosts adding at the limit keep every
+ * exchange for EXCHANGE_LIFETIME (md_dedup_bytes_for_rate). */
+#define MD_SERVER_DEDUP_HOSTS 4
 /* md_server_drain() reads at most this many batches per socket. */
 #define MD_SERVER_DRAIN_BATCHES 16
 
@@ -579,7 +582,7 @@ send_reply (MdServer *self, MdReply *reply, gint64 now_us)
        * refusal: it would flood the journal at info level. */
       if (reason == NULL && reply->response.code == MD_COAP_UNAUTHORIZED)
         g_debug ("sent an Echo challenge to %s", md_peer_to_string (&reply->peer, address));
-      if (reason != NULL)
+      if (reason != NULL && !(reply->handled & MD_HANDLED_LOGGED))
         log_rejected (reply, reason);
       log_message (self, "send to", &reply->peer, &reply->response);
       md_peer_send (&reply->peer, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
@@ -748,6 +751,20 @@ md_server_drain (MdServer *self)
           break;
     }
   remove_sources (self);
+}
+
+void
+md_server_set_rate_limit (MdServer *self, MdRateLimit *rate_limit)
+{
+  g_return_if_fail (self != NULL);
+
+  md_resources_set_rate_limit (self->resources, rate_limit);
+  if (rate_limit != NULL)
+    md_dedup_set_max_bytes (self->dedup,
+                            MAX (MD_SERVER_DEDUP_BYTES,
+                                 md_dedup_bytes_for_rate (md_rate_limit_get_per_second (rate_limit),
+                                                          md_rate_limit_get_burst (rate_limit),
+                                                          MD_SERVER_DEDUP_HOSTS)));
 }
 
 gchar *

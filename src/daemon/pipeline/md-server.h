@@ -8,6 +8,7 @@
  * read in one turn share one fdatasync. */
 #pragma once
 
+#include "md-rate-limit.h"
 #include "md-store.h"
 
 G_BEGIN_DECLS
@@ -23,6 +24,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdServer, md_server_free)
  * IPV6_RECVPKTINFO so that answers leave from the address each client sent
  * to, even on a wildcard socket of a host with several addresses. */
 gboolean md_server_add_socket (MdServer *self, int fd, GError **error);
+/* Adds are limited by @rate_limit (not owned, must outlive the server; NULL:
+ * none), and the dedup cache grows to keep the exchanges of hosts adding at
+ * that rate for their whole lifetime. */
+void md_server_set_rate_limit (MdServer *self, MdRateLimit *rate_limit);
 /* Log every datagram at debug level with a one-line decode. */
 void md_server_set_verbose (MdServer *self, gboolean verbose);
 /* Handles every datagram already queued on the sockets, then stops reading:
