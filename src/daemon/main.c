@@ -8,6 +8,7 @@
 #include "md-rate-limit.h"
 #include "md-server.h"
 #include "md-store.h"
+#include "md-udp-transport.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -137,8 +138,14 @@ serve (MdDaemon *daemon, GError **error)
   md_server_set_verbose (daemon->server, daemon->config.verbose);
   md_server_set_rate_limit (daemon->server, daemon->rate_limit);
   for (guint i = 0; i < daemon->fds->len; i++)
-    if (!md_server_add_socket (daemon->server, g_array_index (daemon->fds, int, i), error))
-      return FALSE;
+    {
+      /* md-listen checked the sockets it was given and made the others. */
+      MdTransport *transport = md_udp_transport_new (g_array_index (daemon->fds, int, i), error);
+
+      if (transport == NULL)
+        return FALSE;
+      md_server_add_transport (daemon->server, transport);
+    }
   daemon->sigterm_id = g_unix_signal_add (SIGTERM, on_stop_signal, daemon);
   daemon->sigint_id = g_unix_signal_add (SIGINT, on_stop_signal, daemon);
   daemon->notify = md_notify_ready (daemon->server);

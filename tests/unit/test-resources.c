@@ -132,7 +132,7 @@ handle (Fixture *f)
 
   if (handled & MD_HANDLED_WROTE)
     {
-      md_store_commit (f->store, &error);
+      g_assert_true (md_store_commit (f->store, &error));
       g_assert_no_error (error);
     }
   return handled;
@@ -460,7 +460,7 @@ test_put_pending (Fixture *f, gconstpointer unused)
   assert_code (f, MD_COAP_PRECONDITION_FAILED);
   /* Waits like a write, but appended nothing. */
   g_assert_cmpuint (f->stored.id, ==, 0);
-  md_store_commit (f->store, &error);
+  g_assert_true (md_store_commit (f->store, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (md_store_get_count (f->store), ==, 1);
 }

@@ -1,5 +1,8 @@
 #include "config.h"
 
+/* sendmmsg() and struct mmsghdr are GNU extensions in glibc's headers. */
+#define _GNU_SOURCE
+
 #include "md-coap.h"
 #include "md-echo.h"
 #include "md-log.h"
@@ -23,7 +26,7 @@
 #define ANSWER_SIZE 2048
 
 /* ---- spies -------------------------------------------------------------------
- * The test program defines sendmsg() and fdatasync(), so the server and the
+ * The test program defines sendmsg(), sendmmsg() and fdatasync(), so the server and the
  * store (linked statically into it) call these: they pass through to the
  * kernel and record what the server did when, which the socket alone cannot
  * show (an answer sent before the commit looks the same on the wire). */
@@ -40,21 +43,41 @@ static struct
   int fdatasync_errno; /* the next fdatasync fails with this */
 } spy;
 
+static void
+spy_on_send (int fd, const struct msghdr *msg, gboolean failed)
+{
+  if (spy.store == NULL || fd != spy.server_fd)
+    return;
+  spy.sends++;
+  if (md_store_has_pending (spy.store))
+    spy.sends_with_pending++;
+  if (msg->msg_controllen > 0)
+    spy.sends_with_source++;
+  if (failed)
+    spy.send_errors++;
+}
+
 ssize_t
 sendmsg (int fd, const struct msghdr *msg, int flags)
 {
   ssize_t sent = syscall (SYS_sendmsg, fd, msg, flags);
 
-  if (spy.store != NULL && fd == spy.server_fd)
-    {
-      spy.sends++;
-      if (md_store_has_pending (spy.store))
-        spy.sends_with_pending++;
-      if (msg->msg_controllen > 0)
-        spy.sends_with_source++;
-      if (sent < 0)
-        spy.send_errors++;
-    }
+  spy_on_send (fd, msg, sent < 0);
+  return sent;
+}
+
+/* The server sends its batches' answers this way: each datagram counts as
+ * one send, and the one the kernel refused (if any) as a failed one. */
+int
+sendmmsg (int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags)
+{
+  int sent = (int)syscall (SYS_sendmmsg, fd, msgvec, vlen, flags);
+  unsigned int ok = sent > 0 ? (unsigned int)sent : 0;
+
+  for (unsigned int i = 0; i < ok; i++)
+    spy_on_send (fd, &msgvec[i].msg_hdr, FALSE);
+  if (ok < vlen)
+    spy_on_send (fd, &msgvec[ok].msg_hdr, TRUE);
   return sent;
 }
 
@@ -169,7 +192,7 @@ fixture_start (Fixture *fx)
   fx->store = md_store_open (fx->directory, NULL, &error);
   g_assert_no_error (error);
   fx->server = md_server_new (fx->store);
-  md_server_add_socket (fx->server, fx->server_fd, &error);
+  g_assert_true (md_server_add_socket (fx->server, fx->server_fd, &error));
   g_assert_no_error (error);
   fx->next_mid = 0x1000;
   memset (&spy, 0, sizeof spy);
@@ -475,7 +498,7 @@ test_unknown_critical (Fixture *fx, gconstpointer user_data)
   Answer answer;
 
   make_request (fx, &request, MD_COAP_GET, "notes");
-  md_coap_message_add_option (&request, 9, "x", 1);
+  g_assert_true (md_coap_message_add_option (&request, 9, "x", 1));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   g_assert_cmpint (answer.msg.type, ==, MD_COAP_TYPE_ACK);
@@ -496,8 +519,8 @@ test_block1_too_large (Fixture *fx, gconstpointer user_data)
   Answer answer;
 
   make_request (fx, &request, MD_COAP_POST, "notes");
-  md_coap_message_add_block (&request, MD_COAP_OPTION_BLOCK1, &block);
-  md_coap_message_set_payload (&request, "0123456789abcdef0123456789abcdef", 32);
+  g_assert_true (md_coap_message_add_block (&request, MD_COAP_OPTION_BLOCK1, &block));
+  g_assert_true (md_coap_message_set_payload (&request, "0123456789abcdef0123456789abcdef", 32));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_REQUEST_ENTITY_TOO_LARGE);
@@ -512,7 +535,7 @@ test_duplicate_replayed (Fixture *fx, gconstpointer user_data)
   Answer first, second;
 
   make_request (fx, &request, MD_COAP_POST, "notes");
-  md_coap_message_set_payload (&request, "only once", strlen ("only once"));
+  g_assert_true (md_coap_message_set_payload (&request, "only once", strlen ("only once")));
   send_message (fx, &request);
   wait_answer (fx, &first);
   assert_code (&first, MD_COAP_CREATED);
@@ -592,7 +615,7 @@ test_echo_large_get (Fixture *fx, gconstpointer user_data)
   wait_echo_challenge (fx, request_len, value);
 
   make_request (fx, &request, MD_COAP_GET, "notes");
-  md_coap_message_add_option (&request, MD_COAP_OPTION_ECHO, value, sizeof value);
+  g_assert_true (md_coap_message_add_option (&request, MD_COAP_OPTION_ECHO, value, sizeof value));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_CONTENT);
@@ -609,7 +632,7 @@ test_short_diagnostic (Fixture *fx, gconstpointer user_data)
   gsize request_len;
 
   md_coap_message_init (&request, MD_COAP_TYPE_CON, MD_COAP_GET, 0x2222);
-  md_coap_message_add_option (&request, 9, NULL, 0);
+  g_assert_true (md_coap_message_add_option (&request, 9, NULL, 0));
   request_len = send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_BAD_OPTION);
@@ -628,7 +651,7 @@ test_non_request (Fixture *fx, gconstpointer user_data)
 
   make_request (fx, &request, MD_COAP_GET, "notes");
   request.type = MD_COAP_TYPE_NON;
-  md_coap_message_add_option (&request, 9, "x", 1);
+  g_assert_true (md_coap_message_add_option (&request, 9, "x", 1));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   g_assert_cmpint (answer.msg.type, ==, MD_COAP_TYPE_NON);
@@ -721,8 +744,8 @@ test_put_key_logged (Fixture *fx, gconstpointer user_data)
   Answer answer;
 
   make_request (fx, &request, MD_COAP_PUT, path);
-  md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0);
-  md_coap_message_set_payload (&request, "with a key", strlen ("with a key"));
+  g_assert_true (md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0));
+  g_assert_true (md_coap_message_set_payload (&request, "with a key", strlen ("with a key")));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_CREATED);
@@ -732,8 +755,8 @@ test_put_key_logged (Fixture *fx, gconstpointer user_data)
   /* The retry of a stored note is a success for the client, not a
    * rejection, and its payload (the note) stays out of REASON=. */
   make_request (fx, &request, MD_COAP_PUT, path);
-  md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0);
-  md_coap_message_set_payload (&request, "with a key", strlen ("with a key"));
+  g_assert_true (md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0));
+  g_assert_true (md_coap_message_set_payload (&request, "with a key", strlen ("with a key")));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_PRECONDITION_FAILED);
@@ -749,8 +772,8 @@ test_put_key_logged_lowercase (Fixture *fx, gconstpointer user_data)
   Answer answer;
 
   make_request (fx, &request, MD_COAP_PUT, "notes/0B3C6F0E-1C2D-4E5F-8A9B-0C1D2E3F4A5B");
-  md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0);
-  md_coap_message_set_payload (&request, "upper", strlen ("upper"));
+  g_assert_true (md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0));
+  g_assert_true (md_coap_message_set_payload (&request, "upper", strlen ("upper")));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_CREATED);
@@ -766,10 +789,10 @@ put_note (Fixture *fx, const char *path, const char *text, const guint8 *echo, g
   MdCoapMessage request;
 
   make_request (fx, &request, MD_COAP_PUT, path);
-  md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0);
+  g_assert_true (md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0));
   if (echo != NULL)
-    md_coap_message_add_option (&request, MD_COAP_OPTION_ECHO, echo, echo_len);
-  md_coap_message_set_payload (&request, text, strlen (text));
+    g_assert_true (md_coap_message_add_option (&request, MD_COAP_OPTION_ECHO, echo, echo_len));
+  g_assert_true (md_coap_message_set_payload (&request, text, strlen (text)));
   return send_message (fx, &request);
 }
 
@@ -821,7 +844,7 @@ observe_latest (Fixture *fx, const guint8 token[4], gboolean prove)
 
   make_request (fx, &request, MD_COAP_GET, "latest");
   md_coap_message_set_token (&request, token, 4);
-  md_coap_message_add_uint_option (&request, MD_COAP_OPTION_OBSERVE, 0);
+  g_assert_true (md_coap_message_add_uint_option (&request, MD_COAP_OPTION_OBSERVE, 0));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_UNAUTHORIZED);
@@ -831,7 +854,7 @@ observe_latest (Fixture *fx, const guint8 token[4], gboolean prove)
   g_assert_nonnull (echo);
   memcpy (value, echo->value, sizeof value);
   request.mid = fx->next_mid++;
-  md_coap_message_add_option (&request, MD_COAP_OPTION_ECHO, value, sizeof value);
+  g_assert_true (md_coap_message_add_option (&request, MD_COAP_OPTION_ECHO, value, sizeof value));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_CONTENT);
@@ -903,7 +926,7 @@ test_replay_budget (Fixture *fx, gconstpointer user_data)
   post_note (fx, long_note);
   wait_answer (fx, &answer);
   make_request (fx, &request, MD_COAP_GET, "notes/1");
-  md_coap_message_add_string_option (&request, MD_COAP_OPTION_URI_QUERY, long_note);
+  g_assert_true (md_coap_message_add_string_option (&request, MD_COAP_OPTION_URI_QUERY, long_note));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_CONTENT);

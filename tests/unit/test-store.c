@@ -545,6 +545,97 @@ test_commit_rollback (Fixture *f, gconstpointer data)
   g_assert_cmpuint (id, ==, 2);
 }
 
+/* A pipelined commit covers the notes appended before it started; those
+ * appended while it ran stay pending, invisible to reads, until the next. */
+static void
+test_commit_pipelined (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 id;
+
+  reopen (f);
+  append (f, "11111111-1111-4111-8111-111111111111", "first batch");
+  g_assert_true (md_store_commit_start (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_true (md_store_commit_is_running (f->store));
+  g_assert_cmpint (md_store_commit_get_fd (f->store), >=, 0);
+  append (f, "22222222-2222-4222-8222-222222222222", "second batch");
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 0);
+
+  g_assert_true (md_store_commit_finish (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_false (md_store_commit_is_running (f->store));
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 1);
+  g_assert_cmpuint (md_store_get_last_id (f->store), ==, 2);
+  g_assert_true (md_store_has_pending (f->store));
+  g_assert_cmpuint (md_store_get_body_size (f->store, 0), ==,
+                    strlen ("1\t2026-11-24T19:43:57Z\tfirst batch\n"));
+  g_assert_true (md_store_lookup_key (f->store, "22222222-2222-4222-8222-222222222222", &id));
+  g_assert_cmpuint (id, ==, 2);
+
+  g_assert_true (md_store_commit_start (f->store, &error));
+  g_assert_true (md_store_commit_finish (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 2);
+  g_assert_false (md_store_has_pending (f->store));
+  /* Nothing pending: nothing to start. */
+  g_assert_true (md_store_commit_start (f->store, &error));
+  g_assert_false (md_store_commit_is_running (f->store));
+  reopen (f);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 2);
+}
+
+/* A failed pipelined commit undoes its notes and those appended while it
+ * ran: the file is cut back to its last durable size. */
+static void
+test_commit_pipelined_failure (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  gsize before_len, after_len;
+
+  reopen (f);
+  append (f, NULL, "durable");
+  commit (f);
+  before = file_contents (f, &before_len);
+  append (f, "11111111-1111-4111-8111-111111111111", "syncing");
+  faults.fdatasync_errno = EIO;
+  g_assert_true (md_store_commit_start (f->store, &error));
+  append (f, "22222222-2222-4222-8222-222222222222", "appended meanwhile");
+  g_assert_false (md_store_commit_finish (f->store, &error));
+  g_assert_error (error, MD_ERROR, MD_ERROR_IO);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 1);
+  g_assert_cmpuint (md_store_get_last_id (f->store), ==, 1);
+  g_assert_false (md_store_has_pending (f->store));
+  g_assert_false (md_store_lookup_key (f->store, "11111111-1111-4111-8111-111111111111", NULL));
+  g_assert_false (md_store_lookup_key (f->store, "22222222-2222-4222-8222-222222222222", NULL));
+  after = file_contents (f, &after_len);
+  g_assert_cmpmem (after, after_len, before, before_len);
+  g_assert_cmpuint (append (f, NULL, "next"), ==, 2);
+  commit (f);
+}
+
+/* md_store_commit() first ends a pipelined commit that runs. */
+static void
+test_commit_after_pipelined (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  reopen (f);
+  append (f, NULL, "one");
+  g_assert_true (md_store_commit_start (f->store, &error));
+  append (f, NULL, "two");
+  commit (f);
+  g_assert_false (md_store_commit_is_running (f->store));
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 2);
+  /* Freeing the store with a commit running waits for it. */
+  append (f, NULL, "three");
+  g_assert_true (md_store_commit_start (f->store, &error));
+  reopen (f);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 3);
+}
+
 /* ---- keys --------------------------------------------------------------- */
 
 static char *
@@ -1159,6 +1250,9 @@ main (int argc, char **argv)
   ADD ("/store/append/write-failure", test_append_write_failure);
   ADD ("/store/append/undo-fails", test_append_undo_fails);
   ADD ("/store/commit/rollback", test_commit_rollback);
+  ADD ("/store/commit/pipelined", test_commit_pipelined);
+  ADD ("/store/commit/pipelined-failure", test_commit_pipelined_failure);
+  ADD ("/store/commit/after-pipelined", test_commit_after_pipelined);
   ADD ("/store/key/lookup-reopen", test_key_lookup_reopen);
   ADD ("/store/key/many", test_key_many);
   ADD ("/store/key/big-file", test_key_big_file);

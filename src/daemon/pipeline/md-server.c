@@ -2,61 +2,61 @@
 
 #include "md-server.h"
 
+#include "md-budget.h"
 #include "md-coap.h"
-#include "md-datagram.h"
 #include "md-dedup.h"
+#include "md-diagnostic.h"
 #include "md-echo.h"
 #include "md-error.h"
 #include "md-log.h"
-#include "md-note.h"
 #include "md-observers.h"
-#include "md-peer.h"
+#include "md-request-checks.h"
 #include "md-resources.h"
+#include "md-udp-transport.h"
 
 #include <errno.h>
 #include <glib-unix.h>
-#include <netinet/in.h>
+#include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
 
-/* Datagrams read (and notes committed together) per main-loop turn. */
+/* Replies per batch, so notes per fdatasync at most. */
 #define MD_SERVER_BATCH 256
-/* Larger than any UDP payload (65535 - headers), so MSG_TRUNC flags a
- * datagram cut only by a bug or an IPv6 jumbogram. */
-#define MD_SERVER_RECEIVE_SIZE (65536 + 1)
 /* Cached responses for duplicate detection: a few thousand exchanges. */
 #define MD_SERVER_DEDUP_BYTES (4 * 1024 * 1024)
 /* With a rate limit, at least this many hosts adding at the limit keep every
  * exchange for EXCHANGE_LIFETIME (md_dedup_bytes_for_rate). */
 #define MD_SERVER_DEDUP_HOSTS 4
-/* md_server_drain() reads at most this many batches per socket. */
-#define MD_SERVER_DRAIN_BATCHES 16
+/* Receive rounds per wakeup before the main loop serves its other sources. */
+#define MD_SERVER_PUMP_ROUNDS 64
+/* A wait for a commit wakes up this often to check on the sockets anyway. */
+#define MD_SERVER_COMMIT_POLL_MS 1000
+/* Transports polled with the commit; more are served at the next round. */
+#define MD_SERVER_POLL_MAX 16
 
-/* Options this endpoint understands; any other critical one gets 4.02. */
-static const guint16 known_options[] = {
-  MD_COAP_OPTION_URI_HOST,       MD_COAP_OPTION_ETAG,      MD_COAP_OPTION_IF_NONE_MATCH,
-  MD_COAP_OPTION_OBSERVE,        MD_COAP_OPTION_URI_PORT,  MD_COAP_OPTION_URI_PATH,
-  MD_COAP_OPTION_CONTENT_FORMAT, MD_COAP_OPTION_URI_QUERY, MD_COAP_OPTION_ACCEPT,
-  MD_COAP_OPTION_BLOCK2,         MD_COAP_OPTION_BLOCK1,    MD_COAP_OPTION_SIZE2,
-  MD_COAP_OPTION_SIZE1,          MD_COAP_OPTION_ECHO,      0,
-};
-
-/* A response waiting for the batch's commit. */
+/* One request's answer, from the message layer until it is sent. */
 typedef struct
 {
   MdPeer peer;
   guint16 request_mid;
   gsize request_len;
   MdHandled handled;
+  gboolean sent;
   MdStoredNote stored; /* what this request appended; id 0 when nothing */
   MdCoapMessage response;
 } MdReply;
 
+/* The replies of the datagrams read together: their notes share a commit. */
 typedef struct
 {
-  int fd;
+  MdReply *replies; /* MD_SERVER_BATCH */
+  guint n;
+} MdBatch;
+
+typedef struct
+{
+  MdTransport *transport;
   guint source_id;
-} MdServerSocket;
+} MdServerTransport;
 
 struct _MdServer
 {
@@ -65,11 +65,12 @@ struct _MdServer
   MdResources *resources;
   MdDedup *dedup;
   MdEcho *echo;
-  GArray *sockets; /* of MdServerSocket */
-  guint8 *datagram;
-  MdCoapMessage request;
-  MdReply *batch; /* MD_SERVER_BATCH */
-  guint n_batch;
+  GArray *transports; /* of MdServerTransport */
+  MdDatagram datagrams[MD_TRANSPORT_RECEIVE_MAX];
+  MdCoapMessage *request;
+  MdBatch batches[2];
+  MdBatch *filling;    /* being read and appended */
+  MdBatch *committing; /* its writes wait for the running commit; NULL if none */
   guint16 next_mid;
   gboolean verbose;
   gint64 last_stored_time; /* wall clock, 0 when nothing was stored since start */
@@ -89,9 +90,11 @@ md_server_new (MdStore *store)
   self->resources = md_resources_new (store, self->observers);
   self->dedup = md_dedup_new (MD_SERVER_DEDUP_BYTES);
   self->echo = md_echo_new ();
-  self->sockets = g_array_new (FALSE, FALSE, sizeof (MdServerSocket));
-  self->datagram = g_malloc (MD_SERVER_RECEIVE_SIZE);
-  self->batch = g_new0 (MdReply, MD_SERVER_BATCH);
+  self->transports = g_array_new (FALSE, FALSE, sizeof (MdServerTransport));
+  self->request = g_new0 (MdCoapMessage, 1);
+  for (guint i = 0; i < G_N_ELEMENTS (self->batches); i++)
+    self->batches[i].replies = g_new0 (MdReply, MD_SERVER_BATCH);
+  self->filling = &self->batches[0];
   /* A random start makes our NON Message IDs hard to predict (RFC 7252 §4.4). */
   self->next_mid = (guint16)g_random_int_range (0, 0x10000);
   return self;
@@ -100,12 +103,9 @@ md_server_new (MdStore *store)
 static void
 remove_sources (MdServer *self)
 {
-  for (guint i = 0; i < self->sockets->len; i++)
-    {
-      MdServerSocket *sock = &g_array_index (self->sockets, MdServerSocket, i);
-
-      g_clear_handle_id (&sock->source_id, g_source_remove);
-    }
+  for (guint i = 0; i < self->transports->len; i++)
+    g_clear_handle_id (&g_array_index (self->transports, MdServerTransport, i).source_id,
+                       g_source_remove);
 }
 
 void
@@ -114,13 +114,16 @@ md_server_free (MdServer *self)
   if (self == NULL)
     return;
   remove_sources (self);
-  g_array_unref (self->sockets);
+  for (guint i = 0; i < self->transports->len; i++)
+    md_transport_free (g_array_index (self->transports, MdServerTransport, i).transport);
+  g_array_unref (self->transports);
   md_resources_free (self->resources);
   md_observers_free (self->observers);
   md_dedup_free (self->dedup);
   md_echo_free (self->echo);
-  g_free (self->datagram);
-  g_free (self->batch);
+  g_free (self->request);
+  for (guint i = 0; i < G_N_ELEMENTS (self->batches); i++)
+    g_free (self->batches[i].replies);
   g_free (self);
 }
 
@@ -131,7 +134,7 @@ md_server_set_verbose (MdServer *self, gboolean verbose)
   self->verbose = verbose;
 }
 
-/* ---- logging ------------------------------------------------------------ */
+/* ---- the verbose log ------------------------------------------------------ */
 
 static void
 log_message (MdServer *self, const char *direction, const MdPeer *peer, const MdCoapMessage *msg)
@@ -148,7 +151,7 @@ log_message (MdServer *self, const char *direction, const MdPeer *peer, const Md
 static void
 log_bytes (MdServer *self, const char *direction, const MdPeer *peer, GBytes *bytes)
 {
-  MdCoapMessage *msg;
+  g_autofree MdCoapMessage *msg = NULL;
   gsize len;
   const guint8 *data = g_bytes_get_data (bytes, &len);
 
@@ -157,7 +160,6 @@ log_bytes (MdServer *self, const char *direction, const MdPeer *peer, GBytes *by
   msg = g_new0 (MdCoapMessage, 1);
   if (md_coap_parse (data, len, msg, NULL))
     log_message (self, direction, peer, msg);
-  g_free (msg);
 }
 
 static void
@@ -169,28 +171,7 @@ log_malformed (const MdPeer *peer, gsize len, const char *reason)
            md_peer_to_string (peer, address), reason);
 }
 
-static void
-log_rejected (const MdReply *reply, const char *reason)
-{
-  char code[5];
-  char address[64];
-
-  md_coap_code_format (reply->response.code, code);
-  md_log_request_rejected (md_peer_to_string (&reply->peer, address), code, reason);
-}
-
-/* What may go to @peer for a request of @request_len bytes: a response
- * larger than MD_ECHO_AMPLIFICATION times it only to a proven address. */
-static gboolean
-within_budget (MdServer *self, const MdPeer *peer, gsize response_len, gsize request_len,
-               gint64 now_us)
-{
-  if (response_len <= MD_ECHO_AMPLIFICATION * request_len)
-    return TRUE;
-  return md_echo_is_verified (self->echo, peer, now_us);
-}
-
-/* ---- answers outside the batch ------------------------------------------ */
+/* ---- message layer: answers outside the batch ----------------------------- */
 
 /* RST for a CON we cannot or will not process (RFC 7252 §4.2). */
 static void
@@ -222,7 +203,7 @@ replay (MdServer *self, const MdPeer *peer, GBytes *cached, gsize request_len, g
   if (cached == NULL)
     return;
   data = g_bytes_get_data (cached, &len);
-  if (!within_budget (self, peer, len, request_len, now_us))
+  if (!md_budget_allows (self->echo, peer, len, request_len, now_us))
     {
       g_debug ("duplicate shorter than its original: not replayed");
       return;
@@ -231,75 +212,16 @@ replay (MdServer *self, const MdPeer *peer, GBytes *cached, gsize request_len, g
   md_peer_send (peer, data, len);
 }
 
-/* ---- requests ----------------------------------------------------------- */
-
-/* An error made like those of the resources (md_resources_fail()). */
-static gboolean
-reject (MdCoapMessage *response, guint8 code, const char *reason)
-{
-  md_resources_fail (response, code, reason);
-  return FALSE;
-}
-
-static gboolean
-check_block1 (const MdCoapMessage *request, MdCoapMessage *response)
-{
-  MdCoapBlock block;
-
-  if (!md_coap_message_has_option (request, MD_COAP_OPTION_BLOCK1))
-    return TRUE;
-  if (!md_coap_message_get_block (request, MD_COAP_OPTION_BLOCK1, &block))
-    return reject (response, MD_COAP_BAD_OPTION, "malformed Block1 option");
-  /* A note fits one datagram; a lone final block 0 is simply the whole body. */
-  if (block.num == 0 && !block.more)
-    return TRUE;
-  reject (response, MD_COAP_REQUEST_ENTITY_TOO_LARGE, "send the note in one datagram");
-  /* After the reset of reject(): RFC 7252 §5.9.2.9, the largest body we take. */
-  md_coap_message_add_uint_option (response, MD_COAP_OPTION_SIZE1, MD_NOTE_MAX_BYTES);
-  return FALSE;
-}
-
-/* The option checks of the message layer; FALSE with @response made an
- * error when the request must not reach the resources. */
-static gboolean
-check_options (MdServer *self, const MdCoapMessage *request, const MdPeer *peer, gint64 now_us,
-               MdCoapMessage *response)
-{
-  const MdCoapOption *echo;
-  guint16 unknown;
-
-  if (md_coap_message_has_option (request, MD_COAP_OPTION_PROXY_URI)
-      || md_coap_message_has_option (request, MD_COAP_OPTION_PROXY_SCHEME))
-    return reject (response, MD_COAP_PROXYING_NOT_SUPPORTED, "this server is not a proxy");
-  unknown = md_coap_message_find_unknown_critical (request, known_options);
-  if (unknown != 0)
-    {
-      g_autofree char *reason = g_strdup_printf ("unknown critical option %u", unknown);
-
-      return reject (response, MD_COAP_BAD_OPTION, reason);
-    }
-  if (!check_block1 (request, response))
-    return FALSE;
-  echo = md_coap_message_find_option (request, MD_COAP_OPTION_ECHO);
-  if (echo != NULL)
-    md_echo_check_value (self->echo, peer, echo->value, echo->length, now_us);
-  return TRUE;
-}
-
-static void
-execute (MdServer *self, MdReply *reply, const MdCoapMessage *request, gint64 now_us)
-{
-  reply->handled = md_resources_handle (self->resources, request, &reply->peer, now_us,
-                                        &reply->response, &reply->stored);
-}
+/* ---- message layer and resources: requests into the batch ----------------- */
 
 static MdReply *
 add_reply (MdServer *self, const MdPeer *peer, const MdCoapMessage *request, gsize len)
 {
+  MdBatch *batch = self->filling;
   MdReply *reply;
 
-  g_assert (self->n_batch < MD_SERVER_BATCH);
-  reply = &self->batch[self->n_batch++];
+  g_assert (batch->n < MD_SERVER_BATCH);
+  reply = &batch->replies[batch->n++];
   memset (reply, 0, G_STRUCT_OFFSET (MdReply, response));
   reply->peer = *peer;
   reply->request_mid = request->mid;
@@ -329,8 +251,9 @@ handle_request (MdServer *self, const MdPeer *peer, const MdCoapMessage *request
         break;
     }
   reply = add_reply (self, peer, request, len);
-  if (check_options (self, request, peer, now_us, &reply->response))
-    execute (self, reply, request, now_us);
+  if (md_request_check (self->echo, request, peer, now_us, &reply->response))
+    reply->handled = md_resources_handle (self->resources, request, &reply->peer, now_us,
+                                          &reply->response, &reply->stored);
 }
 
 static void
@@ -368,8 +291,10 @@ handle_message (MdServer *self, const MdPeer *peer, const MdCoapMessage *msg, gs
   /* A request code in an ACK or RST is a format error: silently ignored. */
 }
 
+/* The message layer's entry: (endpoint, identity, bytes).  No resource
+ * looks at the identity yet: plain CoAP proves none. */
 static void
-handle_datagram (MdServer *self, const MdPeer *peer, gsize len, gboolean truncated, gint64 now_us)
+handle_datagram (MdServer *self, const MdDatagram *datagram, gint64 now_us)
 {
   g_autoptr (GError) error = NULL;
   MdCoapType type;
@@ -377,225 +302,151 @@ handle_datagram (MdServer *self, const MdPeer *peer, gsize len, gboolean truncat
   guint16 mid;
 
   /* Not even a CoAP header: nothing to answer to (RFC 7252 §4.2). */
-  if (!md_coap_peek_header (self->datagram, len, &type, &code, &mid))
+  if (!md_coap_peek_header (datagram->data, datagram->len, &type, &code, &mid))
     return;
-  if (truncated)
+  if (datagram->truncated)
     g_set_error_literal (&error, MD_ERROR, MD_ERROR_MALFORMED, "datagram truncated");
-  if (truncated || !md_coap_parse (self->datagram, len, &self->request, &error))
+  if (datagram->truncated || !md_coap_parse (datagram->data, datagram->len, self->request, &error))
     {
-      log_malformed (peer, len, error != NULL ? error->message : "unparsable");
+      log_malformed (&datagram->peer, datagram->len, error != NULL ? error->message : "unparsable");
       if (type == MD_COAP_TYPE_CON)
-        send_reset (self, peer, mid);
+        send_reset (self, &datagram->peer, mid);
       return;
     }
-  log_message (self, "recv from", peer, &self->request);
-  handle_message (self, peer, &self->request, len, now_us);
+  log_message (self, "recv from", &datagram->peer, self->request);
+  handle_message (self, &datagram->peer, self->request, datagram->len, now_us);
 }
 
-/* ---- commit ------------------------------------------------------------- */
+/* ---- transport: receive ----------------------------------------------------- */
 
-/* After a failed commit every write of the batch is answered 5.03: the
- * failure undoes all pending appends, and nothing is acknowledged before
- * fdatasync. */
-static void
-fail_writes (MdServer *self, const GError *error)
+static gboolean
+batch_is_full (const MdBatch *batch)
 {
-  g_autofree char *reason = g_strdup_printf ("note not stored: %s", error->message);
-
-  for (guint i = 0; i < self->n_batch; i++)
-    {
-      MdReply *reply = &self->batch[i];
-
-      if (!(reply->handled & MD_HANDLED_WROTE))
-        continue;
-      md_resources_fail (&reply->response, MD_COAP_SERVICE_UNAVAILABLE, reason);
-      reply->handled = MD_HANDLED_READ;
-      reply->stored.id = 0;
-    }
+  return batch->n == MD_SERVER_BATCH;
 }
 
+/* Reads what waits on every transport, as far as the filling batch has room
+ * (a datagram adds at most one reply), and handles it; returns how many
+ * datagrams came. */
 static guint
-count_writes (MdServer *self)
+receive_round (MdServer *self, gint64 now_us)
 {
-  guint n = 0;
+  guint total = 0;
 
-  for (guint i = 0; i < self->n_batch; i++)
-    if (self->batch[i].handled & MD_HANDLED_WROTE)
-      n++;
-  return n;
-}
-
-static void
-commit_batch (MdServer *self)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (md_store_has_pending (self->store) && !md_store_commit (self->store, &error))
+  for (guint t = 0; t < self->transports->len; t++)
     {
-      md_log_commit_failed (error->message, count_writes (self));
-      fail_writes (self, error);
+      MdTransport *transport = g_array_index (self->transports, MdServerTransport, t).transport;
+      guint room = MIN (MD_SERVER_BATCH - self->filling->n, MD_TRANSPORT_RECEIVE_MAX);
+      guint n = room > 0 ? md_transport_receive (transport, self->datagrams, room) : 0;
+
+      for (guint i = 0; i < n; i++)
+        handle_datagram (self, &self->datagrams[i], now_us);
+      total += n;
     }
+  return total;
 }
 
-/* ---- send --------------------------------------------------------------- */
-
-static GBytes *
-encode_message (const MdCoapMessage *msg)
-{
-  g_autoptr (GError) error = NULL;
-  guint8 data[MD_COAP_MAX_DATAGRAM];
-  gssize len = md_coap_encode (msg, data, sizeof data, &error);
-
-  /* Cannot happen: a built message fits its own storage. */
-  if (len < 0)
-    {
-      g_warning ("cannot encode a response: %s", error != NULL ? error->message : "no reason");
-      return NULL;
-    }
-  return g_bytes_new (data, (gsize)len);
-}
-
-static gboolean
-reply_within_budget (MdServer *self, const MdReply *reply, GBytes *bytes, gint64 now_us)
-{
-  return bytes != NULL
-         && within_budget (self, &reply->peer, g_bytes_get_size (bytes), reply->request_len,
-                           now_us);
-}
-
-/* Notifications follow a registration for minutes, each up to a full note:
- * only to an address that proved it is the sender's, however small this
- * first response is. */
-/* The resources answer a registration they accepted with an Observe
- * option, so the response itself says whether the peer now observes. */
-static gboolean
-registers_observer (const MdCoapMessage *response)
-{
-  return MD_COAP_CODE_CLASS (response->code) == 2
-         && md_coap_message_has_option (response, MD_COAP_OPTION_OBSERVE);
-}
-
-static gboolean
-needs_proof (MdServer *self, const MdReply *reply, gint64 now_us)
-{
-  return registers_observer (&reply->response)
-         && !md_echo_is_verified (self->echo, &reply->peer, now_us);
-}
-
-/* Cuts the diagnostic by @excess bytes, at a UTF-8 character boundary. */
-static void
-shorten_diagnostic (MdCoapMessage *response, gsize excess)
-{
-  gsize keep = response->payload_len > excess ? response->payload_len - excess : 0;
-
-  while (keep > 0 && (response->payload[keep] & 0xc0) == 0x80)
-    keep--;
-  response->payload_len = keep;
-}
-
-/* 4.01 with an Echo value instead of a large response (RFC 9175 §2.4): the
- * peer proves its address by sending the request again with the value. */
-static void
-challenge (MdServer *self, MdReply *reply, gint64 now_us)
-{
-  MdCoapMessage *response = &reply->response;
-  guint8 value[MD_ECHO_VALUE_LEN];
-  gboolean was_observing = registers_observer (response);
-
-  md_coap_message_reset (response, MD_COAP_UNAUTHORIZED);
-  md_echo_make_value (self->echo, &reply->peer, now_us, value);
-  md_coap_message_add_option (response, MD_COAP_OPTION_ECHO, value, sizeof value);
-  /* The registration was not answered, so the peer does not observe. */
-  if (was_observing)
-    md_observers_deregister (self->observers, &reply->peer, response->token, response->token_len);
-}
-
-/* Whether the payload of @response is a diagnostic (RFC 7252 §5.5.2) that
- * may be cut or logged as a reason.  4.12 is not one: it answers the retry
- * of a note that is already stored, a success for the client, and carries
- * the stored note line, which must reach the client whole. */
-static gboolean
-carries_diagnostic (const MdCoapMessage *response)
-{
-  return MD_COAP_CODE_CLASS (response->code) >= 4 && response->code != MD_COAP_PRECONDITION_FAILED;
-}
-
-/* Over budget: a diagnostic is cut to fit, anything else becomes an Echo
- * challenge. */
-static void
-fit_budget (MdServer *self, MdReply *reply, gsize encoded_len, gint64 now_us)
-{
-  gsize budget = MD_ECHO_AMPLIFICATION * reply->request_len;
-
-  if (carries_diagnostic (&reply->response))
-    shorten_diagnostic (&reply->response, encoded_len - budget);
-  else
-    challenge (self, reply, now_us);
-}
-
-/* The encoded response, limited to MD_ECHO_AMPLIFICATION times the request
- * for a peer that has not proven its address; NULL to stay silent. */
-static GBytes *
-encode_reply (MdServer *self, MdReply *reply, gint64 now_us)
-{
-  g_autoptr (GBytes) bytes = NULL;
-
-  if (needs_proof (self, reply, now_us))
-    challenge (self, reply, now_us);
-  else
-    {
-      bytes = encode_message (&reply->response);
-      if (bytes == NULL)
-        return NULL;
-      if (reply_within_budget (self, reply, bytes, now_us))
-        return g_steal_pointer (&bytes);
-      fit_budget (self, reply, g_bytes_get_size (bytes), now_us);
-      g_clear_pointer (&bytes, g_bytes_unref);
-    }
-  bytes = encode_message (&reply->response);
-  if (reply_within_budget (self, reply, bytes, now_us))
-    return g_steal_pointer (&bytes);
-  return NULL;
-}
+/* ---- replies and notifications ---------------------------------------------- */
 
 /* The reason to log as a rejection, or NULL: the diagnostic of an error
  * (not the note line of a 4.12, which does not belong in a REASON= field). */
 static char *
 rejection_reason (const MdCoapMessage *response)
 {
-  if (!carries_diagnostic (response))
+  if (!md_diagnostic_is_carried (response))
     return NULL;
   return g_strndup ((const char *)response->payload, response->payload_len);
 }
 
 static void
-send_reply (MdServer *self, MdReply *reply, gint64 now_us)
+log_reply (MdServer *self, const MdReply *reply, const char *reason)
 {
   char address[64];
-  /* Taken before encode_reply() may cut it, so the log has all of it. */
+  char code[5];
+
+  md_peer_to_string (&reply->peer, address);
+  /* An Echo challenge is the normal first step of a large read, not a
+   * refusal: it would flood the journal at info level. */
+  if (reason == NULL && reply->response.code == MD_COAP_UNAUTHORIZED)
+    g_debug ("sent an Echo challenge to %s", address);
+  /* MD_HANDLED_LOGGED: logged once a minute already (md-log-limits.c). */
+  if (reason != NULL && !(reply->handled & MD_HANDLED_LOGGED))
+    {
+      md_coap_code_format (reply->response.code, code);
+      md_log_request_rejected (address, code, reason);
+    }
+  log_message (self, "send to", &reply->peer, &reply->response);
+}
+
+/* The encoded answer within the budget, logged; NULL to stay silent. */
+static GBytes *
+encode_reply (MdServer *self, MdReply *reply, gint64 now_us)
+{
+  /* Taken before the budget may cut it, so the log has all of it. */
   g_autofree char *reason = rejection_reason (&reply->response);
-  g_autoptr (GBytes) bytes = encode_reply (self, reply, now_us);
+  GBytes *bytes = md_budget_encode_reply (self->echo, self->observers, &reply->peer,
+                                          reply->request_len, &reply->response, now_us);
 
   if (bytes != NULL)
+    log_reply (self, reply, reason);
+  return bytes;
+}
+
+static gboolean
+is_due (const MdReply *reply, gboolean with_writes)
+{
+  return !reply->sent && (with_writes || !(reply->handled & MD_HANDLED_WROTE));
+}
+
+/* One sendmmsg per transport for the due replies of @batch. */
+static void
+send_encoded (MdServer *self, MdBatch *batch, GBytes **encoded)
+{
+  MdOutgoing out[MD_SERVER_BATCH];
+
+  for (guint t = 0; t < self->transports->len; t++)
     {
-      /* An Echo challenge is the normal first step of a large read, not a
-       * refusal: it would flood the journal at info level. */
-      if (reason == NULL && reply->response.code == MD_COAP_UNAUTHORIZED)
-        g_debug ("sent an Echo challenge to %s", md_peer_to_string (&reply->peer, address));
-      if (reason != NULL && !(reply->handled & MD_HANDLED_LOGGED))
-        log_rejected (reply, reason);
-      log_message (self, "send to", &reply->peer, &reply->response);
-      md_peer_send (&reply->peer, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+      MdTransport *transport = g_array_index (self->transports, MdServerTransport, t).transport;
+      guint n = 0;
+
+      for (guint i = 0; i < batch->n; i++)
+        if (encoded[i] != NULL && batch->replies[i].peer.transport == transport)
+          out[n++] = (MdOutgoing){ &batch->replies[i].peer, g_bytes_get_data (encoded[i], NULL),
+                                   g_bytes_get_size (encoded[i]) };
+      md_transport_send (transport, out, n);
     }
-  md_dedup_complete (self->dedup, &reply->peer, reply->request_mid, bytes, now_us);
+}
+
+/* Sends the replies of @batch not sent yet: those that acknowledge nothing,
+ * or with @with_writes all of them, once their notes are durable. */
+static void
+send_replies (MdServer *self, MdBatch *batch, gboolean with_writes, gint64 now_us)
+{
+  GBytes *encoded[MD_SERVER_BATCH] = { NULL };
+
+  for (guint i = 0; i < batch->n; i++)
+    if (is_due (&batch->replies[i], with_writes))
+      encoded[i] = encode_reply (self, &batch->replies[i], now_us);
+  send_encoded (self, batch, encoded);
+  for (guint i = 0; i < batch->n; i++)
+    {
+      MdReply *reply = &batch->replies[i];
+
+      if (!is_due (reply, with_writes))
+        continue;
+      /* NULL records "answered with silence", so a duplicate stays silent. */
+      md_dedup_complete (self->dedup, &reply->peer, reply->request_mid, encoded[i], now_us);
+      reply->sent = TRUE;
+      g_clear_pointer (&encoded[i], g_bytes_unref);
+    }
 }
 
 static void
-record_stored (MdServer *self)
+record_stored (MdServer *self, const MdBatch *batch)
 {
-  for (guint i = 0; i < self->n_batch; i++)
+  for (guint i = 0; i < batch->n; i++)
     {
-      const MdReply *reply = &self->batch[i];
+      const MdReply *reply = &batch->replies[i];
 
       if (reply->stored.id == 0)
         continue;
@@ -619,121 +470,225 @@ notify_observers (MdServer *self, gint64 now_us)
   md_observers_notify (self->observers, line, &self->next_mid, now_us);
 }
 
-/* Group commit: one fdatasync for all notes of the batch, then the answers. */
-static void
-finish_batch (MdServer *self, gint64 now_us)
-{
-  guint64 durable_before;
+/* ---- store: commit ---------------------------------------------------------- */
 
-  /* A wakeup with nothing read (a drain round, a spurious wakeup). */
-  if (self->n_batch == 0)
-    return;
-  durable_before = md_store_get_count (self->store);
-  commit_batch (self);
-  for (guint i = 0; i < self->n_batch; i++)
-    send_reply (self, &self->batch[i], now_us);
-  record_stored (self);
-  if (md_store_get_count (self->store) > durable_before)
-    notify_observers (self, now_us);
-  self->n_batch = 0;
-}
-
-/* ---- receive ------------------------------------------------------------ */
-
-/* One datagram into self->datagram; -1 when none is waiting. */
-static gssize
-receive_datagram (MdServer *self, int fd, MdPeer *peer, gboolean *truncated)
-{
-  gssize len = md_datagram_receive (fd, self->datagram, MD_SERVER_RECEIVE_SIZE, peer, truncated);
-
-  if (len < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-    g_debug ("recvmsg on socket %d: %s", fd, g_strerror (errno));
-  return len;
-}
-
-/* Reads up to MD_SERVER_BATCH datagrams from @fd and answers them; returns
- * how many were read. */
 static guint
-serve_batch (MdServer *self, int fd)
+count_writes (const MdBatch *batch)
 {
-  gint64 now_us = g_get_monotonic_time ();
-  guint n;
+  guint n = 0;
 
-  for (n = 0; n < MD_SERVER_BATCH; n++)
-    {
-      gboolean truncated = FALSE;
-      MdPeer peer;
-      gssize len = receive_datagram (self, fd, &peer, &truncated);
-
-      if (len < 0)
-        break;
-      handle_datagram (self, &peer, (gsize)len, truncated, now_us);
-    }
-  finish_batch (self, now_us);
+  for (guint i = 0; i < batch->n; i++)
+    if (batch->replies[i].handled & MD_HANDLED_WROTE)
+      n++;
   return n;
 }
 
-static gboolean
-on_socket_readable (int fd, GIOCondition condition, gpointer user_data)
+/* A failed commit undoes every note not yet durable: each write of @batch
+ * is answered 5.03, since nothing is acknowledged before fdatasync. */
+static void
+fail_writes (MdBatch *batch, const GError *error)
 {
-  serve_batch (user_data, fd);
+  g_autofree char *reason = g_strdup_printf ("note not stored: %s", error->message);
+
+  for (guint i = 0; i < batch->n; i++)
+    {
+      MdReply *reply = &batch->replies[i];
+
+      if (!(reply->handled & MD_HANDLED_WROTE))
+        continue;
+      md_resources_fail (&reply->response, MD_COAP_SERVICE_UNAVAILABLE, reason);
+      reply->handled = MD_HANDLED_READ;
+      reply->stored.id = 0;
+    }
+}
+
+/* After a commit, or without one: the writes of @batch go out, their notes
+ * are logged and observers hear of the newest.  @batch is then empty. */
+static void
+deliver_writes (MdServer *self, MdBatch *batch, guint64 durable_before, gint64 now_us)
+{
+  send_replies (self, batch, TRUE, now_us);
+  record_stored (self, batch);
+  if (md_store_get_count (self->store) > durable_before)
+    notify_observers (self, now_us);
+  batch->n = 0;
+}
+
+static void
+report_commit_failure (MdServer *self, const GError *error)
+{
+  md_log_commit_failed (error->message,
+                        count_writes (self->filling)
+                            + (self->committing != NULL ? count_writes (self->committing) : 0));
+  fail_writes (self->filling, error);
+  if (self->committing != NULL)
+    fail_writes (self->committing, error);
+}
+
+/* Ends the running commit and answers the writes that waited for it.  A
+ * failure also undid the appends of the filling batch, so its writes are
+ * answered 5.03 as well. */
+static void
+finish_commit (MdServer *self, gint64 now_us)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 durable_before = md_store_get_count (self->store);
+  MdBatch *done = self->committing;
+
+  if (!md_store_commit_finish (self->store, &error))
+    report_commit_failure (self, error);
+  self->committing = NULL;
+  deliver_writes (self, done, durable_before, now_us);
+}
+
+/* When no worker thread can be had: the commit on the main loop. */
+static void
+commit_now (MdServer *self, gint64 now_us)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 durable_before = md_store_get_count (self->store);
+
+  if (!md_store_commit (self->store, &error))
+    report_commit_failure (self, error);
+  deliver_writes (self, self->filling, durable_before, now_us);
+}
+
+/* Closes the filling batch (no commit runs): its reads and errors go now,
+ * its writes when a commit has made every note so far durable. */
+static void
+close_batch (MdServer *self, gint64 now_us)
+{
+  g_autoptr (GError) error = NULL;
+  MdBatch *batch = self->filling;
+
+  if (batch->n == 0)
+    return;
+  send_replies (self, batch, FALSE, now_us);
+  if (!md_store_has_pending (self->store))
+    deliver_writes (self, batch, md_store_get_count (self->store), now_us);
+  else if (md_store_commit_start (self->store, &error))
+    {
+      self->committing = batch;
+      self->filling = batch == &self->batches[0] ? &self->batches[1] : &self->batches[0];
+    }
+  else
+    {
+      g_debug ("committing on the main loop: %s", error->message);
+      commit_now (self, now_us);
+    }
+}
+
+/* ---- the pump: transport -> ... -> transport -------------------------------- */
+
+/* Waits until the running commit ends or, unless the filling batch is full,
+ * a datagram arrives; bounded by MD_SERVER_COMMIT_POLL_MS. */
+static void
+wait_commit_or_datagram (MdServer *self)
+{
+  struct pollfd fds[1 + MD_SERVER_POLL_MAX];
+  guint n = 0;
+
+  fds[n++] = (struct pollfd){ md_store_commit_get_fd (self->store), POLLIN, 0 };
+  for (guint t = 0;
+       !batch_is_full (self->filling) && t < self->transports->len && n < G_N_ELEMENTS (fds); t++)
+    fds[n++] = (struct pollfd){
+      md_transport_get_fd (g_array_index (self->transports, MdServerTransport, t).transport),
+      POLLIN, 0
+    };
+  if (poll (fds, n, MD_SERVER_COMMIT_POLL_MS) < 0)
+    g_debug ("poll: %s", g_strerror (errno));
+}
+
+static gboolean
+commit_has_ended (MdServer *self)
+{
+  struct pollfd fd = { md_store_commit_get_fd (self->store), POLLIN, 0 };
+
+  return poll (&fd, 1, 0) > 0;
+}
+
+/* Answers everything read so far, commits included: nothing stays in
+ * flight when the pump returns to the main loop. */
+static void
+settle (MdServer *self)
+{
+  gint64 now_us = g_get_monotonic_time ();
+
+  /* At most twice round: the running commit, then the filling batch's. */
+  for (guint i = 0; i < 2 * G_N_ELEMENTS (self->batches); i++)
+    {
+      if (self->committing != NULL)
+        finish_commit (self, now_us);
+      close_batch (self, now_us);
+      if (self->committing == NULL)
+        return;
+    }
+}
+
+/* Reads and handles datagrams while they come, overlapping each batch's
+ * commit with the reading and appending of the next; returns when the
+ * transports are quiet and every answer is out, or after
+ * MD_SERVER_PUMP_ROUNDS rounds. */
+static void
+pump (MdServer *self)
+{
+  for (guint round = 0; round < MD_SERVER_PUMP_ROUNDS; round++)
+    {
+      gint64 now_us = g_get_monotonic_time ();
+      guint got = receive_round (self, now_us);
+
+      if (self->committing != NULL)
+        {
+          if (got == 0 || batch_is_full (self->filling))
+            wait_commit_or_datagram (self);
+          if (commit_has_ended (self))
+            finish_commit (self, now_us);
+          continue;
+        }
+      close_batch (self, now_us);
+      if (got == 0 && self->committing == NULL)
+        return;
+    }
+  settle (self);
+}
+
+static gboolean
+on_readable (int fd, GIOCondition condition, gpointer user_data)
+{
+  pump (user_data);
   return G_SOURCE_CONTINUE;
 }
 
-/* The socket's family in @family. */
-static gboolean
-check_socket (int fd, int *family, GError **error)
-{
-  struct sockaddr_storage addr;
-  socklen_t addr_len = sizeof addr;
-  socklen_t type_len;
-  int type = 0;
+/* ---- the server's life ------------------------------------------------------ */
 
-  type_len = sizeof type;
-  if (getsockopt (fd, SOL_SOCKET, SO_TYPE, &type, &type_len) < 0)
-    {
-      md_error_set_errno (error, errno, "getsockopt(SO_TYPE)");
-      return FALSE;
-    }
-  if (type != SOCK_DGRAM)
-    {
-      g_set_error (error, MD_ERROR, MD_ERROR_FAILED, "socket %d is not a datagram socket", fd);
-      return FALSE;
-    }
-  if (getsockname (fd, (struct sockaddr *)&addr, &addr_len) < 0)
-    {
-      md_error_set_errno (error, errno, "getsockname");
-      return FALSE;
-    }
-  if (addr.ss_family != AF_INET && addr.ss_family != AF_INET6)
-    {
-      g_set_error (error, MD_ERROR, MD_ERROR_FAILED, "socket %d is not an IPv4 or IPv6 socket", fd);
-      return FALSE;
-    }
-  *family = addr.ss_family;
-  return TRUE;
+void
+md_server_add_transport (MdServer *self, MdTransport *transport)
+{
+  MdServerTransport entry = { transport, 0 };
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (transport != NULL);
+
+  entry.source_id = g_unix_fd_add_full (G_PRIORITY_DEFAULT, md_transport_get_fd (transport),
+                                        G_IO_IN, on_readable, self, NULL);
+  g_array_append_val (self->transports, entry);
 }
 
 gboolean
 md_server_add_socket (MdServer *self, int fd, GError **error)
 {
-  MdServerSocket sock = { .fd = fd };
-  int family = AF_UNSPEC;
+  MdTransport *transport;
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (fd >= 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_socket (fd, &family, error))
+  if (!md_udp_socket_check (fd, error))
     return FALSE;
-  /* Answers leave from the address each request came to (md-datagram.h). */
-  if (!md_datagram_enable_local_address (fd, family, error))
+  transport = md_udp_transport_new (fd, error);
+  if (transport == NULL)
     return FALSE;
-  if (!g_unix_set_fd_nonblocking (fd, TRUE, error))
-    return FALSE;
-  sock.source_id
-      = g_unix_fd_add_full (G_PRIORITY_DEFAULT, fd, G_IO_IN, on_socket_readable, self, NULL);
-  g_array_append_val (self->sockets, sock);
+  md_server_add_transport (self, transport);
   return TRUE;
 }
 
@@ -742,14 +697,8 @@ md_server_drain (MdServer *self)
 {
   g_return_if_fail (self != NULL);
 
-  for (guint i = 0; i < self->sockets->len; i++)
-    {
-      int fd = g_array_index (self->sockets, MdServerSocket, i).fd;
-
-      for (guint round = 0; round < MD_SERVER_DRAIN_BATCHES; round++)
-        if (serve_batch (self, fd) < MD_SERVER_BATCH)
-          break;
-    }
+  pump (self);
+  settle (self);
   remove_sources (self);
 }
 

@@ -5,14 +5,12 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "md-diagnostic.h"
 #include "md-error.h"
 #include "md-log.h"
 #include "md-note.h"
 #include "md-protocol.h"
 
-/* Diagnostic payloads stay short: they go to peers that may not be verified
- * yet, and RFC 7252 §5.5.2 means them for a person reading a log. */
-#define MD_DIAGNOSTIC_MAX 120
 /* How much of an unknown path a 4.04 repeats back. */
 #define MD_PATH_ECHO_MAX 48
 
@@ -60,32 +58,6 @@ md_resources_free (MdResources *self)
 
 /* ---- building responses ---- */
 
-/* Printable ASCII only, so any log or terminal shows it as it is. */
-static void
-make_ascii_diagnostic (GString *text)
-{
-  for (gsize i = 0; i < text->len; i++)
-    {
-      if (text->str[i] < 0x20 || text->str[i] > 0x7e)
-        text->str[i] = '?';
-    }
-  if (text->len > MD_DIAGNOSTIC_MAX)
-    {
-      g_string_truncate (text, MD_DIAGNOSTIC_MAX - 3);
-      g_string_append (text, "...");
-    }
-}
-
-static void
-set_diagnostic (MdCoapMessage *response, guint8 code, const char *text)
-{
-  g_autoptr (GString) diagnostic = g_string_new (text);
-
-  make_ascii_diagnostic (diagnostic);
-  md_coap_message_reset (response, code);
-  md_coap_message_set_payload (response, diagnostic->str, diagnostic->len);
-}
-
 /* An error response: code and diagnostic payload, no Content-Format
  * (RFC 7252 §5.5.2). */
 static MdHandled respond_error (MdExchange *ex, guint8 code, const char *format, ...)
@@ -100,7 +72,7 @@ respond_error (MdExchange *ex, guint8 code, const char *format, ...)
   va_start (args, format);
   text = g_strdup_vprintf (format, args);
   va_end (args);
-  set_diagnostic (ex->response, code, text);
+  md_diagnostic_set (ex->response, code, text);
   return MD_HANDLED_READ;
 }
 
@@ -110,7 +82,7 @@ md_resources_fail (MdCoapMessage *response, guint8 code, const char *reason)
   g_return_if_fail (response != NULL);
   g_return_if_fail (MD_COAP_CODE_CLASS (code) >= 4);
 
-  set_diagnostic (response, code, reason != NULL ? reason : "storage error");
+  md_diagnostic_set (response, code, reason != NULL ? reason : "storage error");
 }
 
 /* A full notebook refuses every add until an operator acts: the journal
@@ -143,9 +115,18 @@ static void
 respond_text (MdExchange *ex, guint8 code, guint32 format, const void *data, gsize len)
 {
   md_coap_message_reset (ex->response, code);
-  md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_CONTENT_FORMAT, format);
-  if (!md_coap_message_set_payload (ex->response, data, len))
+  if (!md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_CONTENT_FORMAT, format)
+      || !md_coap_message_set_payload (ex->response, data, len))
     respond_error (ex, MD_COAP_INTERNAL_SERVER_ERROR, "response too large");
+}
+
+/* An option the response has no room for is a bug in the sizes: 5.00. */
+static gboolean
+check_built (MdExchange *ex, gboolean built)
+{
+  if (!built)
+    respond_error (ex, MD_COAP_INTERNAL_SERVER_ERROR, "response too large");
+  return built;
 }
 
 /* ---- request checks ---- */
@@ -240,7 +221,8 @@ check_note (MdExchange *ex, const char **text, gsize *len)
       respond_error (ex, MD_COAP_REQUEST_ENTITY_TOO_LARGE, "note is longer than %d bytes",
                      MD_NOTE_MAX_BYTES);
       /* RFC 7252 §5.9.2.9: Size1 tells the client the largest it may send. */
-      md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_SIZE1, MD_NOTE_MAX_BYTES);
+      check_built (ex, md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_SIZE1,
+                                                        MD_NOTE_MAX_BYTES));
       return FALSE;
     }
   if (!md_note_validate (*text, *len, &error))
@@ -265,7 +247,8 @@ check_rate_limit (MdExchange *ex)
     return TRUE;
   reason = g_strdup_printf ("too many notes from this address: try again in %u s", retry_after_s);
   respond_error (ex, MD_COAP_SERVICE_UNAVAILABLE, "%s", reason);
-  md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_MAX_AGE, retry_after_s);
+  check_built (
+      ex, md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_MAX_AGE, retry_after_s));
   md_log_rate_limited (md_peer_to_string (ex->peer, address), reason, ex->now_us);
   ex->flags |= MD_HANDLED_LOGGED;
   return FALSE;
@@ -295,7 +278,7 @@ add_location (MdExchange *ex, guint64 id)
   g_autofree gchar *location
       = g_strdup_printf (MD_PROTOCOL_PATH_NOTES_PREFIX "%" G_GUINT64_FORMAT, id);
 
-  md_coap_message_add_path (ex->response, MD_COAP_OPTION_LOCATION_PATH, location);
+  check_built (ex, md_coap_message_add_path (ex->response, MD_COAP_OPTION_LOCATION_PATH, location));
 }
 
 /* ---- /notes ---- */
@@ -354,11 +337,12 @@ get_requested_block (MdExchange *ex, MdCoapBlock *block, gboolean *requested)
 static void
 add_block_options (MdExchange *ex, const MdCoapBlock *block, guint64 total)
 {
-  md_coap_message_add_block (ex->response, MD_COAP_OPTION_BLOCK2, block);
+  if (!check_built (ex, md_coap_message_add_block (ex->response, MD_COAP_OPTION_BLOCK2, block)))
+    return;
   /* Size2 on the first block tells the client the whole size (RFC 7959 §4). */
   if (block->num == 0)
-    md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_SIZE2,
-                                     (guint32)MIN (total, G_MAXUINT32));
+    check_built (ex, md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_SIZE2,
+                                                      (guint32)MIN (total, G_MAXUINT32)));
 }
 
 /* One block of the body.  The body only grows at its end, so serving each
@@ -507,9 +491,11 @@ handle_observe (MdExchange *ex)
     md_observers_deregister (ex->self->observers, ex->peer, request->token, request->token_len);
   else if (observe == 0
            && md_observers_register (ex->self->observers, ex->peer, request->token,
-                                     request->token_len, ex->now_us))
-    md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_OBSERVE,
-                                     md_observers_get_sequence (ex->self->observers));
+                                     request->token_len, ex->now_us)
+           && !check_built (ex, md_coap_message_add_uint_option (
+                                    ex->response, MD_COAP_OPTION_OBSERVE,
+                                    md_observers_get_sequence (ex->self->observers))))
+    md_observers_deregister (ex->self->observers, ex->peer, request->token, request->token_len);
 }
 
 static MdHandled

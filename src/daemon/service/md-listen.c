@@ -4,6 +4,7 @@
 
 #include "md-error.h"
 #include "md-peer.h"
+#include "md-udp-transport.h"
 
 #include <errno.h>
 #include <glib/gi18n.h>
@@ -41,7 +42,8 @@ add_socket (GArray *fds, int fd)
 /* ---- sockets from systemd ----------------------------------------------- */
 
 /* Appends the @n_fds sockets systemd passed to @fds, each checked to be an
- * IPv4 or IPv6 UDP socket. */
+ * IPv4 or IPv6 UDP socket: the one check of a socket the daemon did not
+ * make itself. */
 static gboolean
 md_listen_adopt (int n_fds, GArray *fds, GError **error)
 {
@@ -50,7 +52,7 @@ md_listen_adopt (int n_fds, GArray *fds, GError **error)
 
   for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n_fds; fd++)
     {
-      if (sd_is_socket_inet (fd, AF_UNSPEC, SOCK_DGRAM, -1, 0) <= 0)
+      if (!md_udp_socket_check (fd, NULL))
         {
           g_set_error (error, MD_ERROR, MD_ERROR_FAILED,
                        _ ("file descriptor %d from systemd is not an IPv4 or IPv6 UDP socket"), fd);

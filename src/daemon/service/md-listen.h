@@ -1,6 +1,8 @@
 /* The UDP sockets mydailyd serves: the ones systemd passes (socket
  * activation, sd_listen_fds), else one bound for each --listen=ADDR:PORT.
- * Both end as plain fds in one array, so the server serves them alike. */
+ * Both end as plain fds in one array, checked (systemd's) or made (bound)
+ * as IPv4 or IPv6 UDP sockets, so the server serves them alike without
+ * checking them again. */
 #pragma once
 
 #include "md-protocol.h"

@@ -8,6 +8,7 @@
 #include "md-error.h"
 #include "md-log.h"
 #include "md-notebook-id.h"
+#include "md-notes-sync.h"
 #include "md-note.h"
 #include "md-notes-file.h"
 #include "md-record.h"
@@ -21,6 +22,8 @@ md_store_free (MdStore *self)
 {
   if (self == NULL)
     return;
+  /* Before the file closes: the worker may be syncing it. */
+  md_notes_sync_free (self->sync);
   if (self->fd >= 0)
     g_close (self->fd, NULL);
   g_free (self->path);
@@ -44,7 +47,7 @@ md_store_new (const char *directory)
   self->max_size = G_MAXUINT64;
   md_offset_index_init (&self->index);
   md_key_table_init (&self->keys);
-  self->pending_keys = g_array_new (FALSE, FALSE, sizeof (MdKey));
+  self->pending_keys = g_array_new (FALSE, FALSE, sizeof (MdKeyEntry));
   self->record = g_string_sized_new (MD_RECORD_MAX_LEN);
   self->read_buf = g_malloc (MD_STORE_READ_CHUNK + MD_RECORD_MAX_LEN);
   return self;
@@ -71,6 +74,7 @@ md_store_open (const char *directory, MdStoreRecovery *recovery, GError **error)
   self->fd = md_notes_file_open (directory, self->path, error);
   if (self->fd < 0)
     return NULL;
+  self->sync = md_notes_sync_new (self->fd);
   /* After the notes file: opening it creates the directory. */
   self->notebook_id = md_notebook_id_load (directory, error);
   if (self->notebook_id == NULL
@@ -167,7 +171,7 @@ md_store_break (MdStore *self, int errno_value)
 
 /* Undoes writes past @size; if even that fails, later appends would land
  * after garbage, so the store refuses them. */
-static void
+void
 md_store_truncate_to (MdStore *self, guint64 size)
 {
   int saved_errno;
@@ -188,13 +192,13 @@ md_store_check_usable (MdStore *self, GError **error)
 static void
 md_store_remember_key (MdStore *self, const char *key, guint64 id)
 {
-  MdKey k;
+  MdKeyEntry entry = { .id = id };
 
   if (key == NULL)
     return;
-  md_key_parse (key, MD_NOTE_KEY_LEN, &k);
-  md_key_table_insert (&self->keys, &k, id);
-  g_array_append_val (self->pending_keys, k);
+  md_key_parse (key, MD_NOTE_KEY_LEN, &entry.key);
+  md_key_table_insert (&self->keys, &entry.key, id);
+  g_array_append_val (self->pending_keys, entry);
 }
 
 /* Writes the formatted record of note @id; a failed write leaves nothing of
@@ -248,34 +252,6 @@ md_store_append (MdStore *self, const char *key, const char *text, gsize text_le
     return FALSE;
   if (id != NULL)
     *id = new_id;
-  return TRUE;
-}
-
-/* Forgets every append since the last commit. */
-static void
-md_store_rollback (MdStore *self)
-{
-  md_store_truncate_to (self, md_offset_index_record_start (&self->index, self->durable_count));
-  for (guint i = 0; i < self->pending_keys->len; i++)
-    md_key_table_remove (&self->keys, &g_array_index (self->pending_keys, MdKey, i));
-  g_array_set_size (self->pending_keys, 0);
-  md_offset_index_truncate (&self->index, self->durable_count);
-}
-
-gboolean
-md_store_commit (MdStore *self, GError **error)
-{
-  g_return_val_if_fail (self != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!md_store_has_pending (self))
-    return TRUE;
-  if (!md_notes_file_sync (self->fd, error))
-    {
-      md_store_rollback (self);
-      return FALSE;
-    }
-  md_store_mark_durable (self);
   return TRUE;
 }
 

@@ -6,8 +6,9 @@
  * or "-".  A person can cat and grep it.
  *
  * Appends are written at once (so a crash can tear only the last records) but
- * are durable only after md_store_commit(), which is one fdatasync for all
- * appends since the last commit (group commit).  Nothing ever rewrites the
+ * are durable only after a commit, which is one fdatasync for all appends
+ * since the last commit (group commit), on the main loop or in a worker
+ * thread while the next appends are made (pipelined).  Nothing ever rewrites the
  * file: opening truncates a torn tail (and logs it), a failed append or commit
  * truncates back to the last durable size.
  *
@@ -41,7 +42,7 @@ const char *md_store_get_path (MdStore *self);
  * the notes file, or at the first open of a notes file that had none. */
 const char *md_store_get_notebook_id (MdStore *self);
 
-/* Durable notes (ids 1..count). */
+/* Durable notes (ids 1..count): the only ones reads show. */
 guint64 md_store_get_count (MdStore *self);
 /* Durable plus pending notes. */
 guint64 md_store_get_last_id (MdStore *self);
@@ -60,17 +61,33 @@ guint64 md_store_get_size (MdStore *self);
  * MD_ERROR_IO, MD_ERROR_NOTEBOOK_FULL) the file is truncated back and nothing
  * of this note remains. */
 gboolean md_store_append (MdStore *self, const char *key, const char *text, gsize text_len,
-                          gint64 unix_time, guint64 *id, GError **error);
+                          gint64 unix_time, guint64 *id, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
-/* Makes every pending append durable with one fdatasync.  On failure all
- * pending appends are undone (file truncated, ids and keys forgotten). */
-gboolean md_store_commit (MdStore *self, GError **error);
+/* Makes every pending append durable with one fdatasync (after the
+ * pipelined commit that runs, if one does).  On failure all pending appends
+ * are undone (file truncated, ids and keys forgotten). */
+gboolean md_store_commit (MdStore *self, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* The pipelined commit: the fdatasync runs in a worker thread while the
+ * main loop goes on appending; at most one runs at a time.
+ *
+ * Starts one for every append so far (none when nothing is pending).
+ * FALSE when no worker could be made; then the appends stay pending. */
+gboolean md_store_commit_start (MdStore *self, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean md_store_commit_is_running (MdStore *self);
+/* Readable once the running commit has ended: for poll() or a GSource. */
+int md_store_commit_get_fd (MdStore *self);
+/* Waits for the running commit.  On success the notes appended before it
+ * started are durable (md_store_get_count), later appends stay pending; on
+ * failure every append not yet durable is undone, as by md_store_commit. */
+gboolean md_store_commit_finish (MdStore *self, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Finds a durable or pending note by key. */
 gboolean md_store_lookup_key (MdStore *self, const char *key, guint64 *id);
 
 /* Appends the wire line of note @id (durable or pending) to @out. */
-gboolean md_store_append_wire_line (MdStore *self, guint64 id, GString *out, GError **error);
+gboolean md_store_append_wire_line (MdStore *self, guint64 id, GString *out,
+                                    GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* The body of GET /notes?after=AFTER is the wire lines of the durable notes
  * with id > AFTER, concatenated.  Returns its total size. */
@@ -78,6 +95,6 @@ guint64 md_store_get_body_size (MdStore *self, guint64 after);
 /* Reads up to @len bytes of that body starting at @offset into @buf; returns
  * the number of bytes read (0 at or past the end) or -1 on error. */
 gssize md_store_read_body (MdStore *self, guint64 after, guint64 offset, guint8 *buf, gsize len,
-                           GError **error);
+                           GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include "md-error.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -218,4 +219,107 @@ md_datagram_send (const MdPeer *peer, const guint8 *data, gsize len, gboolean fr
     sent = sendmsg (peer->fd, &msg, MSG_DONTWAIT);
   while (sent < 0 && errno == EINTR);
   return sent;
+}
+
+/* ---- in batches ----------------------------------------------------------- */
+
+/* The recvmmsg() vector of one batch: each datagram's header, buffer and
+ * control data. */
+typedef struct
+{
+  struct mmsghdr headers[MD_TRANSPORT_RECEIVE_MAX];
+  struct iovec iovs[MD_TRANSPORT_RECEIVE_MAX];
+  MdDatagramControl controls[MD_TRANSPORT_RECEIVE_MAX];
+} MdDatagramVector;
+
+static void
+prepare_receive (MdDatagramVector *v, guint i, guint8 *buffer, gsize size, MdDatagram *out)
+{
+  memset (&out->peer, 0, sizeof out->peer);
+  v->iovs[i] = (struct iovec){ .iov_base = buffer, .iov_len = size };
+  v->headers[i].msg_hdr = (struct msghdr){
+    .msg_name = &out->peer.addr,
+    .msg_namelen = sizeof out->peer.addr,
+    .msg_iov = &v->iovs[i],
+    .msg_iovlen = 1,
+    .msg_control = v->controls[i].buffer,
+    .msg_controllen = sizeof v->controls[i].buffer,
+  };
+}
+
+static void
+finish_receive (struct mmsghdr *header, int fd, const guint8 *buffer, MdDatagram *out)
+{
+  struct msghdr *msg = &header->msg_hdr;
+
+  out->peer.fd = fd;
+  out->peer.addr_len = msg->msg_namelen;
+  out->identity = NULL;
+  out->data = buffer;
+  out->len = header->msg_len;
+  out->truncated = (msg->msg_flags & MSG_TRUNC) != 0;
+  if (msg->msg_flags & MSG_CTRUNC)
+    g_debug ("control data of a datagram on socket %d truncated", fd);
+  read_local (msg, &out->peer.local);
+}
+
+guint
+md_datagram_receive_many (int fd, guint8 *buffers, gsize size, MdDatagram *out, guint n)
+{
+  g_autofree MdDatagramVector *v = NULL;
+  int got;
+
+  g_return_val_if_fail (buffers != NULL && out != NULL, 0);
+  g_return_val_if_fail (n <= MD_TRANSPORT_RECEIVE_MAX, 0);
+
+  if (n == 0)
+    return 0;
+  /* About 20 KiB: on the heap, not the main loop's stack. */
+  v = g_new (MdDatagramVector, 1);
+  for (guint i = 0; i < n; i++)
+    prepare_receive (v, i, buffers + i * size, size, &out[i]);
+  do
+    got = recvmmsg (fd, v->headers, n, MSG_DONTWAIT, NULL);
+  while (got < 0 && errno == EINTR);
+  if (got < 0)
+    {
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        g_debug ("recvmmsg on socket %d: %s", fd, g_strerror (errno));
+      return 0;
+    }
+  for (int i = 0; i < got; i++)
+    finish_receive (&v->headers[i], fd, buffers + (gsize)i * size, &out[i]);
+  return (guint)got;
+}
+
+guint
+md_datagram_send_many (int fd, const MdOutgoing *out, guint n)
+{
+  struct mmsghdr headers[MD_TRANSPORT_RECEIVE_MAX];
+  struct iovec iovs[MD_TRANSPORT_RECEIVE_MAX];
+  g_autofree MdDatagramControl *controls = NULL;
+  int sent;
+
+  g_return_val_if_fail (out != NULL || n == 0, 0);
+
+  n = MIN (n, MD_TRANSPORT_RECEIVE_MAX);
+  if (n == 0)
+    return 0;
+  controls = g_new (MdDatagramControl, n);
+  for (guint i = 0; i < n; i++)
+    {
+      iovs[i] = (struct iovec){ .iov_base = (void *)out[i].data, .iov_len = out[i].len };
+      headers[i].msg_len = 0;
+      headers[i].msg_hdr = (struct msghdr){
+        .msg_name = (void *)&out[i].peer->addr,
+        .msg_namelen = out[i].peer->addr_len,
+        .msg_iov = &iovs[i],
+        .msg_iovlen = 1,
+      };
+      write_local (&out[i].peer->local, &headers[i].msg_hdr, &controls[i]);
+    }
+  do
+    sent = sendmmsg (fd, headers, n, MSG_DONTWAIT);
+  while (sent < 0 && errno == EINTR);
+  return sent < 0 ? 0 : (guint)sent;
 }

@@ -2,12 +2,11 @@
 
 #include "md-peer.h"
 
-#include "md-datagram.h"
-#include "md-log.h"
 #include "md-siphash.h"
+#include "md-transport.h"
+#include "md-udp-transport.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -214,37 +213,16 @@ md_peer_to_string (const MdPeer *peer, char out[64])
   return out;
 }
 
-/* The kernel's answer to a source address that is no longer ours: EINVAL
- * (IPv6, older Linux for IPv4), ENETUNREACH (Linux 6 for IPv4), or
- * EADDRNOTAVAIL. */
-static gboolean
-is_source_refused (int error)
-{
-  return error == EINVAL || error == ENETUNREACH || error == EADDRNOTAVAIL;
-}
-
-/* A client that went away, or a full socket buffer, is normal for UDP: the
- * client retransmits or fetches what it missed, so this only logs at debug.
- * An observer can outlive the address it registered through (the host was
- * renumbered); then the kernel's choice of source is the best left. */
 gboolean
 md_peer_send (const MdPeer *peer, const guint8 *data, gsize len)
 {
-  char peer_str[64];
-  ssize_t sent;
-  int saved_errno;
+  MdOutgoing out = { peer, data, len };
 
   g_return_val_if_fail (peer != NULL, FALSE);
   g_return_val_if_fail (data != NULL || len == 0, FALSE);
 
-  sent = md_datagram_send (peer, data, len, TRUE);
-  if (sent < 0 && peer->local.family != AF_UNSPEC && is_source_refused (errno))
-    sent = md_datagram_send (peer, data, len, FALSE);
-  if (sent >= 0)
-    return TRUE;
-
-  saved_errno = errno;
-  md_peer_to_string (peer, peer_str);
-  md_log_send_failed (peer_str, len, saved_errno);
-  return FALSE;
+  if (peer->transport == NULL)
+    return md_udp_send_one (peer, data, len);
+  md_transport_send (peer->transport, &out, 1);
+  return TRUE;
 }

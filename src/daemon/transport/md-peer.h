@@ -26,6 +26,8 @@ typedef struct
 typedef struct
 {
   int fd; /* the listening socket the datagram came in on (not owned) */
+  /* What answers go through (md-transport.h); NULL: plain UDP on @fd. */
+  struct _MdTransport *transport;
   struct sockaddr_storage addr;
   socklen_t addr_len;
   MdPeerLocal local;
@@ -48,8 +50,9 @@ guint md_peer_hash_bytes (const void *data, gsize len);
 gsize md_peer_address_bytes (const MdPeer *peer, guint8 out[18]);
 /* "127.0.0.1:5683" or "[::1]:5683"; into @out, which is returned. */
 const char *md_peer_to_string (const MdPeer *peer, char out[64]);
-/* sendmsg() on the peer's socket, from its local address when known; logs
- * and returns FALSE on failure. */
+/* Sends one datagram to @peer through its transport (plain UDP on its
+ * socket when it has none), from its local address when known; logs and
+ * returns FALSE when it cannot go. */
 gboolean md_peer_send (const MdPeer *peer, const guint8 *data, gsize len);
 
 G_END_DECLS
