@@ -9,6 +9,7 @@
 #include "md-echo.h"
 #include "md-error.h"
 #include "md-log.h"
+#include "md-message-layer.h"
 #include "md-observers.h"
 #include "md-request-checks.h"
 #include "md-resources.h"
@@ -65,14 +66,16 @@ struct _MdServer
   MdResources *resources;
   MdDedup *dedup;
   MdEcho *echo;
+  MdMessageLayer message;
   GArray *transports; /* of MdServerTransport */
   MdDatagram datagrams[MD_TRANSPORT_RECEIVE_MAX];
   MdCoapMessage *request;
-  MdBatch batches[2];
+  /* Filling, committing, and one whose commit ended and whose answers are
+   * going out while the next commit already runs. */
+  MdBatch batches[3];
   MdBatch *filling;    /* being read and appended */
   MdBatch *committing; /* its writes wait for the running commit; NULL if none */
   guint16 next_mid;
-  gboolean verbose;
   gint64 last_stored_time; /* wall clock, 0 when nothing was stored since start */
   char last_stored_peer[64];
 };
@@ -90,6 +93,7 @@ md_server_new (MdStore *store)
   self->resources = md_resources_new (store, self->observers);
   self->dedup = md_dedup_new (MD_SERVER_DEDUP_BYTES);
   self->echo = md_echo_new ();
+  self->message = (MdMessageLayer){ self->dedup, self->echo, self->observers, FALSE };
   self->transports = g_array_new (FALSE, FALSE, sizeof (MdServerTransport));
   self->request = g_new0 (MdCoapMessage, 1);
   for (guint i = 0; i < G_N_ELEMENTS (self->batches); i++)
@@ -131,85 +135,7 @@ void
 md_server_set_verbose (MdServer *self, gboolean verbose)
 {
   g_return_if_fail (self != NULL);
-  self->verbose = verbose;
-}
-
-/* ---- the verbose log ------------------------------------------------------ */
-
-static void
-log_message (MdServer *self, const char *direction, const MdPeer *peer, const MdCoapMessage *msg)
-{
-  g_autofree char *text = NULL;
-  char address[64];
-
-  if (!self->verbose)
-    return;
-  text = md_coap_message_describe (msg);
-  g_debug ("%s %s: %s", direction, md_peer_to_string (peer, address), text);
-}
-
-static void
-log_bytes (MdServer *self, const char *direction, const MdPeer *peer, GBytes *bytes)
-{
-  g_autofree MdCoapMessage *msg = NULL;
-  gsize len;
-  const guint8 *data = g_bytes_get_data (bytes, &len);
-
-  if (!self->verbose)
-    return;
-  msg = g_new0 (MdCoapMessage, 1);
-  if (md_coap_parse (data, len, msg, NULL))
-    log_message (self, direction, peer, msg);
-}
-
-static void
-log_malformed (const MdPeer *peer, gsize len, const char *reason)
-{
-  char address[64];
-
-  g_debug ("dropped a malformed datagram of %" G_GSIZE_FORMAT " bytes from %s: %s", len,
-           md_peer_to_string (peer, address), reason);
-}
-
-/* ---- message layer: answers outside the batch ----------------------------- */
-
-/* RST for a CON we cannot or will not process (RFC 7252 §4.2). */
-static void
-send_reset (MdServer *self, const MdPeer *peer, guint16 mid)
-{
-  MdCoapMessage rst;
-  guint8 data[4];
-  gssize len;
-
-  md_coap_message_init (&rst, MD_COAP_TYPE_RST, MD_COAP_EMPTY, mid);
-  len = md_coap_encode (&rst, data, sizeof data, NULL);
-  if (len > 0)
-    {
-      log_message (self, "send to", peer, &rst);
-      md_peer_send (peer, data, (gsize)len);
-    }
-}
-
-/* The cached answer to a duplicate, within the budget of this datagram: a
- * retransmission has the original's length, but a forged 4-byte request
- * with a known Message ID must not fetch a large cached response. */
-static void
-replay (MdServer *self, const MdPeer *peer, GBytes *cached, gsize request_len, gint64 now_us)
-{
-  gsize len;
-  const guint8 *data;
-
-  /* NULL: the first answer was silence (over the amplification budget). */
-  if (cached == NULL)
-    return;
-  data = g_bytes_get_data (cached, &len);
-  if (!md_budget_allows (self->echo, peer, len, request_len, now_us))
-    {
-      g_debug ("duplicate shorter than its original: not replayed");
-      return;
-    }
-  log_bytes (self, "replay to", peer, cached);
-  md_peer_send (peer, data, len);
+  self->message.verbose = verbose;
 }
 
 /* ---- message layer and resources: requests into the batch ----------------- */
@@ -232,89 +158,19 @@ add_reply (MdServer *self, const MdPeer *peer, const MdCoapMessage *request, gsi
   return reply;
 }
 
-static void
-handle_request (MdServer *self, const MdPeer *peer, const MdCoapMessage *request, gsize len,
-                gint64 now_us)
-{
-  GBytes *cached = NULL;
-  MdReply *reply;
-
-  switch (md_dedup_check (self->dedup, peer, request->mid, now_us, &cached))
-    {
-      case MD_DEDUP_REPLAY:
-        replay (self, peer, cached, len, now_us);
-        return;
-      case MD_DEDUP_IN_PROGRESS:
-        return;
-      case MD_DEDUP_NEW:
-      default:
-        break;
-    }
-  reply = add_reply (self, peer, request, len);
-  if (md_request_check (self->echo, request, peer, now_us, &reply->response))
-    reply->handled = md_resources_handle (self->resources, request, &reply->peer, now_us,
-                                          &reply->response, &reply->stored);
-}
-
-static void
-handle_empty (MdServer *self, const MdPeer *peer, const MdCoapMessage *msg)
-{
-  switch (msg->type)
-    {
-      case MD_COAP_TYPE_CON:
-        send_reset (self, peer, msg->mid); /* a ping (RFC 7252 §4.3) */
-        break;
-      case MD_COAP_TYPE_RST:
-        md_observers_reset (self->observers, peer, msg->mid);
-        break;
-      case MD_COAP_TYPE_ACK:
-      case MD_COAP_TYPE_NON:
-      default:
-        break; /* we send no CON, so an ACK matches nothing */
-    }
-}
-
-static void
-handle_message (MdServer *self, const MdPeer *peer, const MdCoapMessage *msg, gsize len,
-                gint64 now_us)
-{
-  if (msg->code == MD_COAP_EMPTY)
-    handle_empty (self, peer, msg);
-  else if (MD_COAP_CODE_CLASS (msg->code) != 0)
-    {
-      /* A response, or a reserved class: we asked nothing. */
-      if (msg->type == MD_COAP_TYPE_CON)
-        send_reset (self, peer, msg->mid);
-    }
-  else if (msg->type == MD_COAP_TYPE_CON || msg->type == MD_COAP_TYPE_NON)
-    handle_request (self, peer, msg, len, now_us);
-  /* A request code in an ACK or RST is a format error: silently ignored. */
-}
-
-/* The message layer's entry: (endpoint, identity, bytes).  No resource
- * looks at the identity yet: plain CoAP proves none. */
+/* A datagram through the message layer and, if it is a new request that
+ * passes its checks, the resources. */
 static void
 handle_datagram (MdServer *self, const MdDatagram *datagram, gint64 now_us)
 {
-  g_autoptr (GError) error = NULL;
-  MdCoapType type;
-  guint8 code;
-  guint16 mid;
+  MdReply *reply;
 
-  /* Not even a CoAP header: nothing to answer to (RFC 7252 §4.2). */
-  if (!md_coap_peek_header (datagram->data, datagram->len, &type, &code, &mid))
+  if (!md_message_layer_accept (&self->message, datagram, self->request, now_us))
     return;
-  if (datagram->truncated)
-    g_set_error_literal (&error, MD_ERROR, MD_ERROR_MALFORMED, "datagram truncated");
-  if (datagram->truncated || !md_coap_parse (datagram->data, datagram->len, self->request, &error))
-    {
-      log_malformed (&datagram->peer, datagram->len, error != NULL ? error->message : "unparsable");
-      if (type == MD_COAP_TYPE_CON)
-        send_reset (self, &datagram->peer, mid);
-      return;
-    }
-  log_message (self, "recv from", &datagram->peer, self->request);
-  handle_message (self, &datagram->peer, self->request, datagram->len, now_us);
+  reply = add_reply (self, &datagram->peer, self->request, datagram->len);
+  if (md_request_check (self->echo, self->request, &datagram->peer, now_us, &reply->response))
+    reply->handled = md_resources_handle (self->resources, self->request, &reply->peer, now_us,
+                                          &reply->response, &reply->stored);
 }
 
 /* ---- transport: receive ----------------------------------------------------- */
@@ -375,7 +231,7 @@ log_reply (MdServer *self, const MdReply *reply, const char *reason)
       md_coap_code_format (reply->response.code, code);
       md_log_request_rejected (address, code, reason);
     }
-  log_message (self, "send to", &reply->peer, &reply->response);
+  md_message_layer_log (&self->message, "send to", &reply->peer, &reply->response);
 }
 
 /* The encoded answer within the budget, logged; NULL to stay silent. */
@@ -525,8 +381,12 @@ report_commit_failure (MdServer *self, const GError *error)
     fail_writes (self->committing, error);
 }
 
-/* Ends the running commit and answers the writes that waited for it.  A
- * failure also undid the appends of the filling batch, so its writes are
+static void close_batch (MdServer *self, gint64 now_us);
+static gboolean commit_in_place (MdServer *self, const MdBatch *batch);
+
+/* Ends the running commit and answers the writes that waited for it, once
+ * the next batch's commit has started: the disk syncs while they go out.
+ * A failure also undid the appends of the filling batch, so its writes are
  * answered 5.03 as well. */
 static void
 finish_commit (MdServer *self, gint64 now_us)
@@ -535,13 +395,21 @@ finish_commit (MdServer *self, gint64 now_us)
   guint64 durable_before = md_store_get_count (self->store);
   MdBatch *done = self->committing;
 
+  gboolean overlap;
+
   if (!md_store_commit_finish (self->store, &error))
     report_commit_failure (self, error);
   self->committing = NULL;
+  /* A commit in place would hold these answers back for a whole sync. */
+  overlap = !commit_in_place (self, self->filling);
+  if (overlap)
+    close_batch (self, now_us);
   deliver_writes (self, done, durable_before, now_us);
+  if (!overlap)
+    close_batch (self, now_us);
 }
 
-/* When no worker thread can be had: the commit on the main loop. */
+/* The commit on the main loop: for a lone write, or without a worker. */
 static void
 commit_now (MdServer *self, gint64 now_us)
 {
@@ -551,6 +419,38 @@ commit_now (MdServer *self, gint64 now_us)
   if (!md_store_commit (self->store, &error))
     report_commit_failure (self, error);
   deliver_writes (self, self->filling, durable_before, now_us);
+}
+
+/* An empty batch to fill: neither filling nor committing nor answering. */
+static MdBatch *
+free_batch (MdServer *self)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (self->batches); i++)
+    if (self->batches[i].n == 0 && &self->batches[i] != self->filling)
+      return &self->batches[i];
+  g_assert_not_reached ();
+}
+
+/* Whether no transport has a datagram waiting. */
+static gboolean
+transports_are_quiet (MdServer *self)
+{
+  struct pollfd fds[MD_SERVER_POLL_MAX];
+  guint n = MIN (self->transports->len, G_N_ELEMENTS (fds));
+
+  for (guint t = 0; t < n; t++)
+    fds[t] = (struct pollfd){ md_transport_get_fd (
+                                  g_array_index (self->transports, MdServerTransport, t).transport),
+                              POLLIN, 0 };
+  return poll (fds, n, 0) == 0;
+}
+
+/* A lone write with nothing else waiting has nothing to overlap with: the
+ * worker's two wakeups would only add to its latency. */
+static gboolean
+commit_in_place (MdServer *self, const MdBatch *batch)
+{
+  return count_writes (batch) <= 1 && transports_are_quiet (self);
 }
 
 /* Closes the filling batch (no commit runs): its reads and errors go now,
@@ -566,10 +466,12 @@ close_batch (MdServer *self, gint64 now_us)
   send_replies (self, batch, FALSE, now_us);
   if (!md_store_has_pending (self->store))
     deliver_writes (self, batch, md_store_get_count (self->store), now_us);
+  else if (commit_in_place (self, batch))
+    commit_now (self, now_us);
   else if (md_store_commit_start (self->store, &error))
     {
       self->committing = batch;
-      self->filling = batch == &self->batches[0] ? &self->batches[1] : &self->batches[0];
+      self->filling = free_batch (self);
     }
   else
     {
@@ -630,7 +532,7 @@ settle (MdServer *self)
  * transports are quiet and every answer is out, or after
  * MD_SERVER_PUMP_ROUNDS rounds. */
 static void
-pump (MdServer *self)
+pump_rounds (MdServer *self)
 {
   for (guint round = 0; round < MD_SERVER_PUMP_ROUNDS; round++)
     {
@@ -650,6 +552,15 @@ pump (MdServer *self)
         return;
     }
   settle (self);
+}
+
+/* The log lines of a burst go out together, after it. */
+static void
+pump (MdServer *self)
+{
+  md_log_hold ();
+  pump_rounds (self);
+  md_log_release ();
 }
 
 static gboolean
