@@ -17,6 +17,7 @@ typedef enum
   MD_ERROR_IO,            /* other storage or socket failure */
   MD_ERROR_TIMEOUT,       /* the server never answered */
   MD_ERROR_REJECTED,      /* the server answered with an error code */
+  MD_ERROR_NOTEBOOK_FULL, /* the notes file reached its size cap */
 } MdError;
 
 GQuark md_error_quark (void);

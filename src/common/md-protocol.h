@@ -47,6 +47,9 @@ G_BEGIN_DECLS
 #define MD_PROTOCOL_STATUS_STATE_FILE "state-file"
 /* The notebook's identity: a random UUID made with the notes file. */
 #define MD_PROTOCOL_STATUS_NOTEBOOK "notebook"
+/* Bytes of the notes file, and its cap (MaxNotesFileSize=). */
+#define MD_PROTOCOL_STATUS_NOTES_FILE_SIZE "notes-file-size"
+#define MD_PROTOCOL_STATUS_NOTES_FILE_MAX "notes-file-max"
 
 /* Link attribute of </notes> in /.well-known/core carrying that identity,
  * so one GET tells a client (or a discovery answer) which notebook it is. */
@@ -60,6 +63,8 @@ G_BEGIN_DECLS
 #define MD_PROTOCOL_FIELD_COAP_CODE "COAP_CODE"
 #define MD_PROTOCOL_FIELD_DROPPED_BYTES "DROPPED_BYTES"
 #define MD_PROTOCOL_FIELD_KEPT_RECORDS "KEPT_RECORDS"
+/* Requests refused for the same limit since its previous message. */
+#define MD_PROTOCOL_FIELD_REFUSED "REFUSED"
 
 /* Journal MESSAGE_IDs: random 128-bit ids (python3 -c 'import uuid;
  * print(uuid.uuid4().hex)'), so they never collide with another program's. */
@@ -69,5 +74,8 @@ G_BEGIN_DECLS
 #define MD_PROTOCOL_MESSAGE_ID_REQUEST_REJECTED "c52c37ad218f42a4b795a9a581932f53"
 #define MD_PROTOCOL_MESSAGE_ID_STORAGE_ERROR "8c1f4179f04f4a2dbda5feef3eec02fe"
 #define MD_PROTOCOL_MESSAGE_ID_RECOVERED "eccb9294e032472b8360c19194c34102"
+/* At most once a minute each (md-log-limits.c). */
+#define MD_PROTOCOL_MESSAGE_ID_NOTEBOOK_FULL "6f968b7ad2f247c18226f55da9c8f751"
+#define MD_PROTOCOL_MESSAGE_ID_RATE_LIMITED "76f161b6953147209529493e9b8aa9b3"
 
 G_END_DECLS

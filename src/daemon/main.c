@@ -5,6 +5,7 @@
 #include "md-listen.h"
 #include "md-log.h"
 #include "md-notify.h"
+#include "md-rate-limit.h"
 #include "md-server.h"
 #include "md-store.h"
 #include "md-udp-transport.h"
@@ -23,6 +24,7 @@ typedef struct
   MdConfig config;
   GArray *fds; /* the sockets served */
   MdStore *store;
+  MdRateLimit *rate_limit;
   MdServer *server;
   MdNotify *notify;
   GMainLoop *loop;
@@ -75,6 +77,21 @@ open_store (MdDaemon *daemon, GError **error)
       g_prefix_error (error, _ ("cannot open the notes in %s: "), directory);
       return FALSE;
     }
+  md_store_set_max_size (daemon->store, daemon->config.settings.max_notes_file_size);
+  return TRUE;
+}
+
+static gboolean
+make_rate_limit (MdDaemon *daemon, GError **error)
+{
+  const MdSettings *settings = &daemon->config.settings;
+  MdAddressSet *exempt
+      = md_address_set_new ((const char *const *)settings->rate_limit_exempt, error);
+
+  if (exempt == NULL)
+    return FALSE;
+  daemon->rate_limit
+      = md_rate_limit_new (settings->rate_limit_adds, settings->rate_limit_burst, exempt);
   return TRUE;
 }
 
@@ -115,8 +132,11 @@ log_started (MdDaemon *daemon)
 static gboolean
 serve (MdDaemon *daemon, GError **error)
 {
+  if (!make_rate_limit (daemon, error))
+    return FALSE;
   daemon->server = md_server_new (daemon->store);
   md_server_set_verbose (daemon->server, daemon->config.verbose);
+  md_server_set_rate_limit (daemon->server, daemon->rate_limit);
   for (guint i = 0; i < daemon->fds->len; i++)
     {
       /* md-listen checked the sockets it was given and made the others. */
@@ -152,6 +172,7 @@ daemon_clear (MdDaemon *daemon)
   g_clear_handle_id (&daemon->sigterm_id, g_source_remove);
   g_clear_handle_id (&daemon->sigint_id, g_source_remove);
   g_clear_pointer (&daemon->server, md_server_free);
+  g_clear_pointer (&daemon->rate_limit, md_rate_limit_free);
   g_clear_pointer (&daemon->store, md_store_free);
   for (guint i = 0; i < daemon->fds->len; i++)
     close (g_array_index (daemon->fds, int, i));
@@ -164,6 +185,15 @@ static int
 print_version (void)
 {
   g_print ("mydailyd %s\n", PACKAGE_VERSION);
+  return EXIT_SUCCESS;
+}
+
+static int
+print_config (const MdConfig *config)
+{
+  g_autofree char *data = md_settings_to_data (&config->settings);
+
+  g_print ("%s", data);
   return EXIT_SUCCESS;
 }
 
@@ -194,6 +224,8 @@ main (int argc, char **argv)
     status = print_version ();
   else if (!md_config_load_file (&daemon.config, &error))
     status = fail ("%s", error->message);
+  else if (daemon.config.print_config)
+    status = print_config (&daemon.config);
   else
     {
       md_log_init (daemon.config.verbose);

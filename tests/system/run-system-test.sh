@@ -566,7 +566,7 @@ etc_is_ready () {
   conffiles=$(md_in dpkg-query -W -f='${Conffiles}' mydaily 2>&1)
   [ "$dir" = "directory root:root 755 ${dir##* }" ] &&
     [ "$keys" = "regular empty file root:root 600 0" ] &&
-    grep -q '^ */etc/mydaily/mydailyd.conf ' <<<"$conffiles" && return 0
+    grep -q '^ */etc/mydaily/mydaily.conf ' <<<"$conffiles" && return 0
   md_diag "/etc/mydaily: '$dir'; keys: '$keys'; conffiles:" "$conffiles"
   return 1
 }
@@ -698,7 +698,7 @@ fi
 
 md_check "apt-get install ./$(basename "$md_deb") in the container (no network)" package_installs ||
   md_bail_out "the package did not install"
-md_check "/etc/mydaily: root 0755, empty keys root:root 0600, mydailyd.conf a conffile" \
+md_check "/etc/mydaily: root 0755, empty keys root:root 0600, mydaily.conf a conffile" \
   etc_is_ready
 md_check "systemd-analyze verify passes for both units" units_verify
 exposure=$(security_exposure)

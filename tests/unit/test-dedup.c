@@ -266,11 +266,70 @@ test_dedup_peer_local (void)
   g_assert_false (md_peer_equal (&to_one, &to_two));
 }
 
+/* A flood of exchanges from 5,000 other hosts, more than the cache holds,
+ * between a request and its retransmission: the flooders hold more than the
+ * victim each, so they evict their own entries and the retransmission is
+ * still a replay, not a second execution. */
+static void
+test_dedup_flood_other_hosts (void)
+{
+  const gsize max_bytes = 1 << 20;
+  g_autoptr (MdDedup) dedup = md_dedup_new (max_bytes);
+  MdPeer victim = md_test_peer4 (3, "192.0.2.1", 40000);
+  g_autoptr (GBytes) sent = make_response (20, 0x77);
+  g_autoptr (GBytes) flood = make_response (600, 0x66);
+  GBytes *response = NULL;
+  guint16 mid = 0;
+
+  g_assert_cmpint (md_dedup_check (dedup, &victim, 0x5151, T0, &response), ==, MD_DEDUP_NEW);
+  md_dedup_complete (dedup, &victim, 0x5151, sent, T0);
+  for (guint round = 0; round < 4; round++)
+    for (guint i = 0; i < 5000; i++, mid++)
+      {
+        g_autofree char *address
+            = g_strdup_printf ("127.%u.%u.%u", 1 + i / 65536, (i / 256) % 256, i % 256);
+        MdPeer flooder = md_test_peer4 (3, address, (guint16)(1024 + mid));
+
+        md_dedup_check (dedup, &flooder, mid, T0 + 1, &response);
+        md_dedup_complete (dedup, &flooder, mid, flood, T0 + 1);
+      }
+  g_assert_cmpuint (md_dedup_get_size (dedup), <, 20000);
+  assert_replays (dedup, &victim, 0x5151, T0 + 2, sent);
+}
+
+/* With two hosts over the cap, the one holding more loses its oldest first,
+ * even when the other one's entry is older. */
+static void
+test_dedup_heaviest_first (void)
+{
+  g_autoptr (MdDedup) dedup = md_dedup_new (8192);
+  MdPeer light = md_test_peer4 (3, "192.0.2.1", 40000);
+  MdPeer heavy = md_test_peer6 (3, "2001:db8::1", 40000);
+  g_autoptr (GBytes) small = make_response (10, 1);
+  g_autoptr (GBytes) big = make_response (1000, 2);
+  GBytes *response = NULL;
+
+  md_dedup_check (dedup, &light, 1, T0, &response);
+  md_dedup_complete (dedup, &light, 1, small, T0);
+  for (guint16 mid = 0; mid < 20; mid++)
+    {
+      MdPeer port = heavy;
+
+      ((struct sockaddr_in6 *)&port.addr)->sin6_port = htons (1000 + mid);
+      md_dedup_check (dedup, &port, mid, T0 + 1 + mid, &response);
+      md_dedup_complete (dedup, &port, mid, big, T0 + 1 + mid);
+    }
+  assert_replays (dedup, &light, 1, T0 + 100, small);
+  g_assert_cmpuint (md_dedup_get_size (dedup), <, 21);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/dedup/new", test_dedup_new);
+  g_test_add_func ("/dedup/flood-other-hosts", test_dedup_flood_other_hosts);
+  g_test_add_func ("/dedup/heaviest-first", test_dedup_heaviest_first);
   g_test_add_func ("/dedup/in-progress", test_dedup_in_progress);
   g_test_add_func ("/dedup/replay", test_dedup_replay);
   g_test_add_func ("/dedup/replay-silence", test_dedup_replay_silence);

@@ -182,6 +182,36 @@ test_echo_table_bound (void)
     }
 }
 
+/* One host verifying from ever new ports keeps only its share, giving up
+ * its own oldest; another host's entry stays. */
+static void
+test_echo_host_share (void)
+{
+  g_autoptr (MdEcho) echo = md_echo_new ();
+  MdPeer other = md_test_peer4 (3, "192.0.2.7", 40000);
+  const gint64 now_us = G_GINT64_CONSTANT (1000) * G_USEC_PER_SEC;
+  guint still = 0;
+
+  verify (echo, &other, now_us);
+  for (guint i = 0; i < 3 * MD_ECHO_MAX_VERIFIED_PER_HOST; i++)
+    {
+      MdPeer port = md_test_peer4 (3, "192.0.2.1", (guint16)(20000 + i));
+
+      verify (echo, &port, now_us + i);
+    }
+  for (guint i = 0; i < 3 * MD_ECHO_MAX_VERIFIED_PER_HOST; i++)
+    {
+      MdPeer port = md_test_peer4 (3, "192.0.2.1", (guint16)(20000 + i));
+      gboolean verified = md_echo_is_verified (echo, &port, now_us + 1000);
+
+      still += verified;
+      /* The newest are the ones kept. */
+      g_assert_true (verified == (i >= 2 * MD_ECHO_MAX_VERIFIED_PER_HOST));
+    }
+  g_assert_cmpuint (still, ==, MD_ECHO_MAX_VERIFIED_PER_HOST);
+  g_assert_true (md_echo_is_verified (echo, &other, now_us + 1000));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -192,6 +222,7 @@ main (int argc, char **argv)
   g_test_add_func ("/echo/tampered", test_echo_tampered);
   g_test_add_func ("/echo/windows", test_echo_windows);
   g_test_add_func ("/echo/verified-expiry", test_echo_verified_expiry);
+  g_test_add_func ("/echo/host-share", test_echo_host_share);
   g_test_add_func ("/echo/table-bound", test_echo_table_bound);
   return g_test_run ();
 }

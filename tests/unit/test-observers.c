@@ -2,6 +2,7 @@
 
 #include "md-coap.h"
 #include "md-observers.h"
+#include "md-test-peer.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -199,29 +200,78 @@ test_refresh (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (md_observers_get_count (observers, refreshed + MD_OBSERVE_LEASE_US), ==, 0);
 }
 
+/* The MD_OBSERVE_MAX-th observer of the table, @i of them, from one of
+ * MD_OBSERVE_MAX / MD_OBSERVE_MAX_PER_HOST hosts (127.0.1.x), each host at
+ * its share. */
+static MdPeer
+nth_host_peer (Fixture *fx, guint32 i)
+{
+  g_autofree char *address = g_strdup_printf ("127.0.1.%u", i / MD_OBSERVE_MAX_PER_HOST);
+
+  return md_test_peer4 (fx->server_fd, address, (guint16)(40000 + i));
+}
+
 static void
 test_max (Fixture *fx, gconstpointer data)
 {
   g_autoptr (MdObservers) observers = md_observers_new ();
   guint8 token[4];
+  MdPeer last;
 
   for (guint32 i = 0; i < MD_OBSERVE_MAX; i++)
     {
+      last = nth_host_peer (fx, i);
       memcpy (token, &i, sizeof token);
-      g_assert_true (md_observers_register (observers, &fx->client[0], token, 4, T0 + i));
+      g_assert_true (md_observers_register (observers, &last, token, 4, T0 + i));
     }
   g_assert_false (md_observers_register (observers, &fx->client[1], token_a, 4, T0 + 1000));
   g_assert_cmpuint (md_observers_get_count (observers, T0 + 1000), ==, MD_OBSERVE_MAX);
   /* A full table still lets existing observers refresh. */
-  g_assert_true (md_observers_register (observers, &fx->client[0], token, 4, T0 + 1000));
+  g_assert_true (md_observers_register (observers, &last, token, 4, T0 + 1000));
   /* Room again once one leaves ... */
-  md_observers_deregister (observers, &fx->client[0], token, 4);
+  md_observers_deregister (observers, &last, token, 4);
   g_assert_true (md_observers_register (observers, &fx->client[1], token_a, 4, T0 + 1001));
   g_assert_false (md_observers_register (observers, &fx->client[1], token_b, 8, T0 + 1002));
   /* ... or once leases run out (all but the one registered at T0 + 1001 us). */
   g_assert_true (md_observers_register (observers, &fx->client[1], token_b, 8,
                                         T0 + MD_OBSERVE_LEASE_US + 1000));
   g_assert_cmpuint (md_observers_get_count (observers, T0 + MD_OBSERVE_LEASE_US + 1000), ==, 2);
+}
+
+/* One address, from any number of ports and tokens, holds at most its share;
+ * another address still gets in, and a share comes back when an observer
+ * leaves or its lease runs out. */
+static void
+test_host_share (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (MdObservers) observers = md_observers_new ();
+  guint accepted = 0;
+  guint8 token[4];
+  MdPeer first = md_test_peer4 (fx->server_fd, "127.0.0.9", 40000);
+  MdPeer other = md_test_peer4 (fx->server_fd, "127.0.0.10", 40000);
+  MdPeer mapped = md_test_peer6 (fx->server_fd, "::ffff:127.0.0.9", 50000);
+
+  for (guint32 i = 0; i < 50; i++)
+    {
+      MdPeer peer = md_test_peer4 (fx->server_fd, "127.0.0.9", (guint16)(40000 + i));
+
+      memcpy (token, &i, sizeof token);
+      accepted += md_observers_register (observers, &peer, token, 4, T0 + i);
+    }
+  g_assert_cmpuint (accepted, ==, MD_OBSERVE_MAX_PER_HOST);
+  /* The same host through a dual-stack socket is the same host. */
+  g_assert_false (md_observers_register (observers, &mapped, token_a, 4, T0 + 100));
+  g_assert_true (md_observers_register (observers, &other, token_a, 4, T0 + 100));
+  /* A refresh is no new share. */
+  memset (token, 0, sizeof token);
+  g_assert_true (md_observers_register (observers, &first, token, 4, T0 + 200));
+  md_observers_deregister (observers, &first, token, 4);
+  g_assert_true (md_observers_register (observers, &mapped, token_a, 4, T0 + 300));
+  g_assert_false (md_observers_register (observers, &mapped, token_b, 8, T0 + 301));
+  /* Leases end for all but the two registered at T0 + 100 and 300 us. */
+  g_assert_true (
+      md_observers_register (observers, &mapped, token_b, 8, T0 + MD_OBSERVE_LEASE_US + 50));
+  g_assert_cmpuint (md_observers_get_count (observers, T0 + MD_OBSERVE_LEASE_US + 50), ==, 3);
 }
 
 static void
@@ -390,6 +440,7 @@ main (int argc, char **argv)
   ADD ("/observers/refresh", test_refresh, v4);
   ADD ("/observers/lease-expiry", test_lease_expiry, v4);
   ADD ("/observers/max", test_max, v4);
+  ADD ("/observers/host-share", test_host_share, v4);
   ADD ("/observers/deregister", test_deregister, v4);
   ADD ("/observers/reset", test_reset, v4);
   ADD ("/observers/notify/ipv4", test_notify, v4);

@@ -245,15 +245,6 @@ read_whole_body (Fixture *f, guint64 after)
 
 /* ---- opening ------------------------------------------------------------ */
 
-static mode_t
-current_umask (void)
-{
-  mode_t mask = umask (0);
-
-  umask (mask);
-  return mask;
-}
-
 static void
 test_open_empty (Fixture *f, gconstpointer data)
 {
@@ -275,9 +266,9 @@ test_open_empty (Fixture *f, gconstpointer data)
   g_assert_true (md_store_commit (f->store, &error));
 
   g_assert_cmpint (g_stat (f->dir, &st), ==, 0);
-  g_assert_cmpint (st.st_mode & 0777, ==, 0750 & ~current_umask ());
+  g_assert_cmpint (st.st_mode & 07777, ==, 0700);
   g_assert_cmpint (g_stat (f->path, &st), ==, 0);
-  g_assert_cmpint (st.st_mode & 0777, ==, 0640 & ~current_umask ());
+  g_assert_cmpint (st.st_mode & 07777, ==, 0600);
   g_assert_cmpint (st.st_size, ==, 0);
   reopen (f);
   g_assert_cmpuint (md_store_get_count (f->store), ==, 0);
@@ -861,6 +852,24 @@ assert_recovered (Fixture *f, guint64 kept, guint64 dropped, const char *why)
   g_clear_pointer (&f->store, md_store_free);
 }
 
+/* The store refuses to open, naming the line, and leaves the file as it is. */
+static void
+assert_refused (Fixture *f, const char *contents, gsize len, const char *where, const char *why)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MdStore) store = NULL;
+  g_autofree char *after = NULL;
+  gsize after_len;
+
+  g_test_message ("%s", why);
+  store = md_store_open (f->dir, NULL, &error);
+  g_assert_error (error, MD_ERROR, MD_ERROR_CORRUPT_STORE);
+  g_assert_null (store);
+  g_assert_nonnull (strstr (error->message, where));
+  after = file_contents (f, &after_len);
+  g_assert_cmpmem (after, after_len, contents, len);
+}
+
 static void
 test_recovery_torn_tail (Fixture *f, gconstpointer data)
 {
@@ -879,8 +888,10 @@ test_recovery_torn_tail (Fixture *f, gconstpointer data)
     }
 }
 
-/* A torn record followed by a newline is an invalid last line (unless the cut
- * happens to leave a shorter valid note). */
+/* A torn record followed by a newline is a complete line that does not
+ * parse (unless the cut happens to leave a shorter valid note): damage, which
+ * stops the store and leaves the file as it was.  Only a line without its
+ * newline is a torn tail (issue 9). */
 static void
 test_recovery_invalid_last_line (Fixture *f, gconstpointer data)
 {
@@ -898,7 +909,7 @@ test_recovery_invalid_last_line (Fixture *f, gconstpointer data)
       if (still_valid)
         assert_recovered (f, 3, 0, why);
       else
-        assert_recovered (f, 2, cut + 1 - last_start, why);
+        assert_refused (f, torn, cut + 1, "at line 3: ", why);
     }
 }
 
@@ -973,10 +984,13 @@ test_recovery_overlong_line (Fixture *f, gconstpointer data)
   g_assert_error (error, MD_ERROR, MD_ERROR_CORRUPT_STORE);
   g_assert_nonnull (strstr (error->message, "at line 1:"));
 
-  /* The same without the record after it is a torn tail. */
+  /* The same without the record after it is still a complete line: damage. */
   g_string_truncate (contents, contents->len - strlen ("1\t2026-11-24T19:43:57Z\t-\tone\n"));
   set_file_contents (f, contents->str, contents->len);
-  assert_recovered (f, 0, contents->len, "overlong last line");
+  assert_refused (f, contents->str, contents->len, "at line 1:", "overlong last line");
+  /* Without its newline it is a torn tail. */
+  set_file_contents (f, contents->str, contents->len - 1);
+  assert_recovered (f, 0, contents->len - 1, "overlong unfinished last line");
 }
 
 /* ---- body reads --------------------------------------------------------- */

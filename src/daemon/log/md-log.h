@@ -40,4 +40,15 @@ void md_log_recovered (const char *path, guint64 dropped_bytes, guint64 kept_rec
  * datagrams anyway, and the client retransmits). */
 void md_log_send_failed (const char *peer, gsize len, int errno_value);
 
+/* ---- limits (md-log-limits.c): at most one message per
+ * MD_LOG_LIMIT_INTERVAL_US each, counting the refusals in between ---- */
+
+#define MD_LOG_LIMIT_INTERVAL_US (G_GINT64_CONSTANT (60) * G_USEC_PER_SEC)
+
+/* An add from @peer refused because the notebook is full (@reason says
+ * how full). */
+void md_log_notebook_full (const char *peer, const char *reason, gint64 now_us);
+/* An add from @peer refused by its rate limit. */
+void md_log_rate_limited (const char *peer, const char *reason, gint64 now_us);
+
 G_END_DECLS

@@ -3,7 +3,10 @@
  * response instead of a second execution.
  *
  * Bounded: entries expire after MD_DEDUP_LIFETIME_US and the cache holds at
- * most @max_bytes of responses; when full, the oldest entries go first. */
+ * most @max_bytes of responses and bookkeeping.  When full, the oldest entry
+ * of the source host (address, any port) that holds most bytes goes first, so
+ * a flood from many addresses cannot push out the live exchange of a host
+ * that holds less than each of them.  The hash is keyed (md_peer_hash). */
 #pragma once
 
 #include "md-peer.h"
@@ -37,5 +40,12 @@ MdDedupResult md_dedup_check (MdDedup *self, const MdPeer *peer, guint16 mid, gi
 void md_dedup_complete (MdDedup *self, const MdPeer *peer, guint16 mid, GBytes *response,
                         gint64 now_us);
 guint md_dedup_get_size (MdDedup *self);
+/* A new cap; evicts at once if the cache holds more. */
+void md_dedup_set_max_bytes (MdDedup *self, gsize max_bytes);
+/* What @hosts hosts adding at the rate limit (@burst at once, then
+ * @per_second) put in the cache within one EXCHANGE_LIFETIME: sized so, each
+ * of them keeps every exchange for its full lifetime however many others
+ * flood the cache, since those others are heavier and go first. */
+gsize md_dedup_bytes_for_rate (double per_second, guint burst, guint hosts);
 
 G_END_DECLS

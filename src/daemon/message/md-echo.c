@@ -2,6 +2,8 @@
 
 #include "md-echo.h"
 
+#include "md-host-shares.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/random.h>
@@ -25,6 +27,7 @@ struct _MdEcho
   guint8 key[MD_ECHO_KEY_LEN];
   GHashTable *verified; /* set of MdEchoVerified, keyed by peer */
   GQueue by_age;        /* least recently verified first */
+  MdHostShares *shares; /* verified peers per source host */
 };
 
 static guint
@@ -73,6 +76,7 @@ md_echo_new (void)
   self->verified
       = g_hash_table_new_full (md_echo_verified_hash, md_echo_verified_equal, NULL, g_free);
   g_queue_init (&self->by_age);
+  self->shares = md_host_shares_new ();
   return self;
 }
 
@@ -82,6 +86,7 @@ md_echo_free (MdEcho *self)
   if (self == NULL)
     return;
   g_hash_table_destroy (self->verified);
+  md_host_shares_free (self->shares);
   memset (self->key, 0, sizeof self->key);
   g_free (self);
 }
@@ -136,6 +141,7 @@ md_echo_equal_constant_time (const guint8 *a, const guint8 *b, gsize len)
 static void
 md_echo_forget (MdEcho *self, MdEchoVerified *entry)
 {
+  md_host_shares_release (self->shares, &entry->peer);
   g_queue_unlink (&self->by_age, &entry->link);
   g_hash_table_remove (self->verified, entry);
 }
@@ -158,8 +164,31 @@ md_echo_lookup (MdEcho *self, const MdPeer *peer)
   return g_hash_table_lookup (self->verified, &probe);
 }
 
-/* A peer verified again moves to the young end; a full table drops the
- * peer verified longest ago, who at worst pays one more round trip. */
+/* The entry of @peer's host verified longest ago.  Only called when that
+ * host holds its whole share, so the walk is bounded by the table's cap. */
+static MdEchoVerified *
+md_echo_oldest_of_host (MdEcho *self, const MdPeer *peer)
+{
+  for (GList *l = self->by_age.head; l != NULL; l = l->next)
+    if (md_peer_same_host (&((MdEchoVerified *)l->data)->peer, peer))
+      return l->data;
+  g_return_val_if_reached (g_queue_peek_head (&self->by_age));
+}
+
+/* Room for one more entry of @peer's host: a host at its share gives up
+ * its own oldest entry, so no host can push the others out; otherwise a
+ * full table drops the peer verified longest ago. */
+static void
+md_echo_make_room (MdEcho *self, const MdPeer *peer)
+{
+  if (md_host_shares_get (self->shares, peer) >= MD_ECHO_MAX_VERIFIED_PER_HOST)
+    md_echo_forget (self, md_echo_oldest_of_host (self, peer));
+  else if (g_hash_table_size (self->verified) >= MD_ECHO_MAX_VERIFIED)
+    md_echo_forget (self, g_queue_peek_head (&self->by_age));
+}
+
+/* A peer verified again moves to the young end; a peer dropped to make room
+ * at worst pays one more round trip. */
 static void
 md_echo_mark_verified (MdEcho *self, const MdPeer *peer, gint64 now_us)
 {
@@ -169,10 +198,10 @@ md_echo_mark_verified (MdEcho *self, const MdPeer *peer, gint64 now_us)
     g_queue_unlink (&self->by_age, &entry->link);
   else
     {
-      if (g_hash_table_size (self->verified) >= MD_ECHO_MAX_VERIFIED)
-        md_echo_forget (self, g_queue_peek_head (&self->by_age));
+      md_echo_make_room (self, peer);
       entry = g_new0 (MdEchoVerified, 1);
       entry->peer = *peer;
+      md_host_shares_take (self->shares, peer);
       entry->link.data = entry;
       g_hash_table_add (self->verified, entry);
     }

@@ -5,7 +5,8 @@
  * a MAC over the peer address and that window, keyed by a random key made at
  * start, so the daemon keeps no state for unverified peers.  A peer that
  * returns a valid Echo stays verified for MD_ECHO_VERIFIED_US (bounded table,
- * oldest dropped first). */
+ * oldest dropped first; a source host holds at most
+ * MD_ECHO_MAX_VERIFIED_PER_HOST entries and then gives up its own oldest). */
 #pragma once
 
 #include "md-peer.h"
@@ -17,6 +18,8 @@ G_BEGIN_DECLS
 #define MD_ECHO_VERIFIED_US (G_GINT64_CONSTANT (5) * 60 * G_USEC_PER_SEC)
 #define MD_ECHO_VALUE_LEN 12
 #define MD_ECHO_MAX_VERIFIED 4096
+/* Verified peers (address and port) one source host holds at most. */
+#define MD_ECHO_MAX_VERIFIED_PER_HOST 64
 
 typedef struct _MdEcho MdEcho;
 

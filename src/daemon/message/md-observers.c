@@ -3,6 +3,7 @@
 #include "md-observers.h"
 
 #include "md-coap.h"
+#include "md-host-shares.h"
 
 #include <string.h>
 
@@ -15,25 +16,25 @@ typedef struct
   guint8 token[MD_COAP_MAX_TOKEN];
   guint8 token_len;
   gint64 registered_us;
-  gboolean notified; /* last_mid is meaningful */
-  guint16 last_mid;  /* of the latest notification, for matching an RST */
+  MdHostShares *shares; /* the table's, to give the share back */
+  gboolean notified;    /* last_mid is meaningful */
+  guint16 last_mid;     /* of the latest notification, for matching an RST */
 } MdObserver;
 
 struct _MdObservers
 {
-  GHashTable *table; /* set of MdObserver, keyed by (peer, token) */
+  GHashTable *table;    /* set of MdObserver, keyed by (peer, token) */
+  MdHostShares *shares; /* observers per source host */
   guint32 sequence;
 };
 
+/* Tokens are the client's choice too, so they go through the keyed hash. */
 static guint
 md_observer_hash (gconstpointer key)
 {
   const MdObserver *observer = key;
-  guint hash = md_peer_hash (&observer->peer);
 
-  for (guint i = 0; i < observer->token_len; i++)
-    hash = hash * 31u + observer->token[i];
-  return hash;
+  return md_peer_hash (&observer->peer) ^ md_peer_hash_bytes (observer->token, observer->token_len);
 }
 
 static gboolean
@@ -46,6 +47,17 @@ md_observer_equal (gconstpointer a, gconstpointer b)
          && md_peer_equal (&oa->peer, &ob->peer);
 }
 
+/* Every removal from the table goes through here, so the shares stay
+ * exact. */
+static void
+md_observer_free (gpointer data)
+{
+  MdObserver *observer = data;
+
+  md_host_shares_release (observer->shares, &observer->peer);
+  g_free (observer);
+}
+
 /* The sequence starts from the wall clock in seconds, so that after a daemon
  * restart the numbers are still likely to be "newer" (RFC 7641 §3.4) to a
  * client that kept its observation state. */
@@ -54,7 +66,8 @@ md_observers_new (void)
 {
   MdObservers *self = g_new0 (MdObservers, 1);
 
-  self->table = g_hash_table_new_full (md_observer_hash, md_observer_equal, NULL, g_free);
+  self->table = g_hash_table_new_full (md_observer_hash, md_observer_equal, NULL, md_observer_free);
+  self->shares = md_host_shares_new ();
   self->sequence = (guint32)(g_get_real_time () / G_USEC_PER_SEC) & MD_OBSERVE_SEQUENCE_MASK;
   return self;
 }
@@ -65,6 +78,7 @@ md_observers_free (MdObservers *self)
   if (self == NULL)
     return;
   g_hash_table_destroy (self->table);
+  md_host_shares_free (self->shares);
   g_free (self);
 }
 
@@ -108,10 +122,13 @@ md_observers_register (MdObservers *self, const MdPeer *peer, const guint8 *toke
   observer = md_observers_lookup (self, peer, token, token_len);
   if (observer == NULL)
     {
-      if (g_hash_table_size (self->table) >= MD_OBSERVE_MAX)
+      if (g_hash_table_size (self->table) >= MD_OBSERVE_MAX
+          || md_host_shares_get (self->shares, peer) >= MD_OBSERVE_MAX_PER_HOST)
         return FALSE;
       observer = g_new0 (MdObserver, 1);
       observer->peer = *peer;
+      observer->shares = self->shares;
+      md_host_shares_take (self->shares, peer);
       observer->token_len = token_len;
       if (token_len > 0)
         memcpy (observer->token, token, token_len);

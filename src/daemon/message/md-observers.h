@@ -4,8 +4,9 @@
  * gap with GET /notes?after=N, so a lost notification costs nothing.  An
  * observer lasts MD_OBSERVE_LEASE_US unless it registers again (mydailyctl
  * follow re-registers every minute); an RST to a notification removes it.  At
- * most MD_OBSERVE_MAX observers: further registrations are answered without
- * Observe, as RFC 7641 §4.1 allows. */
+ * most MD_OBSERVE_MAX observers, and at most MD_OBSERVE_MAX_PER_HOST from one
+ * source address (any port), so one host cannot take every slot: further
+ * registrations are answered without Observe, as RFC 7641 §4.1 allows. */
 #pragma once
 
 #include "md-peer.h"
@@ -14,6 +15,7 @@ G_BEGIN_DECLS
 
 #define MD_OBSERVE_LEASE_US (G_GINT64_CONSTANT (5) * 60 * G_USEC_PER_SEC)
 #define MD_OBSERVE_MAX 256
+#define MD_OBSERVE_MAX_PER_HOST 8
 
 typedef struct _MdObservers MdObservers;
 
@@ -21,7 +23,8 @@ MdObservers *md_observers_new (void);
 void md_observers_free (MdObservers *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdObservers, md_observers_free)
 
-/* Adds or refreshes (peer, token).  FALSE when the table is full. */
+/* Adds or refreshes (peer, token).  FALSE when the table or the host's
+ * share is full. */
 gboolean md_observers_register (MdObservers *self, const MdPeer *peer, const guint8 *token,
                                 guint8 token_len, gint64 now_us) G_GNUC_WARN_UNUSED_RESULT;
 void md_observers_deregister (MdObservers *self, const MdPeer *peer, const guint8 *token,

@@ -24,6 +24,9 @@
 #define MD_SERVER_BATCH 256
 /* Cached responses for duplicate detection: a few thousand exchanges. */
 #define MD_SERVER_DEDUP_BYTES (4 * 1024 * 1024)
+/* With a rate limit, at least this many hosts adding at the limit keep every
+ * exchange for EXCHANGE_LIFETIME (md_dedup_bytes_for_rate). */
+#define MD_SERVER_DEDUP_HOSTS 4
 /* Receive rounds per wakeup before the main loop serves its other sources. */
 #define MD_SERVER_PUMP_ROUNDS 64
 /* A wait for a commit wakes up this often to check on the sockets anyway. */
@@ -222,7 +225,8 @@ log_reply (MdServer *self, const MdReply *reply, const char *reason)
    * refusal: it would flood the journal at info level. */
   if (reason == NULL && reply->response.code == MD_COAP_UNAUTHORIZED)
     g_debug ("sent an Echo challenge to %s", address);
-  if (reason != NULL)
+  /* MD_HANDLED_LOGGED: logged once a minute already (md-log-limits.c). */
+  if (reason != NULL && !(reply->handled & MD_HANDLED_LOGGED))
     {
       md_coap_code_format (reply->response.code, code);
       md_log_request_rejected (address, code, reason);
@@ -607,6 +611,20 @@ md_server_drain (MdServer *self)
   pump (self);
   settle (self);
   remove_sources (self);
+}
+
+void
+md_server_set_rate_limit (MdServer *self, MdRateLimit *rate_limit)
+{
+  g_return_if_fail (self != NULL);
+
+  md_resources_set_rate_limit (self->resources, rate_limit);
+  if (rate_limit != NULL)
+    md_dedup_set_max_bytes (self->dedup,
+                            MAX (MD_SERVER_DEDUP_BYTES,
+                                 md_dedup_bytes_for_rate (md_rate_limit_get_per_second (rate_limit),
+                                                          md_rate_limit_get_burst (rate_limit),
+                                                          MD_SERVER_DEDUP_HOSTS)));
 }
 
 gchar *

@@ -16,6 +16,7 @@
  * without waiting for a commit. */
 #pragma once
 
+#include "md-rate-limit.h"
 #include "md-store.h"
 #include "md-transport.h"
 
@@ -33,6 +34,10 @@ void md_server_add_transport (MdServer *self, MdTransport *transport);
  * transport.  Fails unless it is an AF_INET/AF_INET6 SOCK_DGRAM socket: for
  * a socket obtained without md-listen.h's checks. */
 gboolean md_server_add_socket (MdServer *self, int fd, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Adds are limited by @rate_limit (not owned, must outlive the server; NULL:
+ * none), and the dedup cache grows to keep the exchanges of hosts adding at
+ * that rate for their whole lifetime. */
+void md_server_set_rate_limit (MdServer *self, MdRateLimit *rate_limit);
 /* Log every datagram at debug level with a one-line decode. */
 void md_server_set_verbose (MdServer *self, gboolean verbose);
 /* Handles every datagram already queued on the transports, then stops

@@ -7,6 +7,7 @@
 
 #include "md-diagnostic.h"
 #include "md-error.h"
+#include "md-log.h"
 #include "md-note.h"
 #include "md-protocol.h"
 
@@ -15,9 +16,10 @@
 
 struct _MdResources
 {
-  MdStore *store;         /* not owned */
-  MdObservers *observers; /* not owned, may be NULL */
-  gint64 started_us;      /* same clock as the now_us the server passes */
+  MdStore *store;          /* not owned */
+  MdObservers *observers;  /* not owned, may be NULL */
+  MdRateLimit *rate_limit; /* not owned, may be NULL */
+  gint64 started_us;       /* same clock as the now_us the server passes */
 };
 
 /* One request being answered: what every handler needs. */
@@ -29,6 +31,7 @@ typedef struct
   gint64 now_us;
   MdCoapMessage *response;
   MdStoredNote *stored; /* never NULL */
+  MdHandled flags;      /* added to what the handler returns */
 } MdExchange;
 
 MdResources *
@@ -82,10 +85,25 @@ md_resources_fail (MdCoapMessage *response, guint8 code, const char *reason)
   md_diagnostic_set (response, code, reason != NULL ? reason : "storage error");
 }
 
+/* A full notebook refuses every add until an operator acts: the journal
+ * says so once a minute, not once per note.  No Max-Age: retrying soon would
+ * not help, so a client reports it and gives up. */
+static void
+respond_notebook_full (MdExchange *ex, const GError *error)
+{
+  char address[64];
+
+  respond_error (ex, MD_COAP_SERVICE_UNAVAILABLE, "%s", error->message);
+  md_log_notebook_full (md_peer_to_string (ex->peer, address), error->message, ex->now_us);
+  ex->flags |= MD_HANDLED_LOGGED;
+}
+
 static void
 respond_storage_error (MdExchange *ex, const GError *error)
 {
-  if (g_error_matches (error, MD_ERROR, MD_ERROR_NO_SPACE))
+  if (g_error_matches (error, MD_ERROR, MD_ERROR_NOTEBOOK_FULL))
+    respond_notebook_full (ex, error);
+  else if (g_error_matches (error, MD_ERROR, MD_ERROR_NO_SPACE))
     respond_error (ex, MD_COAP_SERVICE_UNAVAILABLE, "storage full: %s", error->message);
   else
     respond_error (ex, MD_COAP_SERVICE_UNAVAILABLE, "%s", error->message);
@@ -215,12 +233,35 @@ check_note (MdExchange *ex, const char **text, gsize *len)
   return TRUE;
 }
 
+/* 5.03 with Max-Age (RFC 7252 §5.9.3.4): the seconds until this host may
+ * add again, which a client waits out before it retries. */
+static gboolean
+check_rate_limit (MdExchange *ex)
+{
+  char address[64];
+  g_autofree char *reason = NULL;
+  guint retry_after_s;
+
+  if (ex->self->rate_limit == NULL
+      || md_rate_limit_take (ex->self->rate_limit, ex->peer, ex->now_us, &retry_after_s))
+    return TRUE;
+  reason = g_strdup_printf ("too many notes from this address: try again in %u s", retry_after_s);
+  respond_error (ex, MD_COAP_SERVICE_UNAVAILABLE, "%s", reason);
+  check_built (
+      ex, md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_MAX_AGE, retry_after_s));
+  md_log_rate_limited (md_peer_to_string (ex->peer, address), reason, ex->now_us);
+  ex->flags |= MD_HANDLED_LOGGED;
+  return FALSE;
+}
+
 static gboolean
 append_note (MdExchange *ex, const char *key, const char *text, gsize len, guint64 *id)
 {
   g_autoptr (GError) error = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
+  if (!check_rate_limit (ex))
+    return FALSE;
   if (md_store_append (ex->self->store, key, text, len, now, id, &error))
     {
       ex->stored->id = *id;
@@ -497,6 +538,11 @@ md_resources_describe_status (MdResources *self, gint64 now_us)
                           md_store_get_path (self->store));
   g_string_append_printf (out, MD_PROTOCOL_STATUS_NOTEBOOK ": %s\n",
                           md_store_get_notebook_id (self->store));
+  g_string_append_printf (out, MD_PROTOCOL_STATUS_NOTES_FILE_SIZE ": %" G_GUINT64_FORMAT "\n",
+                          md_store_get_size (self->store));
+  if (md_store_get_max_size (self->store) != G_MAXUINT64)
+    g_string_append_printf (out, MD_PROTOCOL_STATUS_NOTES_FILE_MAX ": %" G_GUINT64_FORMAT "\n",
+                            md_store_get_max_size (self->store));
   return g_string_free (out, FALSE);
 }
 
@@ -672,7 +718,7 @@ md_resources_handle (MdResources *self, const MdCoapMessage *request, const MdPe
                      gint64 now_us, MdCoapMessage *response, MdStoredNote *stored)
 {
   MdStoredNote unused;
-  MdExchange ex = { self, request, peer, now_us, response, stored != NULL ? stored : &unused };
+  MdExchange ex = { self, request, peer, now_us, response, stored != NULL ? stored : &unused, 0 };
   g_autofree gchar *path = NULL;
 
   g_return_val_if_fail (self != NULL, MD_HANDLED_READ);
@@ -684,5 +730,12 @@ md_resources_handle (MdResources *self, const MdCoapMessage *request, const MdPe
   path = md_coap_message_get_path (request);
   if (path == NULL)
     return respond_error (&ex, MD_COAP_BAD_REQUEST, "bad Uri-Path: a segment holds '/' or NUL");
-  return route_request (&ex, path);
+  return route_request (&ex, path) | ex.flags;
+}
+
+void
+md_resources_set_rate_limit (MdResources *self, MdRateLimit *rate_limit)
+{
+  g_return_if_fail (self != NULL);
+  self->rate_limit = rate_limit;
 }

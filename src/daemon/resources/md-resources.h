@@ -17,6 +17,7 @@
 #include "md-note.h"
 #include "md-observers.h"
 #include "md-peer.h"
+#include "md-rate-limit.h"
 #include "md-store.h"
 
 G_BEGIN_DECLS
@@ -29,6 +30,9 @@ typedef enum
   /* The response acknowledges a note appended to the store: it may be sent
    * only after md_store_commit() succeeds, and must become 5.03 if it fails. */
   MD_HANDLED_WROTE = 1 << 0,
+  /* The refusal is logged already, at a limited rate (md-log-limits.c): a
+   * flood of refused adds must not log once each. */
+  MD_HANDLED_LOGGED = 1 << 1,
 } MdHandled;
 
 /* What a request stored in the store (still pending until the commit). */
@@ -56,6 +60,10 @@ MdHandled md_resources_handle (MdResources *self, const MdCoapMessage *request, 
  * ASCII, bounded.  With MD_COAP_SERVICE_UNAVAILABLE it fails a write after
  * a failed commit; a NULL @reason says "storage error". */
 void md_resources_fail (MdCoapMessage *response, guint8 code, const char *reason);
+
+/* Adds (new notes, not the 4.12 of a stored key) from then on take a token
+ * of @rate_limit (not owned; NULL: no limit), else get 5.03 with Max-Age. */
+void md_resources_set_rate_limit (MdResources *self, MdRateLimit *rate_limit);
 
 /* Lines of GET /status. */
 gchar *md_resources_describe_status (MdResources *self, gint64 now_us);

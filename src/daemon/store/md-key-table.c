@@ -4,44 +4,11 @@
 
 #include <sys/mman.h>
 
-#define ROTL64(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
-
-static inline void
-sip_round (guint64 v[4])
-{
-  v[0] += v[1], v[1] = ROTL64 (v[1], 13), v[1] ^= v[0], v[0] = ROTL64 (v[0], 32);
-  v[2] += v[3], v[3] = ROTL64 (v[3], 16), v[3] ^= v[2];
-  v[0] += v[3], v[3] = ROTL64 (v[3], 21), v[3] ^= v[0];
-  v[2] += v[1], v[1] = ROTL64 (v[1], 17), v[1] ^= v[2], v[2] = ROTL64 (v[2], 32);
-}
-
-static inline void
-sip_absorb (guint64 v[4], guint64 m)
-{
-  v[3] ^= m;
-  sip_round (v);
-  sip_round (v);
-  v[0] ^= m;
-}
-
 /* SipHash-2-4 of the two key words under the table's seed. */
 static guint64
 md_key_table_hash (const MdKeyTable *table, const MdKey *key)
 {
-  guint64 v[4] = {
-    table->seed[0] ^ G_GUINT64_CONSTANT (0x736f6d6570736575),
-    table->seed[1] ^ G_GUINT64_CONSTANT (0x646f72616e646f6d),
-    table->seed[0] ^ G_GUINT64_CONSTANT (0x6c7967656e657261),
-    table->seed[1] ^ G_GUINT64_CONSTANT (0x7465646279746573),
-  };
-
-  sip_absorb (v, key->hi);
-  sip_absorb (v, key->lo);
-  sip_absorb (v, (guint64)16 << 56);
-  v[2] ^= 0xff;
-  for (int i = 0; i < 4; i++)
-    sip_round (v);
-  return v[0] ^ v[1] ^ v[2] ^ v[3];
+  return md_siphash_2u64 (&table->seed, key->hi, key->lo);
 }
 
 /* Tables from this size on get pages of their own (see md_key_table_new_slots). */
@@ -106,8 +73,7 @@ md_key_table_init (MdKeyTable *table)
   table->slots = md_key_table_new_slots (capacity);
   table->mask = capacity - 1;
   table->used = 0;
-  table->seed[0] = ((guint64)g_random_int () << 32) | g_random_int ();
-  table->seed[1] = ((guint64)g_random_int () << 32) | g_random_int ();
+  md_siphash_key_init (&table->seed);
 }
 
 void

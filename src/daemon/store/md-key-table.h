@@ -8,6 +8,7 @@
 #pragma once
 
 #include "md-key.h"
+#include "md-siphash.h"
 
 G_BEGIN_DECLS
 
@@ -23,7 +24,7 @@ typedef struct
   MdKeyEntry *slots;
   gsize mask; /* capacity - 1, capacity a power of two */
   gsize used;
-  guint64 seed[2];
+  MdSipKey seed;
 } MdKeyTable;
 
 void md_key_table_init (MdKeyTable *table);

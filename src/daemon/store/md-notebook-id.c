@@ -35,7 +35,7 @@ static gboolean
 read_id (const char *path, char **id, GError **error)
 {
   char data[MD_NOTEBOOK_ID_READ_MAX];
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   gssize len;
 
   if (fd < 0 && errno == ENOENT)
@@ -69,7 +69,7 @@ read_id (const char *path, char **id, GError **error)
 static gboolean
 write_synced (const char *tmp_path, const char *line, GError **error)
 {
-  int fd = open (tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  int fd = open (tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   gboolean ok;
 
   if (fd < 0)

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -31,16 +32,16 @@ md_notes_file_sync_directory (const char *directory, GError **error)
   return TRUE;
 }
 
-/* Creates @directory and, if they are missing, its parents, making each new
- * entry durable by syncing the directory that holds it. */
+/* Creates @directory with @mode and, if they are missing, its parents,
+ * making each new entry durable by syncing the directory that holds it. */
 static gboolean
-ensure_directory (const char *directory, GError **error)
+ensure_directory (const char *directory, int mode, GError **error)
 {
   g_autofree char *parent = g_path_get_dirname (directory);
   g_autofree char *prefix = NULL;
   int saved_errno;
 
-  if (g_mkdir (directory, 0750) == 0)
+  if (g_mkdir (directory, mode) == 0)
     return md_notes_file_sync_directory (parent, error);
   if (errno == EEXIST)
     return TRUE;
@@ -49,9 +50,9 @@ ensure_directory (const char *directory, GError **error)
    * so it ends. */
   if (errno == ENOENT && strcmp (parent, directory) != 0)
     {
-      if (!ensure_directory (parent, error))
+      if (!ensure_directory (parent, 0755, error))
         return FALSE;
-      if (g_mkdir (directory, 0750) == 0)
+      if (g_mkdir (directory, mode) == 0)
         return md_notes_file_sync_directory (parent, error);
       if (errno == EEXIST)
         return TRUE;
@@ -62,17 +63,104 @@ ensure_directory (const char *directory, GError **error)
   return FALSE;
 }
 
+/* Anyone who can write the state directory can replace the notes file, or
+ * put a link where it will be created: refuse rather than serve from it.
+ * The daemon's own directory is made 0700 whatever the umask or an older
+ * version left (systemd's StateDirectory= makes it 0755). */
+static gboolean
+check_directory (const char *directory, GError **error)
+{
+  struct stat st;
+
+  if (stat (directory, &st) < 0)
+    {
+      g_autofree char *prefix = g_strdup_printf ("cannot stat the state directory %s", directory);
+
+      md_error_set_errno (error, errno, prefix);
+      return FALSE;
+    }
+  if (!S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, MD_ERROR, MD_ERROR_FAILED, "state directory %s is not a directory",
+                   directory);
+      return FALSE;
+    }
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    {
+      g_set_error (error, MD_ERROR, MD_ERROR_FAILED,
+                   "state directory %s is writable by others (mode %04o): anyone could replace"
+                   " the notes; make it private (chmod 700) or choose another",
+                   directory, (guint)(st.st_mode & 07777));
+      return FALSE;
+    }
+  if (st.st_uid == geteuid () && (st.st_mode & 07777) != 0700 && chmod (directory, 0700) < 0)
+    {
+      g_autofree char *prefix = g_strdup_printf ("cannot make %s private", directory);
+
+      md_error_set_errno (error, errno, prefix);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Only a regular file of ours, readable by nobody else.  The mode is set
+ * rather than left to the umask of whoever started the daemon. */
+static gboolean
+check_notes_file (int fd, const char *path, GError **error)
+{
+  struct stat st;
+
+  if (fstat (fd, &st) < 0)
+    {
+      md_error_set_errno (error, errno, "cannot stat the notes file");
+      return FALSE;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, MD_ERROR, MD_ERROR_FAILED, "notes file %s is not a regular file", path);
+      return FALSE;
+    }
+  if (st.st_uid == geteuid () && (st.st_mode & 07777) != 0600 && fchmod (fd, 0600) < 0)
+    {
+      g_autofree char *prefix = g_strdup_printf ("cannot make %s private", path);
+
+      md_error_set_errno (error, errno, prefix);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+set_open_error (const char *path, int errno_value, GError **error)
+{
+  g_autofree char *prefix = NULL;
+
+  /* What O_NOFOLLOW answers for a symbolic link. */
+  if (errno_value == ELOOP)
+    {
+      g_set_error (error, MD_ERROR, MD_ERROR_FAILED,
+                   "notes file %s is a symbolic link: refusing to open it, since writing"
+                   " through it would change the file it points to; put the notes file"
+                   " itself there",
+                   path);
+      return;
+    }
+  prefix = g_strdup_printf ("cannot open %s", path);
+  md_error_set_errno (error, errno_value, prefix);
+}
+
 /* Opens the notes file, creating it (and making its name durable) if it is
- * missing. */
+ * missing.  Never through a symbolic link: truncating a torn tail through
+ * one would cut the file it points to. */
 static int
 open_or_create (const char *directory, const char *path, GError **error)
 {
-  const int flags = O_RDWR | O_APPEND | O_CLOEXEC;
+  const int flags = O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
   int fd = open (path, flags);
 
   if (fd < 0 && errno == ENOENT)
     {
-      fd = open (path, flags | O_CREAT | O_EXCL, 0640);
+      fd = open (path, flags | O_CREAT | O_EXCL, 0600);
       if (fd >= 0 && !md_notes_file_sync_directory (directory, error))
         {
           close (fd);
@@ -81,12 +169,12 @@ open_or_create (const char *directory, const char *path, GError **error)
       if (fd < 0 && errno == EEXIST)
         fd = open (path, flags);
     }
-  if (fd < 0)
+  if (fd < 0 && (error == NULL || *error == NULL))
+    set_open_error (path, errno, error);
+  if (fd >= 0 && !check_notes_file (fd, path, error))
     {
-      int saved_errno = errno;
-      g_autofree char *prefix = g_strdup_printf ("cannot open %s", path);
-
-      md_error_set_errno (error, saved_errno, prefix);
+      close (fd);
+      return -1;
     }
   return fd;
 }
@@ -109,7 +197,7 @@ md_notes_file_open (const char *directory, const char *path, GError **error)
 {
   int fd;
 
-  if (!ensure_directory (directory, error))
+  if (!ensure_directory (directory, 0700, error) || !check_directory (directory, error))
     return -1;
   fd = open_or_create (directory, path, error);
   if (fd >= 0 && !lock_exclusively (fd, path, error))

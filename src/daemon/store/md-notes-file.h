@@ -9,9 +9,12 @@
 
 G_BEGIN_DECLS
 
-/* Creates @directory if needed, then opens (creating if needed) the notes
- * file @path in it for appending, and locks it.  Any directory entry it
- * creates is made durable.  Returns the descriptor, or -1. */
+/* Creates @directory (0700) if needed, then opens (creating if needed) the
+ * notes file @path in it for appending, and locks it.  Any directory entry it
+ * creates is made durable.  Refuses a directory that group or others may
+ * write, and a notes file that is a symbolic link or not a regular file; makes
+ * the directory 0700 and the file 0600 when they are ours.  Returns the
+ * descriptor, or -1. */
 int md_notes_file_open (const char *directory, const char *path, GError **error);
 
 /* Makes the entries of @directory (a file created or renamed in it) durable. */

@@ -25,6 +25,7 @@ struct _MdStore
   GString *record;       /* reused for formatting appends */
   guint8 *read_buf;      /* MD_STORE_READ_CHUNK + MD_RECORD_MAX_LEN */
   char *broken;          /* why appends are refused, after a failed undo */
+  guint64 max_size;      /* appends keep the file at most this long */
   MdNotesSync *sync;     /* the pipelined commit's worker */
   guint64 syncing_count; /* the notes the running sync makes durable */
 };

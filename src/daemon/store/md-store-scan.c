@@ -138,9 +138,11 @@ index_all_records (MdScan *self, guint64 file_size, MdBadLine *bad, GError **err
   return TRUE;
 }
 
-/* Whether the bad line starting at @offset is the file's last line. */
+/* Whether the bad line starting at @offset runs to the end of the file
+ * without a newline: the only thing a crash in the middle of an append
+ * leaves. */
 static gboolean
-is_last_line (MdScan *self, guint64 offset, guint64 file_size, GError **error)
+is_unfinished (MdScan *self, guint64 offset, guint64 file_size, GError **error)
 {
   guint8 buf[4096];
 
@@ -153,7 +155,7 @@ is_last_line (MdScan *self, guint64 offset, guint64 file_size, GError **error)
         return FALSE;
       nl = memchr (buf, '\n', n);
       if (nl != NULL)
-        return offset + (guint64)(nl - buf) + 1 == file_size;
+        return FALSE;
       offset += n;
     }
   return TRUE;
@@ -179,15 +181,16 @@ drop_torn_tail (MdScan *self, guint64 file_size, const GError *reason, MdStoreRe
   return TRUE;
 }
 
-/* A bad last line is a torn tail; a bad line before it is damage that
- * truncation would turn into lost acknowledged notes. */
+/* An unfinished last line is a torn tail.  A complete line that does not
+ * parse is damage, even the last one (a hand edit, a bad disk): truncating it
+ * would lose an acknowledged note. */
 static gboolean
 handle_bad_line (MdScan *self, MdBadLine *bad, guint64 file_size, MdStoreRecovery *recovery,
                  GError **error)
 {
   g_autoptr (GError) local_error = NULL;
 
-  if (!is_last_line (self, bad->offset, file_size, &local_error))
+  if (!is_unfinished (self, bad->offset, file_size, &local_error))
     {
       if (local_error != NULL)
         g_propagate_error (error, g_steal_pointer (&local_error));

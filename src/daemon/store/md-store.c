@@ -44,6 +44,7 @@ md_store_new (const char *directory)
 
   self->path = g_build_filename (directory, MD_STORE_NOTES_FILE, NULL);
   self->fd = -1;
+  self->max_size = G_MAXUINT64;
   md_offset_index_init (&self->index);
   md_key_table_init (&self->keys);
   self->pending_keys = g_array_new (FALSE, FALSE, sizeof (MdKeyEntry));
@@ -120,7 +121,43 @@ md_store_has_pending (MdStore *self)
   return md_offset_index_get_count (&self->index) > self->durable_count;
 }
 
+void
+md_store_set_max_size (MdStore *self, guint64 max_size)
+{
+  g_return_if_fail (self != NULL);
+  self->max_size = max_size;
+}
+
+guint64
+md_store_get_max_size (MdStore *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->max_size;
+}
+
+guint64
+md_store_get_size (MdStore *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return md_offset_index_get_file_size (&self->index);
+}
+
 /* ---- appending and committing -------------------------------------------- */
+
+/* Checked before the write, so the file never grows past the cap. */
+static gboolean
+md_store_check_room (MdStore *self, gsize record_len, GError **error)
+{
+  guint64 size = md_offset_index_get_file_size (&self->index);
+
+  if (size <= self->max_size && record_len <= self->max_size - size)
+    return TRUE;
+  g_set_error (error, MD_ERROR, MD_ERROR_NOTEBOOK_FULL,
+               "notebook full: the notes file is at its size limit (%" G_GUINT64_FORMAT
+               " of %" G_GUINT64_FORMAT " bytes)",
+               size, self->max_size);
+  return FALSE;
+}
 
 static void
 md_store_break (MdStore *self, int errno_value)
@@ -210,7 +247,8 @@ md_store_append (MdStore *self, const char *key, const char *text, gsize text_le
     }
   new_id = md_offset_index_get_count (&self->index) + 1;
   md_record_format (self->record, new_id, key, text, text_len, unix_time);
-  if (!md_store_write_record (self, new_id, key, error))
+  if (!md_store_check_room (self, self->record->len, error)
+      || !md_store_write_record (self, new_id, key, error))
     return FALSE;
   if (id != NULL)
     *id = new_id;

@@ -27,11 +27,12 @@ G_BEGIN_DECLS
 typedef struct _MdStore MdStore;
 
 /* Opens (creating if needed) DIRECTORY/notes and its identity
- * DIRECTORY/notebook-id, and indexes the notes.  A torn tail
- * (last line without '\n', or an unparsable last line) is truncated away and
- * reported in @recovery and the log.  A damaged record before the tail is
+ * DIRECTORY/notebook-id, and indexes the notes.  A torn tail (a last line
+ * without its '\n') is truncated away and reported in @recovery and the log.
+ * A complete line that does not parse, the last one too, is
  * MD_ERROR_CORRUPT_STORE naming the line: the store refuses rather than drop
- * acknowledged notes. */
+ * acknowledged notes.  md_notes_file_open() says which files and directories
+ * it refuses. */
 MdStore *md_store_open (const char *directory, MdStoreRecovery *recovery, GError **error);
 void md_store_free (MdStore *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdStore, md_store_free)
@@ -47,9 +48,18 @@ guint64 md_store_get_count (MdStore *self);
 guint64 md_store_get_last_id (MdStore *self);
 gboolean md_store_has_pending (MdStore *self);
 
+/* The size cap (MaxNotesFileSize=): an append that would make the file
+ * longer fails with MD_ERROR_NOTEBOOK_FULL and writes nothing.  No cap
+ * (G_MAXUINT64) until set; a file already past a lowered cap stays as it is. */
+void md_store_set_max_size (MdStore *self, guint64 max_size);
+guint64 md_store_get_max_size (MdStore *self);
+/* Bytes of the notes file, pending appends included. */
+guint64 md_store_get_size (MdStore *self);
+
 /* Writes a note (already validated with md_note_validate) and gives it the
  * next id.  @key is a canonical UUID or NULL.  On failure (MD_ERROR_NO_SPACE,
- * MD_ERROR_IO) the file is truncated back and nothing of this note remains. */
+ * MD_ERROR_IO, MD_ERROR_NOTEBOOK_FULL) the file is truncated back and nothing
+ * of this note remains. */
 gboolean md_store_append (MdStore *self, const char *key, const char *text, gsize text_len,
                           gint64 unix_time, guint64 *id, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 

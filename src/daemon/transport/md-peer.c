@@ -2,6 +2,7 @@
 
 #include "md-peer.h"
 
+#include "md-siphash.h"
 #include "md-transport.h"
 #include "md-udp-transport.h"
 
@@ -61,22 +62,93 @@ md_peer_equal (const MdPeer *a, const MdPeer *b)
     }
 }
 
+/* One random key per process for every table of peers: made at first use,
+ * never leaves the process, and a restart makes a new one. */
+static const MdSipKey *
+md_peer_hash_key (void)
+{
+  static MdSipKey key;
+  static gsize made = 0;
+
+  if (g_once_init_enter (&made))
+    {
+      md_siphash_key_init (&key);
+      g_once_init_leave (&made, 1);
+    }
+  return &key;
+}
+
 guint
 md_peer_hash (const MdPeer *peer)
 {
-  guint8 bytes[18];
+  guint8 bytes[20];
   gsize len;
-  guint hash;
 
   g_return_val_if_fail (peer != NULL, 0);
 
   /* Scope ids and local addresses are left out: equal peers still hash
    * alike, which is all a hash needs, and a server has few addresses. */
-  hash = (guint)peer->fd * 31u + peer->addr.ss_family;
   len = md_peer_address_bytes (peer, bytes);
-  for (gsize i = 0; i < len; i++)
-    hash = hash * 31u + bytes[i];
-  return hash;
+  bytes[len++] = (guint8)peer->fd;
+  bytes[len++] = (guint8)peer->addr.ss_family;
+  return (guint)md_siphash (md_peer_hash_key (), bytes, len);
+}
+
+gsize
+md_peer_host_bytes (const MdPeer *peer, guint8 out[16])
+{
+  g_return_val_if_fail (peer != NULL, 0);
+
+  if (peer->addr.ss_family == AF_INET)
+    {
+      memcpy (out, &((const struct sockaddr_in *)&peer->addr)->sin_addr, 4);
+      return 4;
+    }
+  if (peer->addr.ss_family == AF_INET6)
+    {
+      const struct in6_addr *a = &((const struct sockaddr_in6 *)&peer->addr)->sin6_addr;
+
+      /* One host, whether it reached an IPv4 or a dual-stack socket. */
+      if (IN6_IS_ADDR_V4MAPPED (a))
+        {
+          memcpy (out, &a->s6_addr[12], 4);
+          return 4;
+        }
+      memcpy (out, a, 16);
+      return 16;
+    }
+  return 0;
+}
+
+gboolean
+md_peer_same_host (const MdPeer *a, const MdPeer *b)
+{
+  guint8 ha[16], hb[16];
+  gsize la, lb;
+
+  g_return_val_if_fail (a != NULL && b != NULL, FALSE);
+
+  la = md_peer_host_bytes (a, ha);
+  lb = md_peer_host_bytes (b, hb);
+  return la == lb && memcmp (ha, hb, la) == 0;
+}
+
+guint
+md_peer_host_hash (const MdPeer *peer)
+{
+  guint8 bytes[16];
+
+  g_return_val_if_fail (peer != NULL, 0);
+
+  return md_peer_hash_bytes (bytes, md_peer_host_bytes (peer, bytes));
+}
+
+guint
+md_peer_hash_bytes (const void *data, gsize len)
+{
+  g_return_val_if_fail (data != NULL || len == 0, 0);
+
+  return (guint)md_siphash (md_peer_hash_key (), data, len);
 }
 
 /* IPv4 gives 6 bytes (address, port) and IPv6 18 (address, port), so the

@@ -35,7 +35,17 @@ typedef struct
 
 /* Same socket, family, address and port, and the same local address. */
 gboolean md_peer_equal (const MdPeer *a, const MdPeer *b);
+/* SipHash (md-siphash.h) under a random key made once per process, so no
+ * client can choose addresses that share a hash chain in any table. */
 guint md_peer_hash (const MdPeer *peer);
+/* The source host: a peer's address without port, an IPv4-mapped IPv6
+ * address as IPv4 (4 or 16 bytes; 0 for an unknown family).  Clients open a
+ * new port per request, so fair shares and rate limits count hosts. */
+gsize md_peer_host_bytes (const MdPeer *peer, guint8 out[16]);
+gboolean md_peer_same_host (const MdPeer *a, const MdPeer *b);
+guint md_peer_host_hash (const MdPeer *peer);
+/* Other client-chosen bytes (tokens), under the same key. */
+guint md_peer_hash_bytes (const void *data, gsize len);
 /* Family, address and port only: the bytes a MAC is computed over. */
 gsize md_peer_address_bytes (const MdPeer *peer, guint8 out[18]);
 /* "127.0.0.1:5683" or "[::1]:5683"; into @out, which is returned. */

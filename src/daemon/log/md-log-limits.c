@@ -1,0 +1,61 @@
+#include "config.h"
+
+/* The refusals of a limit (a full notebook, a rate limit) come in floods:
+ * one journal message per minute per limit says it, with how many requests
+ * it refused since the message before, so the journal does not grow with
+ * the flood. */
+
+#include "md-log.h"
+
+typedef struct
+{
+  gint64 next_us;  /* the next message may go at this time; 0: at once */
+  guint64 refused; /* since the last message, this one included */
+} MdLogThrottle;
+
+/* Counts a refusal; TRUE when its message is due, with *@refused the count
+ * it reports. */
+static gboolean
+md_log_throttle (MdLogThrottle *throttle, gint64 now_us, guint64 *refused)
+{
+  throttle->refused++;
+  if (throttle->next_us != 0 && now_us < throttle->next_us)
+    return FALSE;
+  *refused = throttle->refused;
+  throttle->refused = 0;
+  throttle->next_us = now_us + MD_LOG_LIMIT_INTERVAL_US;
+  return TRUE;
+}
+
+static void
+md_log_limit (const char *message_id, const char *what, const char *peer, const char *reason,
+              guint64 refused)
+{
+  g_autofree char *count = g_strdup_printf ("%" G_GUINT64_FORMAT, refused);
+
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID", message_id,
+                    MD_PROTOCOL_FIELD_REASON, reason, MD_PROTOCOL_FIELD_PEER, peer,
+                    MD_PROTOCOL_FIELD_REFUSED, count, "MESSAGE",
+                    "%s: refused %s add(s) in the last minute, the latest from %s: %s", what, count,
+                    peer, reason);
+}
+
+void
+md_log_notebook_full (const char *peer, const char *reason, gint64 now_us)
+{
+  static MdLogThrottle throttle;
+  guint64 refused;
+
+  if (md_log_throttle (&throttle, now_us, &refused))
+    md_log_limit (MD_PROTOCOL_MESSAGE_ID_NOTEBOOK_FULL, "notebook full", peer, reason, refused);
+}
+
+void
+md_log_rate_limited (const char *peer, const char *reason, gint64 now_us)
+{
+  static MdLogThrottle throttle;
+  guint64 refused;
+
+  if (md_log_throttle (&throttle, now_us, &refused))
+    md_log_limit (MD_PROTOCOL_MESSAGE_ID_RATE_LIMITED, "rate limit", peer, reason, refused);
+}
