@@ -60,6 +60,10 @@ G_BEGIN_DECLS
 #define MD_PROTOCOL_FIELD_COAP_CODE "COAP_CODE"
 #define MD_PROTOCOL_FIELD_DROPPED_BYTES "DROPPED_BYTES"
 #define MD_PROTOCOL_FIELD_KEPT_RECORDS "KEPT_RECORDS"
+/* The PSK identity a DTLS client gave (escaped when it breaks md-psk.h's
+ * name rules), and the keys file read. */
+#define MD_PROTOCOL_FIELD_PSK_IDENTITY "PSK_IDENTITY"
+#define MD_PROTOCOL_FIELD_KEYS_FILE "KEYS_FILE"
 
 /* Journal MESSAGE_IDs: random 128-bit ids (python3 -c 'import uuid;
  * print(uuid.uuid4().hex)'), so they never collide with another program's. */
@@ -69,5 +73,9 @@ G_BEGIN_DECLS
 #define MD_PROTOCOL_MESSAGE_ID_REQUEST_REJECTED "c52c37ad218f42a4b795a9a581932f53"
 #define MD_PROTOCOL_MESSAGE_ID_STORAGE_ERROR "8c1f4179f04f4a2dbda5feef3eec02fe"
 #define MD_PROTOCOL_MESSAGE_ID_RECOVERED "eccb9294e032472b8360c19194c34102"
+/* A DTLS handshake failed: unknown name, wrong key, no common suite. */
+#define MD_PROTOCOL_MESSAGE_ID_DTLS_HANDSHAKE_FAILED "5d2c3ce7ea6a440295183631d060a0dd"
+/* The keys file was read, or refused (then the keys in force stay). */
+#define MD_PROTOCOL_MESSAGE_ID_KEYS_LOADED "1b4df3b8e7e44ea1a0edb85a380f9505"
 
 G_END_DECLS

@@ -64,7 +64,7 @@ test_parse_line_good (void)
 static void
 test_parse_line_skipped (void)
 {
-  const char *lines[] = { "", "   ", "\t", "# alice " KEY32, "  #comment" };
+  const char *lines[] = { "", "   ", "\t", ("# alice " KEY32), "  #comment" };
 
   for (guint i = 0; i < G_N_ELEMENTS (lines); i++)
     {
