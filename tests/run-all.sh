@@ -2,6 +2,8 @@
 # Command B of the README: on Debian 12 as root, install what the tests need
 # and run every test.
 #
+#   0. the style: every C file under src/ and tests/ as clang-format leaves
+#      it (a failed step otherwise); every build below uses -Dwerror=true;
 #   1. the normal build: unit, integration, interop and system suites;
 #   2. the whole suite again in an ASan+UBSan build (the system suite boots a
 #      container with the normal build, so it runs once, in step 1);
@@ -15,7 +17,7 @@ top=$PWD
 builds=${MD_BUILD_ROOT:-$top/build}
 fuzz_seconds=${MD_FUZZ_SECONDS:-60}
 
-deps=(meson ninja-build gcc clang libclang-rt-14-dev pkg-config gettext
+deps=(meson ninja-build gcc clang clang-format libclang-rt-14-dev pkg-config gettext
       libglib2.0-dev libsystemd-dev libjson-glib-dev libedit-dev bash-completion
       libcoap3-bin tshark systemd systemd-container debootstrap iproute2
       nftables util-linux procps less python3)
@@ -95,17 +97,29 @@ step_failed() {
   echo "fail $1" >>"$builds/step-failures.txt"
 }
 
-# setup_build DIR OPTIONS...: configure (again) and build one tree.
+# setup_build DIR OPTIONS...: configure (again) and build one tree; a
+# warning is an error.
 setup_build() {
   local dir=$1; shift
-  { meson setup --reconfigure "$dir" "$@" >/dev/null 2>&1 || meson setup "$dir" "$@"; } &&
+  { meson setup --reconfigure "$dir" -Dwerror=true "$@" >/dev/null 2>&1 ||
+      meson setup "$dir" -Dwerror=true "$@"; } &&
     ninja -C "$dir"
+}
+
+# The tree is formatted with the repository's .clang-format.
+check_format() {
+  local files
+  mapfile -t files < <(find "$top/src" "$top/tests" -name '*.[ch]' | sort)
+  [ "${#files[@]}" -gt 0 ] || return 1
+  clang-format --dry-run -Werror "${files[@]}"
 }
 
 install_deps || { echo "run-all: installing packages failed"; exit 1; }
 mkdir -p "$builds"
 rm -f "$builds"/*/meson-logs/testlog.json "$builds/step-failures.txt" \
   "$builds/fuzz/fuzz-results.txt"
+
+check_format || step_failed "clang-format check"
 
 # As root the container suite must run: a missing tool is a failure, not a skip.
 release_options=()

@@ -140,15 +140,20 @@ void md_coap_message_reset (MdCoapMessage *msg, guint8 code);
 /* Adds an option, keeping the list sorted; FALSE when storage or the option
  * table is full. */
 gboolean md_coap_message_add_option (MdCoapMessage *msg, guint16 number, const void *value,
-                                     gsize len);
+                                     gsize len) G_GNUC_WARN_UNUSED_RESULT;
 /* Unsigned integer option in its minimal big-endian encoding (0 is empty). */
-gboolean md_coap_message_add_uint_option (MdCoapMessage *msg, guint16 number, guint32 value);
-gboolean md_coap_message_add_string_option (MdCoapMessage *msg, guint16 number, const char *value);
+gboolean md_coap_message_add_uint_option (MdCoapMessage *msg, guint16 number,
+                                          guint32 value) G_GNUC_WARN_UNUSED_RESULT;
+gboolean md_coap_message_add_string_option (MdCoapMessage *msg, guint16 number,
+                                            const char *value) G_GNUC_WARN_UNUSED_RESULT;
 /* Adds one Uri-Path (or Location-Path) option per non-empty '/' segment. */
-gboolean md_coap_message_add_path (MdCoapMessage *msg, guint16 number, const char *path);
-gboolean md_coap_message_add_block (MdCoapMessage *msg, guint16 number, const MdCoapBlock *block);
+gboolean md_coap_message_add_path (MdCoapMessage *msg, guint16 number,
+                                   const char *path) G_GNUC_WARN_UNUSED_RESULT;
+gboolean md_coap_message_add_block (MdCoapMessage *msg, guint16 number,
+                                    const MdCoapBlock *block) G_GNUC_WARN_UNUSED_RESULT;
 /* Copies the payload into storage; FALSE if it does not fit. */
-gboolean md_coap_message_set_payload (MdCoapMessage *msg, const void *data, gsize len);
+gboolean md_coap_message_set_payload (MdCoapMessage *msg, const void *data,
+                                      gsize len) G_GNUC_WARN_UNUSED_RESULT;
 /* Makes a response skeleton for @request: ACK with the same MID for a CON,
  * NON with @next_mid for a NON; the token is copied. */
 void md_coap_message_init_response (MdCoapMessage *response, const MdCoapMessage *request,
@@ -156,7 +161,8 @@ void md_coap_message_init_response (MdCoapMessage *response, const MdCoapMessage
 
 /* Encodes into @out; returns the length or -1 (MD_ERROR_FAILED) when
  * @out_size is too small. */
-gssize md_coap_encode (const MdCoapMessage *msg, guint8 *out, gsize out_size, GError **error);
+gssize md_coap_encode (const MdCoapMessage *msg, guint8 *out, gsize out_size,
+                       GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Reading options. */
 const MdCoapOption *md_coap_message_find_option (const MdCoapMessage *msg, guint16 number);

@@ -498,7 +498,7 @@ test_unknown_critical (Fixture *fx, gconstpointer user_data)
   Answer answer;
 
   make_request (fx, &request, MD_COAP_GET, "notes");
-  md_coap_message_add_option (&request, 9, "x", 1);
+  g_assert_true (md_coap_message_add_option (&request, 9, "x", 1));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   g_assert_cmpint (answer.msg.type, ==, MD_COAP_TYPE_ACK);
@@ -519,8 +519,8 @@ test_block1_too_large (Fixture *fx, gconstpointer user_data)
   Answer answer;
 
   make_request (fx, &request, MD_COAP_POST, "notes");
-  md_coap_message_add_block (&request, MD_COAP_OPTION_BLOCK1, &block);
-  md_coap_message_set_payload (&request, "0123456789abcdef0123456789abcdef", 32);
+  g_assert_true (md_coap_message_add_block (&request, MD_COAP_OPTION_BLOCK1, &block));
+  g_assert_true (md_coap_message_set_payload (&request, "0123456789abcdef0123456789abcdef", 32));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_REQUEST_ENTITY_TOO_LARGE);
@@ -535,7 +535,7 @@ test_duplicate_replayed (Fixture *fx, gconstpointer user_data)
   Answer first, second;
 
   make_request (fx, &request, MD_COAP_POST, "notes");
-  md_coap_message_set_payload (&request, "only once", strlen ("only once"));
+  g_assert_true (md_coap_message_set_payload (&request, "only once", strlen ("only once")));
   send_message (fx, &request);
   wait_answer (fx, &first);
   assert_code (&first, MD_COAP_CREATED);
@@ -615,7 +615,7 @@ test_echo_large_get (Fixture *fx, gconstpointer user_data)
   wait_echo_challenge (fx, request_len, value);
 
   make_request (fx, &request, MD_COAP_GET, "notes");
-  md_coap_message_add_option (&request, MD_COAP_OPTION_ECHO, value, sizeof value);
+  g_assert_true (md_coap_message_add_option (&request, MD_COAP_OPTION_ECHO, value, sizeof value));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_CONTENT);
@@ -632,7 +632,7 @@ test_short_diagnostic (Fixture *fx, gconstpointer user_data)
   gsize request_len;
 
   md_coap_message_init (&request, MD_COAP_TYPE_CON, MD_COAP_GET, 0x2222);
-  md_coap_message_add_option (&request, 9, NULL, 0);
+  g_assert_true (md_coap_message_add_option (&request, 9, NULL, 0));
   request_len = send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_BAD_OPTION);
@@ -651,7 +651,7 @@ test_non_request (Fixture *fx, gconstpointer user_data)
 
   make_request (fx, &request, MD_COAP_GET, "notes");
   request.type = MD_COAP_TYPE_NON;
-  md_coap_message_add_option (&request, 9, "x", 1);
+  g_assert_true (md_coap_message_add_option (&request, 9, "x", 1));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   g_assert_cmpint (answer.msg.type, ==, MD_COAP_TYPE_NON);
@@ -744,8 +744,8 @@ test_put_key_logged (Fixture *fx, gconstpointer user_data)
   Answer answer;
 
   make_request (fx, &request, MD_COAP_PUT, path);
-  md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0);
-  md_coap_message_set_payload (&request, "with a key", strlen ("with a key"));
+  g_assert_true (md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0));
+  g_assert_true (md_coap_message_set_payload (&request, "with a key", strlen ("with a key")));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_CREATED);
@@ -755,8 +755,8 @@ test_put_key_logged (Fixture *fx, gconstpointer user_data)
   /* The retry of a stored note is a success for the client, not a
    * rejection, and its payload (the note) stays out of REASON=. */
   make_request (fx, &request, MD_COAP_PUT, path);
-  md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0);
-  md_coap_message_set_payload (&request, "with a key", strlen ("with a key"));
+  g_assert_true (md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0));
+  g_assert_true (md_coap_message_set_payload (&request, "with a key", strlen ("with a key")));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_PRECONDITION_FAILED);
@@ -772,8 +772,8 @@ test_put_key_logged_lowercase (Fixture *fx, gconstpointer user_data)
   Answer answer;
 
   make_request (fx, &request, MD_COAP_PUT, "notes/0B3C6F0E-1C2D-4E5F-8A9B-0C1D2E3F4A5B");
-  md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0);
-  md_coap_message_set_payload (&request, "upper", strlen ("upper"));
+  g_assert_true (md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0));
+  g_assert_true (md_coap_message_set_payload (&request, "upper", strlen ("upper")));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_CREATED);
@@ -789,10 +789,10 @@ put_note (Fixture *fx, const char *path, const char *text, const guint8 *echo, g
   MdCoapMessage request;
 
   make_request (fx, &request, MD_COAP_PUT, path);
-  md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0);
+  g_assert_true (md_coap_message_add_option (&request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0));
   if (echo != NULL)
-    md_coap_message_add_option (&request, MD_COAP_OPTION_ECHO, echo, echo_len);
-  md_coap_message_set_payload (&request, text, strlen (text));
+    g_assert_true (md_coap_message_add_option (&request, MD_COAP_OPTION_ECHO, echo, echo_len));
+  g_assert_true (md_coap_message_set_payload (&request, text, strlen (text)));
   return send_message (fx, &request);
 }
 
@@ -844,7 +844,7 @@ observe_latest (Fixture *fx, const guint8 token[4], gboolean prove)
 
   make_request (fx, &request, MD_COAP_GET, "latest");
   md_coap_message_set_token (&request, token, 4);
-  md_coap_message_add_uint_option (&request, MD_COAP_OPTION_OBSERVE, 0);
+  g_assert_true (md_coap_message_add_uint_option (&request, MD_COAP_OPTION_OBSERVE, 0));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_UNAUTHORIZED);
@@ -854,7 +854,7 @@ observe_latest (Fixture *fx, const guint8 token[4], gboolean prove)
   g_assert_nonnull (echo);
   memcpy (value, echo->value, sizeof value);
   request.mid = fx->next_mid++;
-  md_coap_message_add_option (&request, MD_COAP_OPTION_ECHO, value, sizeof value);
+  g_assert_true (md_coap_message_add_option (&request, MD_COAP_OPTION_ECHO, value, sizeof value));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_CONTENT);
@@ -926,7 +926,7 @@ test_replay_budget (Fixture *fx, gconstpointer user_data)
   post_note (fx, long_note);
   wait_answer (fx, &answer);
   make_request (fx, &request, MD_COAP_GET, "notes/1");
-  md_coap_message_add_string_option (&request, MD_COAP_OPTION_URI_QUERY, long_note);
+  g_assert_true (md_coap_message_add_string_option (&request, MD_COAP_OPTION_URI_QUERY, long_note));
   send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_CONTENT);

@@ -13,6 +13,12 @@ static gboolean log_installed;
 static gboolean log_verbose;
 static gboolean log_to_journal;
 static gboolean log_colour;
+/* Lines held back between md_log_hold() and md_log_release(). */
+static GString *log_held;
+static gboolean log_holding;
+
+/* A batch's events cost one write, not one each; beyond this, they go. */
+#define MD_LOG_HELD_MAX (16 * 1024)
 
 /* Fields worth showing on a terminal too; the journal keeps all of them. */
 static const char *const shown_fields[]
@@ -105,6 +111,48 @@ append_fields (GString *line, gsize message_start, const GLogField *fields, gsiz
     }
 }
 
+static void
+flush_held (void)
+{
+  if (log_held == NULL || log_held->len == 0)
+    return;
+  fwrite (log_held->str, 1, log_held->len, stderr);
+  fflush (stderr);
+  g_string_truncate (log_held, 0);
+}
+
+/* Held lines wait for the release, or for trouble: a warning (priority 4)
+ * or worse goes at once, after what was held. */
+static void
+emit_line (const GString *line, int priority)
+{
+  if (log_holding && priority > 4)
+    {
+      g_string_append_len (log_held, line->str, (gssize)line->len);
+      if (log_held->len >= MD_LOG_HELD_MAX)
+        flush_held ();
+      return;
+    }
+  flush_held ();
+  fputs (line->str, stderr);
+  fflush (stderr);
+}
+
+void
+md_log_hold (void)
+{
+  if (log_held == NULL)
+    log_held = g_string_sized_new (MD_LOG_HELD_MAX);
+  log_holding = TRUE;
+}
+
+void
+md_log_release (void)
+{
+  log_holding = FALSE;
+  flush_held ();
+}
+
 static GLogWriterOutput
 write_stderr (GLogLevelFlags level, const GLogField *fields, gsize n_fields)
 {
@@ -120,8 +168,7 @@ write_stderr (GLogLevelFlags level, const GLogField *fields, gsize n_fields)
     g_string_append_len (line, message->value, field_length (message));
   append_fields (line, message_start, fields, n_fields);
   g_string_append_c (line, '\n');
-  fputs (line->str, stderr);
-  fflush (stderr);
+  emit_line (line, message_priority (level, fields, n_fields));
   return G_LOG_WRITER_HANDLED;
 }
 

@@ -13,6 +13,13 @@ G_BEGIN_DECLS
 /* Installs the writer; call first thing in main(). */
 void md_log_init (gboolean verbose);
 
+/* Between these, lines for stderr (not the journal) are held and written
+ * together at the release: the pipeline brackets a burst of datagrams with
+ * them, so a batch's events cost one write instead of one each.  Warnings
+ * and worse are never held.  Main loop only. */
+void md_log_hold (void);
+void md_log_release (void);
+
 /* ---- events (md-log-events.c) ---- */
 
 /* "started version V on ADDRESSES with N notes in PATH". */

@@ -41,8 +41,10 @@ registers_observer (const MdCoapMessage *response)
 }
 
 /* 4.01 with an Echo value instead of a large response (RFC 9175 §2.4): the
- * peer proves its address by sending the request again with the value. */
-static void
+ * peer proves its address by sending the request again with the value.
+ * FALSE when the value does not fit, which cannot happen in an emptied
+ * message; then the answer is silence. */
+static gboolean
 challenge (MdEcho *echo, MdObservers *observers, const MdPeer *peer, MdCoapMessage *response,
            gint64 now_us)
 {
@@ -51,11 +53,10 @@ challenge (MdEcho *echo, MdObservers *observers, const MdPeer *peer, MdCoapMessa
 
   md_coap_message_reset (response, MD_COAP_UNAUTHORIZED);
   md_echo_make_value (echo, peer, now_us, value);
-  /* Cannot fail: 12 bytes in an empty message. */
-  (void)md_coap_message_add_option (response, MD_COAP_OPTION_ECHO, value, sizeof value);
   /* The registration was not answered, so the peer does not observe. */
   if (was_observing && observers != NULL)
     md_observers_deregister (observers, peer, response->token, response->token_len);
+  return md_coap_message_add_option (response, MD_COAP_OPTION_ECHO, value, sizeof value);
 }
 
 /* @bytes if within the budget, else NULL; takes @bytes either way. */
@@ -78,7 +79,10 @@ md_budget_encode_reply (MdEcho *echo, MdObservers *observers, const MdPeer *peer
   g_return_val_if_fail (echo != NULL && peer != NULL && response != NULL, NULL);
 
   if (registers_observer (response) && !md_echo_is_verified (echo, peer, now_us))
-    challenge (echo, observers, peer, response, now_us);
+    {
+      if (!challenge (echo, observers, peer, response, now_us))
+        return NULL;
+    }
   else
     {
       bytes = encode_message (response);
@@ -89,8 +93,8 @@ md_budget_encode_reply (MdEcho *echo, MdObservers *observers, const MdPeer *peer
         return g_steal_pointer (&bytes);
       if (md_diagnostic_is_carried (response))
         md_diagnostic_shorten (response, len - MD_ECHO_AMPLIFICATION * request_len);
-      else
-        challenge (echo, observers, peer, response, now_us);
+      else if (!challenge (echo, observers, peer, response, now_us))
+        return NULL;
     }
   return keep_if_allowed (echo, peer, request_len, encode_message (response), now_us);
 }

@@ -28,8 +28,10 @@ md_diagnostic_set (MdCoapMessage *response, guint8 code, const char *text)
   diagnostic = g_string_new (text);
   make_ascii (diagnostic);
   md_coap_message_reset (response, code);
-  /* Cannot fail: a diagnostic is far smaller than a message's storage. */
-  (void)md_coap_message_set_payload (response, diagnostic->str, diagnostic->len);
+  /* A diagnostic is far smaller than a message's storage; without room the
+   * code alone still says what happened. */
+  if (!md_coap_message_set_payload (response, diagnostic->str, diagnostic->len))
+    g_warning ("no room for a diagnostic of %" G_GSIZE_FORMAT " bytes", diagnostic->len);
 }
 
 gboolean

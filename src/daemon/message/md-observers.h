@@ -23,7 +23,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdObservers, md_observers_free)
 
 /* Adds or refreshes (peer, token).  FALSE when the table is full. */
 gboolean md_observers_register (MdObservers *self, const MdPeer *peer, const guint8 *token,
-                                guint8 token_len, gint64 now_us);
+                                guint8 token_len, gint64 now_us) G_GNUC_WARN_UNUSED_RESULT;
 void md_observers_deregister (MdObservers *self, const MdPeer *peer, const guint8 *token,
                               guint8 token_len);
 /* An RST from @peer for a notification with @mid. */

@@ -65,7 +65,9 @@ struct _MdServer
   GArray *transports; /* of MdServerTransport */
   MdDatagram datagrams[MD_TRANSPORT_RECEIVE_MAX];
   MdCoapMessage *request;
-  MdBatch batches[2];
+  /* Filling, committing, and one whose commit ended and whose answers are
+   * going out while the next commit already runs. */
+  MdBatch batches[3];
   MdBatch *filling;    /* being read and appended */
   MdBatch *committing; /* its writes wait for the running commit; NULL if none */
   guint16 next_mid;
@@ -521,8 +523,11 @@ report_commit_failure (MdServer *self, const GError *error)
     fail_writes (self->committing, error);
 }
 
-/* Ends the running commit and answers the writes that waited for it.  A
- * failure also undid the appends of the filling batch, so its writes are
+static void close_batch (MdServer *self, gint64 now_us);
+
+/* Ends the running commit and answers the writes that waited for it, once
+ * the next batch's commit has started: the disk syncs while they go out.
+ * A failure also undid the appends of the filling batch, so its writes are
  * answered 5.03 as well. */
 static void
 finish_commit (MdServer *self, gint64 now_us)
@@ -534,6 +539,7 @@ finish_commit (MdServer *self, gint64 now_us)
   if (!md_store_commit_finish (self->store, &error))
     report_commit_failure (self, error);
   self->committing = NULL;
+  close_batch (self, now_us);
   deliver_writes (self, done, durable_before, now_us);
 }
 
@@ -547,6 +553,16 @@ commit_now (MdServer *self, gint64 now_us)
   if (!md_store_commit (self->store, &error))
     report_commit_failure (self, error);
   deliver_writes (self, self->filling, durable_before, now_us);
+}
+
+/* An empty batch to fill: neither filling nor committing nor answering. */
+static MdBatch *
+free_batch (MdServer *self)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (self->batches); i++)
+    if (self->batches[i].n == 0 && &self->batches[i] != self->filling)
+      return &self->batches[i];
+  g_assert_not_reached ();
 }
 
 /* Closes the filling batch (no commit runs): its reads and errors go now,
@@ -565,7 +581,7 @@ close_batch (MdServer *self, gint64 now_us)
   else if (md_store_commit_start (self->store, &error))
     {
       self->committing = batch;
-      self->filling = batch == &self->batches[0] ? &self->batches[1] : &self->batches[0];
+      self->filling = free_batch (self);
     }
   else
     {
@@ -626,7 +642,7 @@ settle (MdServer *self)
  * transports are quiet and every answer is out, or after
  * MD_SERVER_PUMP_ROUNDS rounds. */
 static void
-pump (MdServer *self)
+pump_rounds (MdServer *self)
 {
   for (guint round = 0; round < MD_SERVER_PUMP_ROUNDS; round++)
     {
@@ -646,6 +662,15 @@ pump (MdServer *self)
         return;
     }
   settle (self);
+}
+
+/* The log lines of a burst go out together, after it. */
+static void
+pump (MdServer *self)
+{
+  md_log_hold ();
+  pump_rounds (self);
+  md_log_release ();
 }
 
 static gboolean

@@ -97,9 +97,18 @@ static void
 respond_text (MdExchange *ex, guint8 code, guint32 format, const void *data, gsize len)
 {
   md_coap_message_reset (ex->response, code);
-  md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_CONTENT_FORMAT, format);
-  if (!md_coap_message_set_payload (ex->response, data, len))
+  if (!md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_CONTENT_FORMAT, format)
+      || !md_coap_message_set_payload (ex->response, data, len))
     respond_error (ex, MD_COAP_INTERNAL_SERVER_ERROR, "response too large");
+}
+
+/* An option the response has no room for is a bug in the sizes: 5.00. */
+static gboolean
+check_built (MdExchange *ex, gboolean built)
+{
+  if (!built)
+    respond_error (ex, MD_COAP_INTERNAL_SERVER_ERROR, "response too large");
+  return built;
 }
 
 /* ---- request checks ---- */
@@ -194,7 +203,8 @@ check_note (MdExchange *ex, const char **text, gsize *len)
       respond_error (ex, MD_COAP_REQUEST_ENTITY_TOO_LARGE, "note is longer than %d bytes",
                      MD_NOTE_MAX_BYTES);
       /* RFC 7252 §5.9.2.9: Size1 tells the client the largest it may send. */
-      md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_SIZE1, MD_NOTE_MAX_BYTES);
+      check_built (ex, md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_SIZE1,
+                                                        MD_NOTE_MAX_BYTES));
       return FALSE;
     }
   if (!md_note_validate (*text, *len, &error))
@@ -227,7 +237,7 @@ add_location (MdExchange *ex, guint64 id)
   g_autofree gchar *location
       = g_strdup_printf (MD_PROTOCOL_PATH_NOTES_PREFIX "%" G_GUINT64_FORMAT, id);
 
-  md_coap_message_add_path (ex->response, MD_COAP_OPTION_LOCATION_PATH, location);
+  check_built (ex, md_coap_message_add_path (ex->response, MD_COAP_OPTION_LOCATION_PATH, location));
 }
 
 /* ---- /notes ---- */
@@ -286,11 +296,12 @@ get_requested_block (MdExchange *ex, MdCoapBlock *block, gboolean *requested)
 static void
 add_block_options (MdExchange *ex, const MdCoapBlock *block, guint64 total)
 {
-  md_coap_message_add_block (ex->response, MD_COAP_OPTION_BLOCK2, block);
+  if (!check_built (ex, md_coap_message_add_block (ex->response, MD_COAP_OPTION_BLOCK2, block)))
+    return;
   /* Size2 on the first block tells the client the whole size (RFC 7959 §4). */
   if (block->num == 0)
-    md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_SIZE2,
-                                     (guint32)MIN (total, G_MAXUINT32));
+    check_built (ex, md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_SIZE2,
+                                                      (guint32)MIN (total, G_MAXUINT32)));
 }
 
 /* One block of the body.  The body only grows at its end, so serving each
@@ -439,9 +450,11 @@ handle_observe (MdExchange *ex)
     md_observers_deregister (ex->self->observers, ex->peer, request->token, request->token_len);
   else if (observe == 0
            && md_observers_register (ex->self->observers, ex->peer, request->token,
-                                     request->token_len, ex->now_us))
-    md_coap_message_add_uint_option (ex->response, MD_COAP_OPTION_OBSERVE,
-                                     md_observers_get_sequence (ex->self->observers));
+                                     request->token_len, ex->now_us)
+           && !check_built (ex, md_coap_message_add_uint_option (
+                                    ex->response, MD_COAP_OPTION_OBSERVE,
+                                    md_observers_get_sequence (ex->self->observers))))
+    md_observers_deregister (ex->self->observers, ex->peer, request->token, request->token_len);
 }
 
 static MdHandled

@@ -51,7 +51,7 @@ gboolean md_store_has_pending (MdStore *self);
  * next id.  @key is a canonical UUID or NULL.  On failure (MD_ERROR_NO_SPACE,
  * MD_ERROR_IO) the file is truncated back and nothing of this note remains. */
 gboolean md_store_append (MdStore *self, const char *key, const char *text, gsize text_len,
-                          gint64 unix_time, guint64 *id, GError **error);
+                          gint64 unix_time, guint64 *id, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Makes every pending append durable with one fdatasync (after the
  * pipelined commit that runs, if one does).  On failure all pending appends
@@ -76,7 +76,8 @@ gboolean md_store_commit_finish (MdStore *self, GError **error) G_GNUC_WARN_UNUS
 gboolean md_store_lookup_key (MdStore *self, const char *key, guint64 *id);
 
 /* Appends the wire line of note @id (durable or pending) to @out. */
-gboolean md_store_append_wire_line (MdStore *self, guint64 id, GString *out, GError **error);
+gboolean md_store_append_wire_line (MdStore *self, guint64 id, GString *out,
+                                    GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* The body of GET /notes?after=AFTER is the wire lines of the durable notes
  * with id > AFTER, concatenated.  Returns its total size. */
@@ -84,6 +85,6 @@ guint64 md_store_get_body_size (MdStore *self, guint64 after);
 /* Reads up to @len bytes of that body starting at @offset into @buf; returns
  * the number of bytes read (0 at or past the end) or -1 on error. */
 gssize md_store_read_body (MdStore *self, guint64 after, guint64 offset, guint8 *buf, gsize len,
-                           GError **error);
+                           GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

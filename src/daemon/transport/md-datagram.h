@@ -13,7 +13,8 @@ G_BEGIN_DECLS
 
 /* Asks the kernel to report the local address of each datagram on @fd, a
  * UDP socket of @family (AF_INET or AF_INET6). */
-gboolean md_datagram_enable_local_address (int fd, int family, GError **error);
+gboolean md_datagram_enable_local_address (int fd, int family,
+                                           GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* recvmsg() of one datagram into @buffer, filling all of @peer (socket,
  * address, local address); -1 with errno set when none could be read.
  * @truncated tells whether it was longer than @size. */

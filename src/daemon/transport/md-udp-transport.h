@@ -11,11 +11,11 @@ G_BEGIN_DECLS
 /* Whether @fd is an AF_INET or AF_INET6 SOCK_DGRAM socket: the one check,
  * made where a socket is obtained (md-listen.h for systemd's, the caller of
  * md_server_add_socket() otherwise). */
-gboolean md_udp_socket_check (int fd, GError **error);
+gboolean md_udp_socket_check (int fd, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Serves the checked socket @fd (not closed by the transport): turns on
  * IP_PKTINFO / IPV6_RECVPKTINFO and non-blocking mode. */
-MdTransport *md_udp_transport_new (int fd, GError **error);
+MdTransport *md_udp_transport_new (int fd, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* sendmsg() of one datagram to @peer from its local address, or from the
  * address the kernel chooses when ours is gone (the host was renumbered);
