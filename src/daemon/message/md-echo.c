@@ -2,6 +2,8 @@
 
 #include "md-echo.h"
 
+#include "md-transport.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/random.h>
@@ -212,6 +214,8 @@ md_echo_is_verified (MdEcho *self, const MdPeer *peer, gint64 now_us)
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (peer != NULL, FALSE);
 
+  if (md_transport_proves_address (peer))
+    return TRUE;
   md_echo_expire (self, now_us);
   return md_echo_lookup (self, peer) != NULL;
 }
