@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -41,6 +42,12 @@ static struct
   guint send_errors;        /* ... that the kernel refused */
   guint fdatasyncs;
   int fdatasync_errno; /* the next fdatasync fails with this */
+  /* During the first fdatasync: sent by the client, then awaited in the
+   * notes file (the worker thread waits, the main loop appends). */
+  int during_sync_fd;
+  const guint8 *during_sync_data;
+  gsize during_sync_len;
+  gboolean appended_during_sync;
 } spy;
 
 static void
@@ -81,10 +88,42 @@ sendmmsg (int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags)
   return sent;
 }
 
+/* Waits, bounded, until the file @fd grows past @size; TRUE if it did. */
+static gboolean
+wait_file_growth (int fd, off_t size)
+{
+  gint64 deadline = g_get_monotonic_time () + ANSWER_TIMEOUT_US;
+  struct stat st;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      if (fstat (fd, &st) == 0 && st.st_size > size)
+        return TRUE;
+      g_usleep (1000);
+    }
+  return FALSE;
+}
+
+/* Sends the datagram meant for the first fdatasync, and waits until the
+ * main loop has appended its note: the proof that the next batch is read
+ * and appended while this one syncs. */
+static void
+run_during_first_sync (int fd)
+{
+  struct stat st;
+
+  if (spy.during_sync_data == NULL || spy.fdatasyncs != 1 || fstat (fd, &st) < 0)
+    return;
+  if (send (spy.during_sync_fd, spy.during_sync_data, spy.during_sync_len, 0) < 0)
+    return;
+  spy.appended_during_sync = wait_file_growth (fd, st.st_size);
+}
+
 int
 fdatasync (int fd)
 {
   spy.fdatasyncs++;
+  run_during_first_sync (fd);
   if (spy.fdatasync_errno != 0)
     {
       errno = spy.fdatasync_errno;
@@ -735,6 +774,73 @@ test_commit_failure (Fixture *fx, gconstpointer user_data)
   g_assert_cmpstr (location, ==, "notes/1");
 }
 
+/* The note of a datagram that arrives while a batch syncs is read and
+ * appended during that sync, and committed by the next one; each
+ * acknowledgement follows its own commit. */
+static void
+test_commit_pipelined (Fixture *fx, gconstpointer user_data)
+{
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  guint8 data[ANSWER_SIZE];
+  MdCoapMessage request;
+  Answer answer;
+  gssize len;
+
+  make_request (fx, &request, MD_COAP_POST, "notes");
+  g_assert_true (md_coap_message_set_payload (&request, "meanwhile", strlen ("meanwhile")));
+  len = md_coap_encode (&request, data, sizeof data, NULL);
+  g_assert_cmpint (len, >, 0);
+  spy.during_sync_fd = fx->client_fd;
+  spy.during_sync_data = data;
+  spy.during_sync_len = (gsize)len;
+  post_note (fx, "first");
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_CREATED);
+  first = location_of (&answer);
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_CREATED);
+  second = location_of (&answer);
+  spy.during_sync_data = NULL;
+  g_assert_true (spy.appended_during_sync);
+  g_assert_cmpstr (first, ==, "notes/1");
+  g_assert_cmpstr (second, ==, "notes/2");
+  g_assert_cmpuint (spy.fdatasyncs, ==, 2);
+  g_assert_cmpuint (md_store_get_count (fx->store), ==, 2);
+  g_assert_cmpuint (logged.stored, ==, 2);
+}
+
+/* A failed sync undoes the notes appended while it ran too: both writes
+ * are answered 5.03 and nothing is left. */
+static void
+test_commit_pipelined_failure (Fixture *fx, gconstpointer user_data)
+{
+  guint8 data[ANSWER_SIZE];
+  MdCoapMessage request;
+  Answer answer;
+  gssize len;
+
+  make_request (fx, &request, MD_COAP_POST, "notes");
+  g_assert_true (md_coap_message_set_payload (&request, "meanwhile", strlen ("meanwhile")));
+  len = md_coap_encode (&request, data, sizeof data, NULL);
+  g_assert_cmpint (len, >, 0);
+  spy.during_sync_fd = fx->client_fd;
+  spy.during_sync_data = data;
+  spy.during_sync_len = (gsize)len;
+  spy.fdatasync_errno = EIO;
+  post_note (fx, "first");
+  for (guint i = 0; i < 2; i++)
+    {
+      wait_answer (fx, &answer);
+      assert_code (&answer, MD_COAP_SERVICE_UNAVAILABLE);
+    }
+  spy.during_sync_data = NULL;
+  g_assert_true (spy.appended_during_sync);
+  g_assert_cmpuint (logged.storage_errors, ==, 1);
+  g_assert_cmpuint (logged.stored, ==, 0);
+  g_assert_cmpuint (md_store_get_last_id (fx->store), ==, 0);
+}
+
 static void
 test_put_key_logged (Fixture *fx, gconstpointer user_data)
 {
@@ -1070,6 +1176,8 @@ main (int argc, char **argv)
   ADD ("/server/non/response", test_non_request);
   ADD ("/server/commit/group", test_group_commit);
   ADD ("/server/commit/failure", test_commit_failure);
+  ADD ("/server/commit/pipelined", test_commit_pipelined);
+  ADD ("/server/commit/pipelined-failure", test_commit_pipelined_failure);
   ADD ("/server/put/key-logged", test_put_key_logged);
   ADD ("/server/put/key-logged-lowercase", test_put_key_logged_lowercase);
   ADD ("/server/put/precondition-over-budget", test_put_precondition_over_budget);

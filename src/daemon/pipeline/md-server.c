@@ -9,6 +9,7 @@
 #include "md-echo.h"
 #include "md-error.h"
 #include "md-log.h"
+#include "md-message-layer.h"
 #include "md-observers.h"
 #include "md-request-checks.h"
 #include "md-resources.h"
@@ -62,6 +63,7 @@ struct _MdServer
   MdResources *resources;
   MdDedup *dedup;
   MdEcho *echo;
+  MdMessageLayer message;
   GArray *transports; /* of MdServerTransport */
   MdDatagram datagrams[MD_TRANSPORT_RECEIVE_MAX];
   MdCoapMessage *request;
@@ -71,7 +73,6 @@ struct _MdServer
   MdBatch *filling;    /* being read and appended */
   MdBatch *committing; /* its writes wait for the running commit; NULL if none */
   guint16 next_mid;
-  gboolean verbose;
   gint64 last_stored_time; /* wall clock, 0 when nothing was stored since start */
   char last_stored_peer[64];
 };
@@ -89,6 +90,7 @@ md_server_new (MdStore *store)
   self->resources = md_resources_new (store, self->observers);
   self->dedup = md_dedup_new (MD_SERVER_DEDUP_BYTES);
   self->echo = md_echo_new ();
+  self->message = (MdMessageLayer){ self->dedup, self->echo, self->observers, FALSE };
   self->transports = g_array_new (FALSE, FALSE, sizeof (MdServerTransport));
   self->request = g_new0 (MdCoapMessage, 1);
   for (guint i = 0; i < G_N_ELEMENTS (self->batches); i++)
@@ -130,85 +132,7 @@ void
 md_server_set_verbose (MdServer *self, gboolean verbose)
 {
   g_return_if_fail (self != NULL);
-  self->verbose = verbose;
-}
-
-/* ---- the verbose log ------------------------------------------------------ */
-
-static void
-log_message (MdServer *self, const char *direction, const MdPeer *peer, const MdCoapMessage *msg)
-{
-  g_autofree char *text = NULL;
-  char address[64];
-
-  if (!self->verbose)
-    return;
-  text = md_coap_message_describe (msg);
-  g_debug ("%s %s: %s", direction, md_peer_to_string (peer, address), text);
-}
-
-static void
-log_bytes (MdServer *self, const char *direction, const MdPeer *peer, GBytes *bytes)
-{
-  g_autofree MdCoapMessage *msg = NULL;
-  gsize len;
-  const guint8 *data = g_bytes_get_data (bytes, &len);
-
-  if (!self->verbose)
-    return;
-  msg = g_new0 (MdCoapMessage, 1);
-  if (md_coap_parse (data, len, msg, NULL))
-    log_message (self, direction, peer, msg);
-}
-
-static void
-log_malformed (const MdPeer *peer, gsize len, const char *reason)
-{
-  char address[64];
-
-  g_debug ("dropped a malformed datagram of %" G_GSIZE_FORMAT " bytes from %s: %s", len,
-           md_peer_to_string (peer, address), reason);
-}
-
-/* ---- message layer: answers outside the batch ----------------------------- */
-
-/* RST for a CON we cannot or will not process (RFC 7252 §4.2). */
-static void
-send_reset (MdServer *self, const MdPeer *peer, guint16 mid)
-{
-  MdCoapMessage rst;
-  guint8 data[4];
-  gssize len;
-
-  md_coap_message_init (&rst, MD_COAP_TYPE_RST, MD_COAP_EMPTY, mid);
-  len = md_coap_encode (&rst, data, sizeof data, NULL);
-  if (len > 0)
-    {
-      log_message (self, "send to", peer, &rst);
-      md_peer_send (peer, data, (gsize)len);
-    }
-}
-
-/* The cached answer to a duplicate, within the budget of this datagram: a
- * retransmission has the original's length, but a forged 4-byte request
- * with a known Message ID must not fetch a large cached response. */
-static void
-replay (MdServer *self, const MdPeer *peer, GBytes *cached, gsize request_len, gint64 now_us)
-{
-  gsize len;
-  const guint8 *data;
-
-  /* NULL: the first answer was silence (over the amplification budget). */
-  if (cached == NULL)
-    return;
-  data = g_bytes_get_data (cached, &len);
-  if (!md_budget_allows (self->echo, peer, len, request_len, now_us))
-    {
-      g_debug ("duplicate shorter than its original: not replayed");
-      return;
-    }
-  log_bytes (self, "replay to", peer, cached);
-  md_peer_send (peer, data, len);
+  self->message.verbose = verbose;
 }
 
 /* ---- message layer and resources: requests into the batch ----------------- */
@@ -231,89 +155,19 @@ add_reply (MdServer *self, const MdPeer *peer, const MdCoapMessage *request, gsi
   return reply;
 }
 
-static void
-handle_request (MdServer *self, const MdPeer *peer, const MdCoapMessage *request, gsize len,
-                gint64 now_us)
-{
-  GBytes *cached = NULL;
-  MdReply *reply;
-
-  switch (md_dedup_check (self->dedup, peer, request->mid, now_us, &cached))
-    {
-      case MD_DEDUP_REPLAY:
-        replay (self, peer, cached, len, now_us);
-        return;
-      case MD_DEDUP_IN_PROGRESS:
-        return;
-      case MD_DEDUP_NEW:
-      default:
-        break;
-    }
-  reply = add_reply (self, peer, request, len);
-  if (md_request_check (self->echo, request, peer, now_us, &reply->response))
-    reply->handled = md_resources_handle (self->resources, request, &reply->peer, now_us,
-                                          &reply->response, &reply->stored);
-}
-
-static void
-handle_empty (MdServer *self, const MdPeer *peer, const MdCoapMessage *msg)
-{
-  switch (msg->type)
-    {
-      case MD_COAP_TYPE_CON:
-        send_reset (self, peer, msg->mid); /* a ping (RFC 7252 §4.3) */
-        break;
-      case MD_COAP_TYPE_RST:
-        md_observers_reset (self->observers, peer, msg->mid);
-        break;
-      case MD_COAP_TYPE_ACK:
-      case MD_COAP_TYPE_NON:
-      default:
-        break; /* we send no CON, so an ACK matches nothing */
-    }
-}
-
-static void
-handle_message (MdServer *self, const MdPeer *peer, const MdCoapMessage *msg, gsize len,
-                gint64 now_us)
-{
-  if (msg->code == MD_COAP_EMPTY)
-    handle_empty (self, peer, msg);
-  else if (MD_COAP_CODE_CLASS (msg->code) != 0)
-    {
-      /* A response, or a reserved class: we asked nothing. */
-      if (msg->type == MD_COAP_TYPE_CON)
-        send_reset (self, peer, msg->mid);
-    }
-  else if (msg->type == MD_COAP_TYPE_CON || msg->type == MD_COAP_TYPE_NON)
-    handle_request (self, peer, msg, len, now_us);
-  /* A request code in an ACK or RST is a format error: silently ignored. */
-}
-
-/* The message layer's entry: (endpoint, identity, bytes).  No resource
- * looks at the identity yet: plain CoAP proves none. */
+/* A datagram through the message layer and, if it is a new request that
+ * passes its checks, the resources. */
 static void
 handle_datagram (MdServer *self, const MdDatagram *datagram, gint64 now_us)
 {
-  g_autoptr (GError) error = NULL;
-  MdCoapType type;
-  guint8 code;
-  guint16 mid;
+  MdReply *reply;
 
-  /* Not even a CoAP header: nothing to answer to (RFC 7252 §4.2). */
-  if (!md_coap_peek_header (datagram->data, datagram->len, &type, &code, &mid))
+  if (!md_message_layer_accept (&self->message, datagram, self->request, now_us))
     return;
-  if (datagram->truncated)
-    g_set_error_literal (&error, MD_ERROR, MD_ERROR_MALFORMED, "datagram truncated");
-  if (datagram->truncated || !md_coap_parse (datagram->data, datagram->len, self->request, &error))
-    {
-      log_malformed (&datagram->peer, datagram->len, error != NULL ? error->message : "unparsable");
-      if (type == MD_COAP_TYPE_CON)
-        send_reset (self, &datagram->peer, mid);
-      return;
-    }
-  log_message (self, "recv from", &datagram->peer, self->request);
-  handle_message (self, &datagram->peer, self->request, datagram->len, now_us);
+  reply = add_reply (self, &datagram->peer, self->request, datagram->len);
+  if (md_request_check (self->echo, self->request, &datagram->peer, now_us, &reply->response))
+    reply->handled = md_resources_handle (self->resources, self->request, &reply->peer, now_us,
+                                          &reply->response, &reply->stored);
 }
 
 /* ---- transport: receive ----------------------------------------------------- */
@@ -373,7 +227,7 @@ log_reply (MdServer *self, const MdReply *reply, const char *reason)
       md_coap_code_format (reply->response.code, code);
       md_log_request_rejected (address, code, reason);
     }
-  log_message (self, "send to", &reply->peer, &reply->response);
+  md_message_layer_log (&self->message, "send to", &reply->peer, &reply->response);
 }
 
 /* The encoded answer within the budget, logged; NULL to stay silent. */

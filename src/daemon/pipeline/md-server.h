@@ -4,7 +4,7 @@
  *   notifications -> transport
  *
  * Transports (md-transport.h) deliver datagrams in batches; the message
- * layer (md-request-checks.h, md-dedup.h, md-echo.h) parses and filters
+ * layer (md-message-layer.h, md-request-checks.h) parses and filters
  * them; the resources (md-resources.h) answer and append; the store commits
  * the batch's notes with one fdatasync in a worker thread while the next
  * batch is read and appended; then the batch's acknowledgements go out
