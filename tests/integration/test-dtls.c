@@ -17,6 +17,7 @@
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -35,6 +36,9 @@ typedef struct
   char *root;
   char *out_path;
   char *alice_key;
+  char *bob_line;
+  char *alice_line;
+  char *keys_path;
 } Fixture;
 
 /* A keys line from the real mydailyctl keygen. */
@@ -60,6 +64,9 @@ write_keys (Fixture *fx)
   g_autofree char *path = g_build_filename (fx->root, "keys", NULL);
   g_autofree char *arg = g_strdup_printf ("--keys=%s", path);
 
+  fx->keys_path = g_strdup (path);
+  fx->alice_line = g_strdup (alice);
+  fx->bob_line = g_strdup (bob);
   g_assert_true (g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_NONE, 0600, &error));
   g_assert_no_error (error);
   g_assert_cmpint (g_chmod (path, 0600), ==, 0);
@@ -99,6 +106,9 @@ fixture_teardown (Fixture *fx, gconstpointer data)
   g_free (fx->out_path);
   g_free (fx->root);
   g_free (fx->alice_key);
+  g_free (fx->alice_line);
+  g_free (fx->bob_line);
+  g_free (fx->keys_path);
 }
 
 /* ---- coap-client-gnutls ------------------------------------------------------ */
@@ -228,6 +238,102 @@ test_refused (Fixture *fx, gconstpointer data)
   assert_refused (fx, "mallory", fx->alice_key, "as “mallory” failed: no key for this name");
   assert_refused (fx, NULL, NULL, NULL);
   assert_refused (fx, "alice", NULL, NULL);
+}
+
+/* ---- SIGHUP: keys re-read ------------------------------------------------------ */
+
+typedef struct
+{
+  Fixture *fx;
+  const char *text;
+} LogWait;
+
+static gboolean
+log_says (gpointer data)
+{
+  LogWait *w = data;
+  g_autofree char *log = md_test_daemon_get_log (w->fx->daemon);
+
+  return strstr (log, w->text) != NULL;
+}
+
+static void
+rewrite_keys (Fixture *fx, const char *text, int mode)
+{
+  g_autoptr (GError) error = NULL;
+
+  /* A new file, as an editor writes: GLib 2.74 writes a shorter text over
+   * an existing file without truncating it. */
+  g_unlink (fx->keys_path);
+  g_assert_true (
+      g_file_set_contents_full (fx->keys_path, text, -1, G_FILE_SET_CONTENTS_NONE, mode, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (fx->keys_path, mode), ==, 0);
+}
+
+/* Sends SIGHUP and waits until the daemon logged @text. */
+static void
+reload (Fixture *fx, const char *text)
+{
+  LogWait w = { fx, text };
+
+  md_test_daemon_signal (fx->daemon, SIGHUP);
+  if (!md_test_poll_until (log_says, &w, 10, 20000))
+    {
+      g_autofree char *log = md_test_daemon_get_log (fx->daemon);
+
+      g_autofree char *keys = NULL;
+
+      g_file_get_contents (fx->keys_path, &keys, NULL, NULL);
+      g_error ("the daemon did not log “%s” after SIGHUP:\n%s\nkeys file:\n%s", text, log, keys);
+    }
+}
+
+static void
+test_reload (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *bob_key = g_strstrip (g_strdup (fx->bob_line + strlen ("bob ")));
+  g_autoptr (GPtrArray) records = NULL;
+
+  post_over_dtls (fx, "bob", bob_key, "bob was here");
+  /* bob's key goes: his next handshake fails, alice's still works. */
+  rewrite_keys (fx, fx->alice_line, 0600);
+  reload (fx, "read 1 key(s)");
+  post_over_dtls (fx, "bob", bob_key, "bob again");
+  post_over_dtls (fx, "alice", fx->alice_key, "alice still");
+  records = read_records (fx);
+  g_assert_cmpuint (records->len, ==, 2);
+  g_assert_cmpstr (((MdTestRecord *)records->pdata[1])->text, ==, "alice still");
+  /* A file others may read is refused, and the keys in force stay. */
+  rewrite_keys (fx, fx->bob_line, 0644);
+  reload (fx, "refused the keys file");
+  post_over_dtls (fx, "alice", fx->alice_key, "alice after the refusal");
+  post_over_dtls (fx, "bob", bob_key, "bob refused");
+  g_clear_pointer (&records, g_ptr_array_unref);
+  records = read_records (fx);
+  g_assert_cmpuint (records->len, ==, 3);
+}
+
+static void
+test_bad_keys_at_start (void)
+{
+  g_autoptr (MdTestDaemon) daemon = md_test_daemon_new (MD_TEST_DAEMON_LISTEN);
+  g_autofree char *root = g_path_get_dirname (md_test_daemon_get_state_dir (daemon));
+  g_autofree char *path = g_build_filename (root, "keys", NULL);
+  g_autofree char *arg = g_strdup_printf ("--keys=%s", path);
+  g_autofree char *expected = g_strdup_printf ("%s:2: ", path);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (g_file_set_contents_full (path,
+                                           "alice 0123456789abcdefghijklmnopqrstuvwxyz\nbob\n", -1,
+                                           G_FILE_SET_CONTENTS_NONE, 0600, &error));
+  g_assert_cmpint (g_chmod (path, 0600), ==, 0);
+  md_test_daemon_add_arg (daemon, "--listen-dtls=127.0.0.1:0");
+  md_test_daemon_add_arg (daemon, arg);
+  g_assert_false (md_test_daemon_start (daemon, &error));
+  g_assert_nonnull (error);
+  if (strstr (error->message, expected) == NULL)
+    g_error ("the start failure does not name %s: %s", expected, error->message);
 }
 
 /* ---- gnutls-cli: the suite ------------------------------------------------------ */
@@ -384,8 +490,10 @@ main (int argc, char **argv)
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/dtls/coap-client/post-and-read", test_post_and_read);
   ADD ("/dtls/coap-client/refused", test_refused);
+  ADD ("/dtls/keys/reload", test_reload);
   ADD ("/dtls/gnutls-cli/suite", test_suite);
   ADD ("/dtls/amplification/client-hello", test_amplification);
 #undef ADD
+  g_test_add_func ("/dtls/keys/bad-at-start", test_bad_keys_at_start);
   return g_test_run ();
 }
