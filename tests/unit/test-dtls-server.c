@@ -345,6 +345,31 @@ test_not_a_hello (Fixture *f, gconstpointer data)
   g_assert_cmpuint (md_dtls_server_get_session_count (f->server), ==, 0);
 }
 
+/* Datagrams anyone could send with an established session's address:
+ * none of them ends it. */
+static void
+test_junk_to_session (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Client) c = client_connect (f, "alice", KEY_ALICE, 40007);
+  guint8 junk[300];
+
+  for (gsize i = 0; i < sizeof junk; i++)
+    junk[i] = (guint8)(i * 37 + 11);
+  md_dtls_server_receive (f->server, &c->peer, junk, 0, f->now_us, on_deliver, f);
+  md_dtls_server_receive (f->server, &c->peer, junk, 5, f->now_us, on_deliver, f);
+  md_dtls_server_receive (f->server, &c->peer, junk, sizeof junk, f->now_us, on_deliver, f);
+  junk[0] = 23; /* application data, epoch 1, a length that fits */
+  junk[3] = 0;
+  junk[4] = 1;
+  junk[11] = 0;
+  junk[12] = 100;
+  md_dtls_server_receive (f->server, &c->peer, junk, 113, f->now_us, on_deliver, f);
+  g_assert_cmpuint (md_dtls_server_get_established_count (f->server), ==, 1);
+  g_assert_cmpuint (f->delivered->len, ==, 0);
+  client_send (f, c, "still");
+  g_assert_cmpuint (f->delivered->len, ==, 1);
+}
+
 static void
 assert_refused (Fixture *f, const char *name, const char *key, const char *logged)
 {
@@ -548,6 +573,7 @@ main (int argc, char **argv)
   ADD ("/dtls-server/cookie/first", test_cookie_first);
   ADD ("/dtls-server/cookie/no-amplification", test_cookie_size);
   ADD ("/dtls-server/cookie/not-a-hello", test_not_a_hello);
+  ADD ("/dtls-server/junk-to-session", test_junk_to_session);
   ADD ("/dtls-server/refused/unknown-name", test_unknown_name);
   ADD ("/dtls-server/refused/wrong-key", test_wrong_key);
   ADD ("/dtls-server/refused/bad-name-escaped", test_bad_name_escaped);

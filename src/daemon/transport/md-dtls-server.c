@@ -21,6 +21,7 @@
 #define MD_DTLS_CLIENT_HELLO_MIN (13 + 12 + 2 + 32 + 1 + 1 + 2 + 2 + 1 + 1)
 #define MD_DTLS_CONTENT_HANDSHAKE 22
 #define MD_DTLS_CLIENT_HELLO 1
+#define MD_DTLS_RECORD_HEADER_LEN 13
 
 struct _MdDtlsServer
 {
@@ -307,6 +308,10 @@ md_dtls_server_receive (MdDtlsServer *self, const MdPeer *peer, const guint8 *da
 
   if (now_us - self->expired_us >= MD_DTLS_EXPIRE_EVERY_US)
     md_dtls_server_expire (self, now_us);
+  /* Not even one record header: dropped before any lookup, and never handed
+   * to GnuTLS, whose pull would return 0, a stream's end. */
+  if (len < MD_DTLS_RECORD_HEADER_LEN)
+    return;
   session = g_hash_table_lookup (self->sessions, peer);
   /* A ClientHello to an established session is a client that restarted
    * on the same port (RFC 6347 §4.2.8): it must pass the cookie again. */
