@@ -110,6 +110,23 @@ test_bad_lines (Fixture *f, gconstpointer data)
 }
 
 static void
+test_credential_mode (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MdKeys) keys = NULL;
+
+  /* systemd's ACL for the service user shows as group bits. */
+  write_keys (f, "alice " KEY_A "\n", 0440);
+  keys = md_keys_load_credential (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (md_keys_lookup (keys, "alice"), ==, KEY_A);
+  g_clear_pointer (&keys, md_keys_free);
+  /* Bad lines are refused all the same. */
+  write_keys (f, "alice short\n", 0400);
+  g_assert_null (md_keys_load_credential (f->path, NULL));
+}
+
+static void
 test_nul_byte (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
@@ -168,6 +185,7 @@ main (int argc, char **argv)
   ADD ("/keys/refused/readable-by-others", test_readable_by_others);
   ADD ("/keys/refused/bad-lines", test_bad_lines);
   ADD ("/keys/refused/nul-byte", test_nul_byte);
+  ADD ("/keys/credential-mode", test_credential_mode);
   ADD ("/keys/refused/not-regular", test_not_regular);
   ADD ("/keys/missing", test_missing);
 #undef ADD

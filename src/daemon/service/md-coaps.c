@@ -13,6 +13,7 @@ struct _MdCoaps
 {
   char *path;
   gboolean path_given; /* by --keys: then it must exist */
+  gboolean credential; /* under $CREDENTIALS_DIRECTORY */
   MdKeys *keys;
   GPtrArray *transports; /* of MdTransport, owned by the server */
   guint sighup_id;
@@ -32,7 +33,8 @@ static MdKeys *
 load_keys (MdCoaps *self, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
-  MdKeys *keys = md_keys_load (self->path, &local_error);
+  MdKeys *keys = self->credential ? md_keys_load_credential (self->path, &local_error)
+                                  : md_keys_load (self->path, &local_error);
 
   if (keys != NULL)
     return keys;
@@ -52,6 +54,8 @@ md_coaps_new (const char *keys_option, GError **error)
 
   self->path = md_keys_resolve_path (keys_option);
   self->path_given = keys_option != NULL;
+  self->credential = !self->path_given && g_getenv ("CREDENTIALS_DIRECTORY") != NULL
+                     && *g_getenv ("CREDENTIALS_DIRECTORY") != '\0';
   self->transports = g_ptr_array_new ();
   self->keys = load_keys (self, error);
   if (self->keys == NULL)

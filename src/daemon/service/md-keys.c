@@ -83,7 +83,7 @@ set_file_error (GError **error, int errno_value, const char *path)
 /* Regular, owner-only, and small: checked on the open file, so a rename in
  * between cannot swap another file in. */
 static gboolean
-check_file (int fd, const char *path, GError **error)
+check_file (int fd, const char *path, gboolean check_mode, GError **error)
 {
   struct stat st;
 
@@ -95,7 +95,7 @@ check_file (int fd, const char *path, GError **error)
                    path);
       return FALSE;
     }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+  if (check_mode && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
     {
       g_set_error (error, MD_ERROR, MD_ERROR_FAILED,
                    _ ("the keys file %s may be read or changed by others (mode %04o): "
@@ -135,7 +135,7 @@ read_all (int fd, char *buffer, gsize size)
 
 /* The whole file, NUL-terminated, if it passes check_file(). */
 static char *
-read_file (const char *path, GError **error)
+read_file (const char *path, gboolean check_mode, GError **error)
 {
   g_autofree char *text = NULL;
   gssize len;
@@ -146,7 +146,7 @@ read_file (const char *path, GError **error)
       set_file_error (error, errno, path);
       return NULL;
     }
-  if (!check_file (fd, path, error))
+  if (!check_file (fd, path, check_mode, error))
     {
       close (fd);
       return NULL;
@@ -223,17 +223,14 @@ add_lines (MdKeys *self, char *text, const char *path, GError **error)
   return TRUE;
 }
 
-MdKeys *
-md_keys_load (const char *path, GError **error)
+static MdKeys *
+load (const char *path, gboolean check_mode, GError **error)
 {
   g_autoptr (MdKeys) self = NULL;
   char *text;
   gboolean ok;
 
-  g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  text = read_file (path, error);
+  text = read_file (path, check_mode, error);
   if (text == NULL)
     return NULL;
   self = md_keys_new_empty ();
@@ -241,4 +238,22 @@ md_keys_load (const char *path, GError **error)
   explicit_bzero (text, strlen (text));
   g_free (text);
   return ok ? g_steal_pointer (&self) : NULL;
+}
+
+MdKeys *
+md_keys_load (const char *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return load (path, TRUE, error);
+}
+
+MdKeys *
+md_keys_load_credential (const char *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return load (path, FALSE, error);
 }

@@ -24,6 +24,11 @@ char *md_keys_resolve_path (const char *option);
  * other permission bits), of valid lines with no name twice.  A missing
  * file is G_FILE_ERROR_NOENT, for the caller to decide on. */
 MdKeys *md_keys_load (const char *path, GError **error);
+/* The same for a file under $CREDENTIALS_DIRECTORY, without the mode
+ * check: systemd makes that directory the service's alone (mode 0500, not
+ * even root's to write), and where it can it grants the service user read
+ * access with an ACL, whose mask shows as group bits (0440). */
+MdKeys *md_keys_load_credential (const char *path, GError **error);
 /* No keys: every handshake fails. */
 MdKeys *md_keys_new_empty (void);
 void md_keys_free (MdKeys *self);
