@@ -478,9 +478,9 @@ workdir=$(mktemp -d "${MD_SYSTEM_WORKDIR:-/var/tmp}/mydaily-system.XXXXXX") ||
 trap md_cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-note_stored_id=$(sed -n 's/^#define MD_MESSAGE_ID_NOTE_STORED "\([0-9a-f]*\)"$/\1/p' \
-  "$MD_SOURCE_DIR/src/daemon/md-log.h")
-[ -n "$note_stored_id" ] || md_bail_out "no MD_MESSAGE_ID_NOTE_STORED in md-log.h"
+note_stored_id=$(sed -n 's/^#define MD_PROTOCOL_MESSAGE_ID_NOTE_STORED "\([0-9a-f]*\)"$/\1/p' \
+  "$MD_SOURCE_DIR/src/common/md-protocol.h")
+[ -n "$note_stored_id" ] || md_bail_out "no MD_PROTOCOL_MESSAGE_ID_NOTE_STORED in md-protocol.h"
 
 if ! md_rootfs_ensure "$cache" "$workdir/debootstrap.log"; then
   md_diag < <(tail -n 20 "$workdir/debootstrap.log" 2>/dev/null)

@@ -20,10 +20,13 @@ md_log_dtls_handshake_failed (const char *peer, const char *identity, const char
 void
 md_log_keys_loaded (const char *path, guint count, guint ended)
 {
-  g_log_structured (
-      G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID", MD_PROTOCOL_MESSAGE_ID_KEYS_LOADED,
-      MD_PROTOCOL_FIELD_KEYS_FILE, path, "MESSAGE",
-      "read %u key(s) from %s, ended %u session(s) of keys gone or changed", count, path, ended);
+  g_autofree char *ended_text
+      = ended > 0 ? g_strdup_printf ("; ended %u session(s) of keys gone or changed", ended)
+                  : g_strdup ("");
+
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID",
+                    MD_PROTOCOL_MESSAGE_ID_KEYS_LOADED, MD_PROTOCOL_FIELD_KEYS_FILE, path,
+                    "MESSAGE", "read %u key(s) from %s%s", count, path, ended_text);
 }
 
 void
