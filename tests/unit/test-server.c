@@ -774,14 +774,15 @@ test_commit_failure (Fixture *fx, gconstpointer user_data)
   g_assert_cmpstr (location, ==, "notes/1");
 }
 
-/* The note of a datagram that arrives while a batch syncs is read and
- * appended during that sync, and committed by the next one; each
- * acknowledgement follows its own commit. */
+/* The note of a datagram that arrives while a batch (of two notes, so that
+ * it syncs in the worker) syncs is read and appended during that sync, and
+ * committed by the next one; each acknowledgement follows its own commit. */
 static void
 test_commit_pipelined (Fixture *fx, gconstpointer user_data)
 {
   g_autofree char *first = NULL;
   g_autofree char *second = NULL;
+  g_autofree char *third = NULL;
   guint8 data[ANSWER_SIZE];
   MdCoapMessage request;
   Answer answer;
@@ -795,19 +796,24 @@ test_commit_pipelined (Fixture *fx, gconstpointer user_data)
   spy.during_sync_data = data;
   spy.during_sync_len = (gsize)len;
   post_note (fx, "first");
+  post_note (fx, "second");
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_CREATED);
   first = location_of (&answer);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_CREATED);
   second = location_of (&answer);
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_CREATED);
+  third = location_of (&answer);
   spy.during_sync_data = NULL;
   g_assert_true (spy.appended_during_sync);
   g_assert_cmpstr (first, ==, "notes/1");
   g_assert_cmpstr (second, ==, "notes/2");
+  g_assert_cmpstr (third, ==, "notes/3");
   g_assert_cmpuint (spy.fdatasyncs, ==, 2);
-  g_assert_cmpuint (md_store_get_count (fx->store), ==, 2);
-  g_assert_cmpuint (logged.stored, ==, 2);
+  g_assert_cmpuint (md_store_get_count (fx->store), ==, 3);
+  g_assert_cmpuint (logged.stored, ==, 3);
 }
 
 /* A failed sync undoes the notes appended while it ran too: both writes
@@ -829,7 +835,8 @@ test_commit_pipelined_failure (Fixture *fx, gconstpointer user_data)
   spy.during_sync_len = (gsize)len;
   spy.fdatasync_errno = EIO;
   post_note (fx, "first");
-  for (guint i = 0; i < 2; i++)
+  post_note (fx, "second");
+  for (guint i = 0; i < 3; i++)
     {
       wait_answer (fx, &answer);
       assert_code (&answer, MD_COAP_SERVICE_UNAVAILABLE);

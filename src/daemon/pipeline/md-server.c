@@ -378,6 +378,7 @@ report_commit_failure (MdServer *self, const GError *error)
 }
 
 static void close_batch (MdServer *self, gint64 now_us);
+static gboolean commit_in_place (MdServer *self, const MdBatch *batch);
 
 /* Ends the running commit and answers the writes that waited for it, once
  * the next batch's commit has started: the disk syncs while they go out.
@@ -390,14 +391,21 @@ finish_commit (MdServer *self, gint64 now_us)
   guint64 durable_before = md_store_get_count (self->store);
   MdBatch *done = self->committing;
 
+  gboolean overlap;
+
   if (!md_store_commit_finish (self->store, &error))
     report_commit_failure (self, error);
   self->committing = NULL;
-  close_batch (self, now_us);
+  /* A commit in place would hold these answers back for a whole sync. */
+  overlap = !commit_in_place (self, self->filling);
+  if (overlap)
+    close_batch (self, now_us);
   deliver_writes (self, done, durable_before, now_us);
+  if (!overlap)
+    close_batch (self, now_us);
 }
 
-/* When no worker thread can be had: the commit on the main loop. */
+/* The commit on the main loop: for a lone write, or without a worker. */
 static void
 commit_now (MdServer *self, gint64 now_us)
 {
@@ -419,6 +427,28 @@ free_batch (MdServer *self)
   g_assert_not_reached ();
 }
 
+/* Whether no transport has a datagram waiting. */
+static gboolean
+transports_are_quiet (MdServer *self)
+{
+  struct pollfd fds[MD_SERVER_POLL_MAX];
+  guint n = MIN (self->transports->len, G_N_ELEMENTS (fds));
+
+  for (guint t = 0; t < n; t++)
+    fds[t] = (struct pollfd){ md_transport_get_fd (
+                                  g_array_index (self->transports, MdServerTransport, t).transport),
+                              POLLIN, 0 };
+  return poll (fds, n, 0) == 0;
+}
+
+/* A lone write with nothing else waiting has nothing to overlap with: the
+ * worker's two wakeups would only add to its latency. */
+static gboolean
+commit_in_place (MdServer *self, const MdBatch *batch)
+{
+  return count_writes (batch) <= 1 && transports_are_quiet (self);
+}
+
 /* Closes the filling batch (no commit runs): its reads and errors go now,
  * its writes when a commit has made every note so far durable. */
 static void
@@ -432,6 +462,8 @@ close_batch (MdServer *self, gint64 now_us)
   send_replies (self, batch, FALSE, now_us);
   if (!md_store_has_pending (self->store))
     deliver_writes (self, batch, md_store_get_count (self->store), now_us);
+  else if (commit_in_place (self, batch))
+    commit_now (self, now_us);
   else if (md_store_commit_start (self->store, &error))
     {
       self->committing = batch;
