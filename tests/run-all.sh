@@ -19,11 +19,11 @@ builds=${MD_BUILD_ROOT:-$top/build}
 fuzz_seconds=${MD_FUZZ_SECONDS:-60}
 
 deps=(meson ninja-build gcc clang clang-format libclang-rt-14-dev pkg-config gettext
-      libglib2.0-dev libsystemd-dev libjson-glib-dev libedit-dev bash-completion
-      libcoap3-bin tshark systemd systemd-container debootstrap iproute2
+      libglib2.0-dev libsystemd-dev libjson-glib-dev libedit-dev libgnutls28-dev bash-completion
+      libcoap3-bin gnutls-bin tshark systemd systemd-container debootstrap iproute2
       nftables util-linux procps less python3
       # the Debian package, built and installed by the system test
-      build-essential debhelper dpkg-dev lintian libgnutls28-dev)
+      build-essential debhelper dpkg-dev lintian)
 
 install_deps() {
   if [ "$(id -u)" -ne 0 ]; then

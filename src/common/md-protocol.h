@@ -65,6 +65,10 @@ G_BEGIN_DECLS
 #define MD_PROTOCOL_FIELD_KEPT_RECORDS "KEPT_RECORDS"
 /* Requests refused for the same limit since its previous message. */
 #define MD_PROTOCOL_FIELD_REFUSED "REFUSED"
+/* The PSK identity a DTLS client gave (escaped when it breaks md-psk.h's
+ * name rules), and the keys file read. */
+#define MD_PROTOCOL_FIELD_PSK_IDENTITY "PSK_IDENTITY"
+#define MD_PROTOCOL_FIELD_KEYS_FILE "KEYS_FILE"
 
 /* Journal MESSAGE_IDs: random 128-bit ids (python3 -c 'import uuid;
  * print(uuid.uuid4().hex)'), so they never collide with another program's. */
@@ -77,5 +81,9 @@ G_BEGIN_DECLS
 /* At most once a minute each (md-log-limits.c). */
 #define MD_PROTOCOL_MESSAGE_ID_NOTEBOOK_FULL "6f968b7ad2f247c18226f55da9c8f751"
 #define MD_PROTOCOL_MESSAGE_ID_RATE_LIMITED "76f161b6953147209529493e9b8aa9b3"
+/* A DTLS handshake failed: unknown name, wrong key, no common suite. */
+#define MD_PROTOCOL_MESSAGE_ID_DTLS_HANDSHAKE_FAILED "5d2c3ce7ea6a440295183631d060a0dd"
+/* The keys file was read, or refused (then the keys in force stay). */
+#define MD_PROTOCOL_MESSAGE_ID_KEYS_LOADED "1b4df3b8e7e44ea1a0edb85a380f9505"
 
 G_END_DECLS

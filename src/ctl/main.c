@@ -22,6 +22,8 @@ static const MdCtlCommand commands[] = {
   { "follow", N_ ("Print new notes as they arrive"), md_ctl_follow },
   /* TRANSLATORS: summary of "mydailyctl status" in --help */
   { "status", N_ ("Print the daemon's status"), md_ctl_status },
+  /* TRANSLATORS: summary of "mydailyctl keygen" in --help */
+  { "keygen", N_ ("Print a new key line for the server's keys file"), md_ctl_keygen },
 };
 
 static const MdCtlCommand *

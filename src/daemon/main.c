@@ -1,7 +1,9 @@
 #include "config.h"
 
+#include "md-coaps.h"
 #include "md-config.h"
 #include "md-error.h"
+#include "md-listen-named.h"
 #include "md-listen.h"
 #include "md-log.h"
 #include "md-notify.h"
@@ -22,7 +24,9 @@
 typedef struct
 {
   MdConfig config;
-  GArray *fds; /* the sockets served */
+  GArray *fds;      /* the sockets served */
+  GArray *dtls_fds; /* those served as coaps */
+  MdCoaps *coaps;   /* NULL without a coaps socket */
   MdStore *store;
   MdRateLimit *rate_limit;
   MdServer *server;
@@ -115,14 +119,18 @@ log_started (MdDaemon *daemon)
 {
   g_autoptr (GString) addresses = g_string_new (NULL);
 
-  for (guint i = 0; i < daemon->fds->len; i++)
+  for (guint i = 0; i < daemon->fds->len + daemon->dtls_fds->len; i++)
     {
+      gboolean dtls = i >= daemon->fds->len;
+      int fd = dtls ? g_array_index (daemon->dtls_fds, int, i - daemon->fds->len)
+                    : g_array_index (daemon->fds, int, i);
       char address[64];
 
       if (i > 0)
         g_string_append (addresses, ", ");
-      g_string_append (addresses,
-                       md_listen_describe (g_array_index (daemon->fds, int, i), address));
+      g_string_append (addresses, md_listen_describe (fd, address));
+      if (dtls)
+        g_string_append (addresses, " (coaps)");
     }
   md_log_started (addresses->str, md_store_get_count (daemon->store),
                   md_store_get_path (daemon->store));
@@ -146,6 +154,9 @@ serve (MdDaemon *daemon, GError **error)
         return FALSE;
       md_server_add_transport (daemon->server, transport);
     }
+  if (daemon->coaps != NULL
+      && !md_coaps_serve (daemon->coaps, daemon->server, daemon->dtls_fds, error))
+    return FALSE;
   daemon->sigterm_id = g_unix_signal_add (SIGTERM, on_stop_signal, daemon);
   daemon->sigint_id = g_unix_signal_add (SIGINT, on_stop_signal, daemon);
   daemon->notify = md_notify_ready (daemon->server);
@@ -154,13 +165,25 @@ serve (MdDaemon *daemon, GError **error)
   return TRUE;
 }
 
+/* The keys, only when there is a coaps socket to use them. */
+static gboolean
+open_coaps (MdDaemon *daemon, GError **error)
+{
+  if (daemon->dtls_fds->len == 0)
+    return TRUE;
+  daemon->coaps = md_coaps_new (daemon->config.keys, error);
+  return daemon->coaps != NULL;
+}
+
 static int
 run (MdDaemon *daemon)
 {
   g_autoptr (GError) error = NULL;
 
-  if (!md_listen_open ((const char *const *)daemon->config.listen, daemon->fds, &error)
-      || !open_store (daemon, &error) || !serve (daemon, &error))
+  if (!md_listen_open_named ((const char *const *)daemon->config.listen,
+                             (const char *const *)daemon->config.listen_dtls, daemon->fds,
+                             daemon->dtls_fds, &error)
+      || !open_store (daemon, &error) || !open_coaps (daemon, &error) || !serve (daemon, &error))
     return fail ("%s", error->message);
   return EXIT_SUCCESS;
 }
@@ -173,10 +196,15 @@ daemon_clear (MdDaemon *daemon)
   g_clear_handle_id (&daemon->sigint_id, g_source_remove);
   g_clear_pointer (&daemon->server, md_server_free);
   g_clear_pointer (&daemon->rate_limit, md_rate_limit_free);
+  /* After the server: its DTLS transports ask the keys until they go. */
+  g_clear_pointer (&daemon->coaps, md_coaps_free);
   g_clear_pointer (&daemon->store, md_store_free);
   for (guint i = 0; i < daemon->fds->len; i++)
     close (g_array_index (daemon->fds, int, i));
   g_array_unref (daemon->fds);
+  for (guint i = 0; i < daemon->dtls_fds->len; i++)
+    close (g_array_index (daemon->dtls_fds, int, i));
+  g_array_unref (daemon->dtls_fds);
   g_main_loop_unref (daemon->loop);
   md_config_clear (&daemon->config);
 }
@@ -217,6 +245,7 @@ main (int argc, char **argv)
   g_set_prgname ("mydailyd");
   md_log_init (FALSE);
   daemon.fds = g_array_new (FALSE, FALSE, sizeof (int));
+  daemon.dtls_fds = g_array_new (FALSE, FALSE, sizeof (int));
   daemon.loop = g_main_loop_new (NULL, FALSE);
   if (!md_config_parse_args (&daemon.config, &argc, &argv, &error))
     status = fail ("%s", error->message);

@@ -38,6 +38,7 @@ struct _MdTestDaemon
   char *config_path;
   char *address;
   guint16 port;
+  GPtrArray *extra_args; /* md_test_daemon_add_arg() */
 
   GSocket *notify_socket;
   GSource *notify_source;
@@ -398,6 +399,16 @@ add_daemon_args (MdTestDaemon *self, GPtrArray *argv)
   g_ptr_array_add (argv, g_strdup_printf ("--state-directory=%s", self->state_dir));
   g_ptr_array_add (argv, g_strdup_printf ("--config=%s", self->config_path));
   g_ptr_array_add (argv, g_strdup ("--verbose"));
+  for (guint i = 0; self->extra_args != NULL && i < self->extra_args->len; i++)
+    g_ptr_array_add (argv, g_strdup (self->extra_args->pdata[i]));
+}
+
+void
+md_test_daemon_add_arg (MdTestDaemon *self, const char *arg)
+{
+  if (self->extra_args == NULL)
+    self->extra_args = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (self->extra_args, g_strdup (arg));
 }
 
 static void
@@ -834,6 +845,7 @@ md_test_daemon_free (MdTestDaemon *self)
     remove_tree (self->root, 0);
   g_clear_object (&self->process);
   g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->extra_args, g_ptr_array_unref);
   g_free (self->root);
   g_free (self->state_dir);
   g_free (self->notes_path);

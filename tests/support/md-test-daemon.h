@@ -37,6 +37,10 @@ MdTestDaemon *md_test_daemon_new (MdTestDaemonMode mode);
 void md_test_daemon_free (MdTestDaemon *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdTestDaemon, md_test_daemon_free)
 
+/* One more argument for every daemon process, e.g. --listen-dtls=...;
+ * call before md_test_daemon_start(). */
+void md_test_daemon_add_arg (MdTestDaemon *self, const char *arg);
+
 /* Starts the daemon and waits for READY=1.  Fails (FALSE, @error naming the
  * daemon's exit and its stderr) if it exits first or is not ready in time. */
 gboolean md_test_daemon_start (MdTestDaemon *self, GError **error);

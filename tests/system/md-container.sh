@@ -8,7 +8,7 @@
 # md_nspawn_pid and md_pid1 (the container's PID 1 as seen from the host).
 # shellcheck disable=SC2154 # md_root comes from the caller
 
-md_rootfs_packages=systemd,systemd-sysv,dbus,libglib2.0-0,libjson-glib-1.0-0,libsystemd0,libedit2,iproute2
+md_rootfs_packages=systemd,systemd-sysv,dbus,libglib2.0-0,libjson-glib-1.0-0,libsystemd0,libedit2,libgnutls30,iproute2
 md_container_path=/usr/sbin:/usr/bin:/sbin:/bin
 
 # The Debian mirror apt uses here: the first URI serving bookworm in a

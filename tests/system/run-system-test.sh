@@ -184,6 +184,72 @@ journal_check () {
   return 1
 }
 
+# ---- coaps: mydaily-coaps.socket, LoadCredential=keys, ExecReload= ----
+
+coaps_key=
+
+# A key for alice in the container's /etc/mydaily/keys, the coaps socket on,
+# and a restart: systemd copies the credential only when the service starts.
+coaps_setup () {
+  local line keys=$md_root/etc/mydaily/keys
+  line=$("$MYDAILYCTL" keygen alice) || return 1
+  coaps_key=${line#alice }
+  printf '%s\n' "$line" >"$keys" && chmod 600 "$keys" &&
+    md_in systemctl enable --now mydaily-coaps.socket >"$workdir/coaps.log" 2>&1 &&
+    md_in systemctl restart mydaily.service >>"$workdir/coaps.log" 2>&1 && return 0
+  md_diag <"$workdir/coaps.log"
+  return 1
+}
+
+# POSTs $3 over coaps as $1 with key $2; true when history then lists it.
+coaps_post () {
+  timeout 60 nsenter -t "$md_pid1" --net coap-client-gnutls -B 10 -u "$1" -k "$2" \
+    -m post -e "$3" coaps://127.0.0.1:5684/notes >>"$workdir/coaps.log" 2>&1
+  md_ctl history -o tsv --no-pager 2>/dev/null | grep -q "	$3\$"
+}
+
+coaps_note_stored () {
+  coaps_post alice "$coaps_key" "over coaps $run_id" && return 0
+  md_diag <"$workdir/coaps.log"
+  return 1
+}
+
+keys_loaded_count () {
+  md_in journalctl --no-pager -o cat -u mydaily.service \
+    "MESSAGE_ID=$keys_loaded_id" 2>/dev/null | grep -c "read .* key(s)"
+}
+
+# systemctl reload sends SIGHUP, and the daemon reads the keys again.
+coaps_reload_rereads () {
+  local before
+  before=$(keys_loaded_count)
+  md_in systemctl reload mydaily.service >>"$workdir/coaps.log" 2>&1 &&
+    md_wait_for 10 eval '[ "$(keys_loaded_count)" -gt "$before" ]' && return 0
+  md_diag "KEYS_LOADED entries: before $before, now $(keys_loaded_count)"
+  return 1
+}
+
+# An empty keys file and a restart: alice's key is gone.
+coaps_removed_key_refused () {
+  : >"$md_root/etc/mydaily/keys" &&
+    md_in systemctl restart mydaily.service >>"$workdir/coaps.log" 2>&1 &&
+    ! coaps_post alice "$coaps_key" "after removal $run_id" && return 0
+  md_diag <"$workdir/coaps.log"
+  return 1
+}
+
+coaps_checks () {
+  if ! command -v coap-client-gnutls >/dev/null; then
+    md_ok "coaps checks # SKIP coap-client-gnutls is not installed"
+    return
+  fi
+  md_check "coaps: mydaily-coaps.socket on, a key in /etc/mydaily/keys, restart" coaps_setup
+  md_check "coaps: a POST over DTLS with the key is stored" coaps_note_stored
+  md_check "coaps: systemctl reload re-reads the keys (SIGHUP)" coaps_reload_rereads
+  md_check "coaps: with the key removed and a restart, nothing is stored" \
+    coaps_removed_key_refused
+}
+
 # The state directory belongs to the dynamic user the running daemon has.
 state_dir_owned_by_daemon () {
   local main_pid uid dir_uid notes_uid link mode
@@ -677,6 +743,8 @@ trap 'exit 130' INT TERM HUP
 note_stored_id=$(sed -n 's/^#define MD_PROTOCOL_MESSAGE_ID_NOTE_STORED "\([0-9a-f]*\)"$/\1/p' \
   "$MD_SOURCE_DIR/src/common/md-protocol.h")
 [ -n "$note_stored_id" ] || md_bail_out "no MD_PROTOCOL_MESSAGE_ID_NOTE_STORED in md-protocol.h"
+keys_loaded_id=$(sed -n 's/^#define MD_PROTOCOL_MESSAGE_ID_KEYS_LOADED "\([0-9a-f]*\)"$/\1/p' \
+  "$MD_SOURCE_DIR/src/common/md-protocol.h")
 
 if ! md_rootfs_ensure "$cache" "$workdir/debootstrap.log"; then
   md_diag < <(tail -n 20 "$workdir/debootstrap.log" 2>/dev/null)
@@ -726,6 +794,7 @@ md_check "after reboot mydaily.socket listens and the service waits for a datagr
 md_check "notes survive the reboot (history identical)" reboot_kept_notes
 md_check "after reboot the state directory still belongs to the daemon's user" \
   eval 'md_wait_for 10 service_is active && state_dir_owned_by_daemon'
+coaps_checks
 
 md_check "apt-get purge mydaily stops the daemon and says where the notes are" package_purges
 md_check "purge removed the units, their enablement and deb-systemd-helper's state" \

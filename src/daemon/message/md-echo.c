@@ -3,6 +3,7 @@
 #include "md-echo.h"
 
 #include "md-host-shares.h"
+#include "md-transport.h"
 
 #include <errno.h>
 #include <string.h>
@@ -241,6 +242,8 @@ md_echo_is_verified (MdEcho *self, const MdPeer *peer, gint64 now_us)
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (peer != NULL, FALSE);
 
+  if (md_transport_proves_address (peer))
+    return TRUE;
   md_echo_expire (self, now_us);
   return md_echo_lookup (self, peer) != NULL;
 }

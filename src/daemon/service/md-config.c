@@ -19,6 +19,17 @@ md_config_parse_args (MdConfig *self, int *argc, char ***argv, GError **error)
       N_ ("Bind a UDP socket to ADDR:PORT unless systemd passed sockets (repeatable)"),
       /* TRANSLATORS: placeholder of --listen */
       N_ ("ADDR:PORT") },
+    /* TRANSLATORS: description of --listen-dtls */
+    { "listen-dtls", 0, 0, G_OPTION_ARG_STRING_ARRAY, &self->listen_dtls,
+      N_ ("Bind a DTLS (coaps) socket to ADDR:PORT unless systemd passed sockets (repeatable)"),
+      /* TRANSLATORS: placeholder of --listen-dtls */
+      N_ ("ADDR:PORT") },
+    /* TRANSLATORS: description of --keys */
+    { "keys", 0, 0, G_OPTION_ARG_FILENAME, &self->keys,
+      N_ ("Read the people's keys from FILE (default: $CREDENTIALS_DIRECTORY/keys, then "
+          "/etc/mydaily/keys)"),
+      /* TRANSLATORS: placeholder of --keys */
+      N_ ("FILE") },
     /* TRANSLATORS: description of --state-directory */
     { "state-directory", 0, 0, G_OPTION_ARG_FILENAME, &self->state_directory,
       N_ ("Keep the notes in DIR (default: $STATE_DIRECTORY, then /var/lib/mydaily)"),
@@ -160,6 +171,8 @@ md_config_clear (MdConfig *self)
   g_return_if_fail (self != NULL);
 
   g_clear_pointer (&self->listen, g_strfreev);
+  g_clear_pointer (&self->listen_dtls, g_strfreev);
+  g_clear_pointer (&self->keys, g_free);
   g_clear_pointer (&self->state_directory, g_free);
   g_clear_pointer (&self->config, g_free);
   md_settings_clear (&self->settings);

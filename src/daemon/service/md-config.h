@@ -11,7 +11,9 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  char **listen; /* --listen values, NULL when none */
+  char **listen;      /* --listen values, NULL when none */
+  char **listen_dtls; /* --listen-dtls values (coaps), NULL when none */
+  char *keys;         /* --keys: the keys file (md-keys.h), NULL: the default */
   char *state_directory;
   char *config;
   gboolean verbose; /* --verbose, or Verbose=true */

@@ -30,6 +30,14 @@ md_transport_get_fd (MdTransport *self)
   return self->fd;
 }
 
+gboolean
+md_transport_proves_address (const MdPeer *peer)
+{
+  g_return_val_if_fail (peer != NULL, FALSE);
+
+  return peer->transport != NULL && peer->transport->klass->proves_address;
+}
+
 void
 md_transport_free (MdTransport *self)
 {

@@ -45,6 +45,9 @@ typedef struct
 typedef struct
 {
   const char *name; /* "udp", for logs */
+  /* Every datagram's source has proved that it receives at its address
+   * (DTLS: the cookie exchange), so answers need no Echo (RFC 9175). */
+  gboolean proves_address;
   /* Fills up to @max (<= MD_TRANSPORT_RECEIVE_MAX) datagrams that are
    * waiting; returns how many, 0 when none is. */
   guint (*receive) (MdTransport *self, MdDatagram *datagrams, guint max);
@@ -64,6 +67,8 @@ struct _MdTransport
 guint md_transport_receive (MdTransport *self, MdDatagram *datagrams, guint max);
 void md_transport_send (MdTransport *self, const MdOutgoing *datagrams, guint n);
 int md_transport_get_fd (MdTransport *self);
+/* Whether @peer came through a transport that proves_address. */
+gboolean md_transport_proves_address (const MdPeer *peer);
 void md_transport_free (MdTransport *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdTransport, md_transport_free)
 

@@ -1,0 +1,40 @@
+/* The rules of a person's pre-shared key, shared by the daemon (which reads
+ * the keys file, md-keys.h) and mydailyctl keygen (which writes its lines).
+ *
+ * A keys file line is "NAME KEY": NAME is who the notes say wrote them, so
+ * it is kept to characters that are safe in a log, a file and a terminal;
+ * KEY is random text, and the PSK is exactly its bytes, so any client takes
+ * it as it is (coap-client -u NAME -k KEY). */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* NAME: 1 to 64 of [A-Za-z0-9._-], not starting with '.' or '-' (so it is
+ * never an option or a hidden file name). */
+#define MD_PSK_NAME_MAX 64
+/* KEY: 32 to 64 printable ASCII characters other than space.  At least 32
+ * so that a generated key holds 192 bits or more; at most 64, the longest
+ * PSK libcoap's clients accept. */
+#define MD_PSK_SECRET_MIN 32
+#define MD_PSK_SECRET_MAX 64
+/* The bytes of randomness in a key md_psk_generate_secret() makes: 256
+ * bits, 43 characters of base64url. */
+#define MD_PSK_SECRET_RANDOM_BYTES 32
+
+gboolean md_psk_name_is_valid (const char *name);
+gboolean md_psk_secret_is_valid (const char *secret);
+/* Checks @name against the rules, with an error saying which one it breaks. */
+gboolean md_psk_check_name (const char *name, GError **error);
+
+/* Splits one keys file line (without its newline) into @name and @secret.
+ * Returns TRUE with both NULL for a line to skip (empty, blanks only, or a
+ * '#' comment); FALSE with @error saying what is wrong. */
+gboolean md_psk_parse_line (const char *line, char **name, char **secret, GError **error);
+
+/* A new key: MD_PSK_SECRET_RANDOM_BYTES from getrandom(2), in base64url
+ * without padding. */
+char *md_psk_generate_secret (GError **error);
+
+G_END_DECLS
