@@ -22,6 +22,8 @@ static const MdCtlCommand commands[] = {
   { "follow", N_ ("Print new notes as they arrive"), md_ctl_follow },
   /* TRANSLATORS: summary of "mydailyctl status" in --help */
   { "status", N_ ("Print the daemon's status"), md_ctl_status },
+  /* TRANSLATORS: summary of "mydailyctl sync" in --help */
+  { "sync", N_ ("Send the notes queued while the server did not answer"), md_ctl_sync },
 };
 
 static const MdCtlCommand *
@@ -72,6 +74,9 @@ parse_global_options (MdCtlOptions *options, char **server, int *argc, char ***a
     { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &options->timeout_s,
       /* TRANSLATORS: help of --timeout */
       N_ ("How long one request may take (default: 15)"), N_ ("SECONDS") },
+    { "no-queue", 0, 0, G_OPTION_ARG_NONE, &options->no_queue,
+      /* TRANSLATORS: help of --no-queue */
+      N_ ("Do not queue notes the server does not answer: fail with status 2"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, version,
       /* TRANSLATORS: help of --version */
       N_ ("Print the version and exit"), NULL },
