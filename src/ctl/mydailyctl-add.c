@@ -54,8 +54,7 @@ flush_first (MdCtlAdder *adder)
   if (adder->outbox == NULL || md_outbox_is_empty (adder->outbox))
     return;
   if (md_ctl_learn_notebook (adder->client, &notebook, NULL, &error)
-      && md_ctl_flush_outbox (adder->client, adder->outbox, adder->server, notebook, NULL,
-                              &error))
+      && md_ctl_flush_outbox (adder->client, adder->outbox, adder->server, notebook, NULL, &error))
     return;
   if (md_ctl_is_no_answer (error))
     adder->unreachable = TRUE;

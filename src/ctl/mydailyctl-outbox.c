@@ -18,8 +18,7 @@
 char *
 md_ctl_server_name (const char *server)
 {
-  g_autoptr (GSocketConnectable) address
-      = g_network_address_parse (server, MD_PROTOCOL_PORT, NULL);
+  g_autoptr (GSocketConnectable) address = g_network_address_parse (server, MD_PROTOCOL_PORT, NULL);
   g_autofree char *host = NULL;
   guint16 port;
 
@@ -152,8 +151,8 @@ flush_entries (MdClient *client, MdOutbox *outbox, const char *notebook, guint *
 }
 
 gboolean
-md_ctl_flush_outbox (MdClient *client, MdOutbox *outbox, const char *server,
-                     const char *notebook, guint *n_sent, GError **error)
+md_ctl_flush_outbox (MdClient *client, MdOutbox *outbox, const char *server, const char *notebook,
+                     guint *n_sent, GError **error)
 {
   guint sent = 0;
   gboolean ok;

@@ -20,8 +20,8 @@ print_queued (MdCtlOptions *options, const char *notebook)
 
   if (outbox == NULL)
     return;
-  count = g_strdup_printf ("%u", md_outbox_count (outbox, notebook != NULL ? notebook : cached,
-                                                  server));
+  count = g_strdup_printf ("%u",
+                           md_outbox_count (outbox, notebook != NULL ? notebook : cached, server));
   /* TRANSLATORS: a line of "mydailyctl status"; %s is a number of notes */
   printf (_ ("queued: %s\n"), count);
 }
@@ -65,9 +65,10 @@ md_ctl_status (MdCtlOptions *options, int argc, char **argv)
 {
   g_autoptr (GOptionContext) context = NULL;
 
-  context = md_ctl_option_context_new ("status", NULL,
-                                       _ ("Print the daemon's status: version, number of notes, "
-                                          "newest id, uptime, observers, and how many notes wait in the outbox."));
+  context = md_ctl_option_context_new (
+      "status", NULL,
+      _ ("Print the daemon's status: version, number of notes, "
+         "newest id, uptime, observers, and how many notes wait in the outbox."));
   if (!md_ctl_parse_options (context, "status", &argc, &argv))
     return MD_CTL_EXIT_USAGE;
   if (argc > 1)
