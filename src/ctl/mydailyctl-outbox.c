@@ -89,12 +89,19 @@ md_ctl_cached_notebook (const char *server)
 }
 
 gboolean
-md_ctl_queue_note (MdOutbox *outbox, const char *server, const char *key, const char *text,
-                   gsize len, GError **error)
+md_ctl_keep_note (MdOutbox *outbox, const char *server, const char *key, const char *text,
+                  gsize len, GError **error)
 {
   g_autofree char *notebook = md_ctl_cached_notebook (server);
 
-  if (!md_outbox_add (outbox, notebook, server, key, text, len, g_get_real_time (), error))
+  return md_outbox_add (outbox, notebook, server, key, text, len, g_get_real_time (), error);
+}
+
+gboolean
+md_ctl_queue_note (MdOutbox *outbox, const char *server, const char *key, const char *text,
+                   gsize len, GError **error)
+{
+  if (!md_ctl_keep_note (outbox, server, key, text, len, error))
     return FALSE;
   /* TRANSLATORS: %s is the server, HOST:PORT */
   md_ctl_print_error (_ ("no answer from %s; the note is queued and will be sent by the next "

@@ -90,7 +90,11 @@ gboolean md_ctl_learn_notebook (MdClient *client, char **notebook, GBytes **stat
 char *md_ctl_cached_notebook (const char *server);
 /* The user's outbox, or NULL (the reason printed). */
 MdOutbox *md_ctl_open_outbox (void);
-/* Queues a note that got no answer and says so in one line on stderr. */
+/* Queues a note that got no answer, for the notebook last cached from
+ * @server (if any). */
+gboolean md_ctl_keep_note (MdOutbox *outbox, const char *server, const char *key, const char *text,
+                           gsize len, GError **error);
+/* The same, saying so in one line on stderr. */
 gboolean md_ctl_queue_note (MdOutbox *outbox, const char *server, const char *key, const char *text,
                             gsize len, GError **error);
 /* Binds the entries written for @server to @notebook and sends those of
