@@ -227,18 +227,18 @@ md_ctl_history (MdCtlOptions *options, int argc, char **argv)
       /* TRANSLATORS: help of "history -f" */
       N_ ("Then print new notes as they arrive, like mydailyctl follow"), NULL },
     md_ctl_output_option (&format_name),
-    { "grep", 'g', 0, G_OPTION_ARG_STRING, &args.grep,
+    { "grep", 0, 0, G_OPTION_ARG_STRING, &args.grep,
       /* TRANSLATORS: help of "history --grep" */
       N_ ("Show only notes whose text matches PATTERN (a Perl-style regular expression)"),
       N_ ("PATTERN") },
     { "ignore-case", 'i', 0, G_OPTION_ARG_NONE, &args.caseless,
       /* TRANSLATORS: help of "history -i" */
       N_ ("Match --grep's PATTERN regardless of case"), NULL },
-    { "since", 'S', 0, G_OPTION_ARG_STRING, &args.since,
+    { "since", 0, 0, G_OPTION_ARG_STRING, &args.since,
       /* TRANSLATORS: help of "history --since"; the examples are not translated */
       N_ ("Show only notes from TIME on: 2026-11-24, “2026-11-24 18:00”, yesterday, today, -2h"),
       N_ ("TIME") },
-    { "until", 'U', 0, G_OPTION_ARG_STRING, &args.until,
+    { "until", 0, 0, G_OPTION_ARG_STRING, &args.until,
       /* TRANSLATORS: help of "history --until" */
       N_ ("Show only notes up to TIME (as for --since)"), N_ ("TIME") },
     { "no-cache", 0, 0, G_OPTION_ARG_NONE, &args.no_cache,
