@@ -110,7 +110,20 @@ cached_history (MdCtlOptions *options, const HistoryArgs *args, MdCtlPrinter *pr
   if (client == NULL)
     return FALSE;
   if (!md_ctl_learn_notebook (client, &notebook, NULL, error))
-    return md_ctl_is_no_answer (*error) && print_offline (server, args, printer, error);
+    {
+      if (md_ctl_is_no_answer (*error))
+        return print_offline (server, args, printer, error);
+      /* A server that names no notebook (an older daemon) is read without
+       * a cache: there is nothing to key one by. */
+      g_debug ("no cache: %s", (*error)->message);
+      if (args->grep != NULL || args->since != NULL || args->until != NULL)
+        {
+          g_prefix_error (error, _ ("--grep, --since and --until need the cache: "));
+          return FALSE;
+        }
+      g_clear_error (error);
+      return fetch_history (options, args, printer, error);
+    }
   outbox = md_ctl_open_outbox ();
   if (outbox != NULL && !md_outbox_is_empty (outbox))
     {
