@@ -24,6 +24,8 @@ static const MdCtlCommand commands[] = {
   { "status", N_ ("Print the daemon's status"), md_ctl_status },
   /* TRANSLATORS: summary of "mydailyctl keygen" in --help */
   { "keygen", N_ ("Print a new key line for the server's keys file"), md_ctl_keygen },
+  /* TRANSLATORS: summary of "mydailyctl sync" in --help */
+  { "sync", N_ ("Send the notes queued while the server did not answer"), md_ctl_sync },
 };
 
 static const MdCtlCommand *
@@ -74,6 +76,9 @@ parse_global_options (MdCtlOptions *options, char **server, int *argc, char ***a
     { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &options->timeout_s,
       /* TRANSLATORS: help of --timeout */
       N_ ("How long one request may take (default: 15)"), N_ ("SECONDS") },
+    { "no-queue", 0, 0, G_OPTION_ARG_NONE, &options->no_queue,
+      /* TRANSLATORS: help of --no-queue */
+      N_ ("Do not queue notes the server does not answer: fail with status 2"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, version,
       /* TRANSLATORS: help of --version */
       N_ ("Print the version and exit"), NULL },

@@ -122,8 +122,10 @@ close_notes (MdCache *cache)
 static gboolean
 scan_fail (GError **error, guint64 line, const char *reason)
 {
-  g_set_error (error, MD_ERROR, MD_ERROR_MALFORMED, _ ("line %" G_GUINT64_FORMAT ": %s"), line,
-               reason);
+  g_autofree char *line_text = g_strdup_printf ("%" G_GUINT64_FORMAT, line);
+
+  /* TRANSLATORS: the first %s is a line number of the cache file, the second why it is bad */
+  g_set_error (error, MD_ERROR, MD_ERROR_MALFORMED, _ ("line %s: %s"), line_text, reason);
   return FALSE;
 }
 
@@ -530,9 +532,11 @@ skip_known (MdCache *cache, const char *lines, gsize len, gsize *skip, GError **
         return TRUE;
       if (!md_cache_matches (cache, note.id, line, line_len))
         {
+          g_autofree char *id_text = g_strdup_printf ("%" G_GUINT64_FORMAT, note.id);
+
+          /* TRANSLATORS: %s is the number of a note */
           g_set_error (error, MD_ERROR, MD_ERROR_CORRUPT_STORE,
-                       _ ("note %" G_GUINT64_FORMAT " on the server differs from the cached one"),
-                       note.id);
+                       _ ("note %s on the server differs from the cached one"), id_text);
           return FALSE;
         }
       expected = note.id + 1;
@@ -687,8 +691,11 @@ redact_one (MdCache *cache, guint64 id, GError **error)
 
   if (!md_cache_get_note (cache, id, &note))
     {
-      g_set_error (error, MD_ERROR, MD_ERROR_CORRUPT_STORE,
-                   _ ("cached note %" G_GUINT64_FORMAT " changed on disk"), id);
+      g_autofree char *id_text = g_strdup_printf ("%" G_GUINT64_FORMAT, id);
+
+      /* TRANSLATORS: %s is the number of a note */
+      g_set_error (error, MD_ERROR, MD_ERROR_CORRUPT_STORE, _ ("cached note %s changed on disk"),
+                   id_text);
       return FALSE;
     }
   filler = g_malloc (note.text_len);

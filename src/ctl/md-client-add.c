@@ -12,8 +12,12 @@
 
 typedef struct
 {
+  MdClient *client;
+  char *path;
   GBytes *text;
   guint64 id;
+  gint64 busy_until; /* clock time past which a rate limit is not waited out */
+  guint retry_timer;
 } AddNote;
 
 static void
@@ -21,8 +25,67 @@ add_note_free (gpointer data)
 {
   AddNote *add = data;
 
+  md_client_clock_clear_timer (md_client_get_clock (add->client), &add->retry_timer);
+  md_client_unref (add->client);
+  g_free (add->path);
   g_bytes_unref (add->text);
   g_free (add);
+}
+
+static void on_stored (GObject *source, GAsyncResult *result, gpointer data);
+
+static void
+send_put (GTask *task)
+{
+  AddNote *add = g_task_get_task_data (task);
+  gsize len = 0;
+  const char *text = g_bytes_get_data (add->text, &len);
+
+  md_client_request_async (add->client,
+                           &(MdClientRequest){
+                               .method = MD_COAP_PUT,
+                               .path = add->path,
+                               .if_none_match = TRUE,
+                               .payload = text,
+                               .payload_len = len,
+                           },
+                           g_task_get_cancellable (task), on_stored, task);
+}
+
+static void
+retry_put (gpointer data)
+{
+  GTask *task = data;
+  AddNote *add = g_task_get_task_data (task);
+
+  add->retry_timer = 0;
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (task);
+      return;
+    }
+  send_put (task);
+}
+
+/* 5.03 with Max-Age is the server's rate limit: an answer that says when to
+ * come back, not a refusal.  The same PUT (same key) goes again then, so
+ * the note is still stored once.  FALSE when the wait would pass the
+ * budget (MD_CLIENT_ADD_MAX_BUSY_WAIT_S). */
+static gboolean
+wait_out_rate_limit (GTask *task, const MdClientResponse *response)
+{
+  AddNote *add = g_task_get_task_data (task);
+  MdClientClock *clock = md_client_get_clock (add->client);
+  gint64 due;
+
+  if (response->code != MD_COAP_SERVICE_UNAVAILABLE || !response->has_max_age)
+    return FALSE;
+  due = md_client_clock_now (clock) + (gint64)MAX (response->max_age, 1) * G_TIME_SPAN_SECOND;
+  if (due > add->busy_until)
+    return FALSE;
+  g_debug ("rate limited: retrying %s in %u s", add->path, response->max_age);
+  add->retry_timer = md_client_clock_add_timer (clock, due, retry_put, g_object_ref (task));
+  return TRUE;
 }
 
 static gboolean
@@ -66,6 +129,8 @@ on_stored (GObject *source, GAsyncResult *result, gpointer data)
       g_task_return_error (task, error);
       return;
     }
+  if (wait_out_rate_limit (task, response))
+    return;
   /* 4.12: an earlier transmission of this very request was stored. */
   if (response->code == MD_COAP_CREATED || response->code == MD_COAP_PRECONDITION_FAILED)
     {
@@ -86,7 +151,6 @@ md_client_add_note_async (MdClient *client, const char *key, const char *text, g
                           gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
-  g_autofree char *path = NULL;
   AddNote *add;
   GError *error = NULL;
 
@@ -97,7 +161,11 @@ md_client_add_note_async (MdClient *client, const char *key, const char *text, g
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, md_client_add_note_async);
   add = g_new0 (AddNote, 1);
+  add->client = md_client_ref (client);
+  add->path = g_strconcat (MD_PROTOCOL_PATH_NOTES_PREFIX, key, NULL);
   add->text = g_bytes_new (text, len);
+  add->busy_until = md_client_clock_now (md_client_get_clock (client))
+                    + MD_CLIENT_ADD_MAX_BUSY_WAIT_S * G_TIME_SPAN_SECOND;
   g_task_set_task_data (task, add, add_note_free);
   if (!md_note_validate (text, len, &error))
     {
@@ -105,16 +173,7 @@ md_client_add_note_async (MdClient *client, const char *key, const char *text, g
       g_task_return_error (task, error);
       return;
     }
-  path = g_strconcat (MD_PROTOCOL_PATH_NOTES_PREFIX, key, NULL);
-  md_client_request_async (client,
-                           &(MdClientRequest){
-                               .method = MD_COAP_PUT,
-                               .path = path,
-                               .if_none_match = TRUE,
-                               .payload = text,
-                               .payload_len = len,
-                           },
-                           cancellable, on_stored, g_steal_pointer (&task));
+  send_put (g_steal_pointer (&task));
 }
 
 gboolean

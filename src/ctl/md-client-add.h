@@ -10,6 +10,13 @@
 
 G_BEGIN_DECLS
 
+/* Past its rate limit the server answers 5.03 with Max-Age, the seconds to
+ * wait; the add waits that long on the client's clock and sends the same
+ * PUT again, as often as asked, for at most this long in all per note.
+ * Each attempt is still bounded by the timeout; waiting is not silence.
+ * A 5.03 without Max-Age (notebook full, disk error) is a refusal. */
+#define MD_CLIENT_ADD_MAX_BUSY_WAIT_S 600
+
 /* @key: a UUID (md_note_key_is_valid()); @text need not be NUL-terminated.
  * Rejections, local or by the server, read "note rejected: REASON"
  * (MD_ERROR_INVALID_NOTE or MD_ERROR_REJECTED); no answer is

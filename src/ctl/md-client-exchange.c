@@ -78,6 +78,8 @@ md_client_response_new (const MdCoapMessage *msg)
   response->has_block2 = md_coap_message_get_block (msg, MD_COAP_OPTION_BLOCK2, &response->block2);
   response->has_size2
       = md_coap_message_get_uint_option (msg, MD_COAP_OPTION_SIZE2, &response->size2);
+  response->has_max_age
+      = md_coap_message_get_uint_option (msg, MD_COAP_OPTION_MAX_AGE, &response->max_age);
   if (echo != NULL)
     response->echo = g_bytes_new (echo->value, echo->length);
   return response;

@@ -42,6 +42,8 @@ typedef struct
   MdCoapBlock block2;
   gboolean has_size2;
   guint32 size2;
+  gboolean has_max_age;
+  guint32 max_age;       /* seconds; on 5.03: how long to wait before retrying */
   GBytes *echo;          /* the Echo option, if any */
   guint retransmissions; /* how many times the request was sent again */
 } MdClientResponse;

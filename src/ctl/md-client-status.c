@@ -23,9 +23,10 @@ md_client_get_status_finish (MdClient *client, GAsyncResult *result, GError **er
   return md_client_get_bytes_finish (client, result, error);
 }
 
-static gboolean
-find_value (const char *body, const char *key, guint64 *value)
+static char *
+find_string (GBytes *status, const char *key)
 {
+  g_autofree char *body = g_strndup (g_bytes_get_data (status, NULL), g_bytes_get_size (status));
   g_auto (GStrv) lines = g_strsplit (body, "\n", -1);
   gsize key_len = strlen (key);
 
@@ -34,10 +35,30 @@ find_value (const char *body, const char *key, guint64 *value)
       char *line = lines[i];
 
       if (strncmp (line, key, key_len) == 0 && line[key_len] == ':')
-        return g_ascii_string_to_unsigned (g_strstrip (line + key_len + 1), 10, 0, G_MAXUINT64,
-                                           value, NULL);
+        return g_strdup (g_strstrip (line + key_len + 1));
     }
-  return FALSE;
+  return NULL;
+}
+
+static void
+set_missing (GError **error, const char *key)
+{
+  /* TRANSLATORS: %s is a field of GET /status such as "last-id" */
+  g_set_error (error, MD_ERROR, MD_ERROR_MALFORMED, _ ("the server's status lacks “%s”"), key);
+}
+
+char *
+md_client_status_get_string (GBytes *status, const char *key, GError **error)
+{
+  char *value;
+
+  g_return_val_if_fail (status != NULL, NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  value = find_string (status, key);
+  if (value == NULL)
+    set_missing (error, key);
+  return value;
 }
 
 gboolean
@@ -48,10 +69,9 @@ md_client_status_get_number (GBytes *status, const char *key, guint64 *value, GE
   g_return_val_if_fail (status != NULL, FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
 
-  text = g_strndup (g_bytes_get_data (status, NULL), g_bytes_get_size (status));
-  if (find_value (text, key, value))
+  text = find_string (status, key);
+  if (text != NULL && g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, value, NULL))
     return TRUE;
-  /* TRANSLATORS: %s is a field of GET /status such as "last-id" */
-  g_set_error (error, MD_ERROR, MD_ERROR_MALFORMED, _ ("the server's status lacks “%s”"), key);
+  set_missing (error, key);
   return FALSE;
 }

@@ -17,4 +17,8 @@ GBytes *md_client_get_status_finish (MdClient *client, GAsyncResult *result, GEr
 gboolean md_client_status_get_number (GBytes *status, const char *key, guint64 *value,
                                       GError **error);
 
+/* The value of "@key: VALUE" as a string, spaces trimmed; NULL and
+ * MD_ERROR_MALFORMED naming @key when it is missing. */
+char *md_client_status_get_string (GBytes *status, const char *key, GError **error);
+
 G_END_DECLS

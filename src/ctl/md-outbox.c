@@ -399,6 +399,17 @@ md_outbox_list (MdOutbox *outbox, const char *notebook, GError **error)
   return entries;
 }
 
+gboolean
+md_outbox_is_empty (MdOutbox *outbox)
+{
+  g_autoptr (GPtrArray) all = NULL;
+
+  g_return_val_if_fail (outbox != NULL, TRUE);
+
+  all = load_entries (outbox);
+  return all->len == 0;
+}
+
 guint
 md_outbox_count (MdOutbox *outbox, const char *notebook, const char *server)
 {

@@ -84,6 +84,10 @@ gboolean md_outbox_add (MdOutbox *outbox, const char *notebook, const char *serv
 /* The entries bound to @notebook, in the order they were queued. */
 GPtrArray *md_outbox_list (MdOutbox *outbox, const char *notebook, GError **error);
 
+/* TRUE if no note waits for any notebook: then a run need not ask the
+ * server which notebook it is before adding. */
+gboolean md_outbox_is_empty (MdOutbox *outbox);
+
 /* How many notes wait for @notebook (may be NULL), counting the unbound
  * ones written for @server (may be NULL): what `status` shows. */
 guint md_outbox_count (MdOutbox *outbox, const char *notebook, const char *server);

@@ -12,12 +12,18 @@
 #include "md-client-add.h"
 #include "md-ctl-printer.h"
 #include "md-ctl-watch.h"
+#include "md-outbox.h"
+#include "md-terminal.h"
+#include <string.h>
 #include "mydailyctl.h"
 
 #define PROMPT "> "
 #define DEFAULT_ROWS 24
 /* Rows kept free below the past notes: the summary line and the prompt. */
 #define RESERVED_ROWS 3
+/* While the server does not answer, the oldest queued line is sent again
+ * this often. */
+#define RETRY_INTERVAL_S 5
 
 /* The interactive notebook: the newest screenful of notes, then one note
  * per typed line, while the notes of others appear above the prompt.
@@ -37,13 +43,35 @@ typedef struct
   gboolean reading; /* the prompt is on screen */
   gboolean ready;   /* the past notes are printed */
   GError *start_error;
-  GQueue lines;             /* typed lines not yet sent */
+  GQueue lines;             /* typed Lines not yet stored, oldest first */
   GCancellable *pending;    /* the add in flight, if any */
+  MdOutbox *outbox;         /* where unanswered lines are kept; NULL: --no-queue */
+  char *server;             /* md_ctl_server_name() */
+  guint retry;              /* the server did not answer: the timer to try again */
+  guint n_queued;           /* lines in the outbox not stored yet */
   gboolean end_of_input;    /* quit once the queue is empty */
   GSource *interrupt;       /* options->cancellable */
   GDataInputStream *plain;  /* without libedit */
   GCancellable *plain_stop; /* cancels its read */
 } Notebook;
+
+/* A typed line, under the key it is stored with, even when sent again. */
+typedef struct
+{
+  char *key;
+  char *text;
+  gboolean queued; /* kept in the outbox too */
+} Line;
+
+static void
+line_free (gpointer data)
+{
+  Line *line = data;
+
+  g_free (line->key);
+  g_free (line->text);
+  g_free (line);
+}
 
 /* libedit's line callback takes no user data. */
 static Notebook *notebook;
@@ -136,17 +164,93 @@ on_ready (const GError *error, gpointer data)
 
 static void send_next (Notebook *self);
 
+/* Keeps @line in the outbox and marks it on screen; FALSE if it cannot be
+ * kept (--no-queue, or the outbox failed). */
+static gboolean
+queue_line (Notebook *self, Line *line)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *safe = NULL;
+
+  if (line->queued)
+    return TRUE;
+  if (self->outbox == NULL
+      || !md_ctl_keep_note (self->outbox, self->server, line->key, line->text, strlen (line->text),
+                            &error))
+    {
+      if (error != NULL)
+        print_failure (self, error);
+      return FALSE;
+    }
+  line->queued = TRUE;
+  self->n_queued++;
+  safe = md_terminal_dup_safe (line->text, -1, MD_TERMINAL_NONE);
+  /* TRANSLATORS: the mark of a line kept in the outbox in the interactive
+   * notebook; %s is the line */
+  print_message (self, _ ("%s  [queued: sent when the server answers]\n"), safe);
+  return TRUE;
+}
+
+static gboolean
+on_retry (gpointer data)
+{
+  Notebook *self = data;
+
+  self->retry = 0;
+  send_next (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* No answer: the line waits in the outbox, and so do the lines typed after
+ * it, until a retry is answered. */
+static gboolean
+wait_for_server (Notebook *self, Line *line)
+{
+  if (!queue_line (self, line))
+    return FALSE;
+  for (GList *l = self->lines.head; l != NULL; l = l->next)
+    queue_line (self, l->data);
+  g_queue_push_head (&self->lines, line);
+  self->retry = g_timeout_add_seconds (RETRY_INTERVAL_S, on_retry, self);
+  return TRUE;
+}
+
+static void
+settle_queued (Notebook *self, Line *line)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!line->queued)
+    return;
+  self->n_queued--;
+  if (!md_outbox_remove (self->outbox, line->key, &error))
+    print_failure (self, error);
+}
+
 static void
 on_stored (GObject *source, GAsyncResult *result, gpointer data)
 {
   Notebook *self = data;
+  Line *line = g_queue_pop_head (&self->lines);
   g_autoptr (GError) error = NULL;
   g_autofree char *id_text = NULL;
   guint64 id = 0;
 
   g_clear_object (&self->pending);
+  /* The notebook ended and dropped its lines. */
+  if (line == NULL)
+    return;
   if (!md_client_add_note_finish (self->client, result, &id, &error))
     {
+      if (md_ctl_is_no_answer (error) && wait_for_server (self, line))
+        {
+          send_next (self);
+          return;
+        }
+      /* Cancelled, it may have been stored: a queued copy is sent again. */
+      if (!md_ctl_is_no_answer (error)
+          && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        settle_queued (self, line);
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         /* TRANSLATORS: after Ctrl-C in the interactive notebook */
         print_message (self, "%s\n", _ ("cancelled; the server may still have stored the note"));
@@ -155,41 +259,53 @@ on_stored (GObject *source, GAsyncResult *result, gpointer data)
     }
   else
     {
+      settle_queued (self, line);
       md_ctl_printer_skip_id (self->printer, id);
       id_text = g_strdup_printf ("%" G_GUINT64_FORMAT, id);
       /* TRANSLATORS: confirmation in the interactive notebook; %s is the note's number */
       print_message (self, _ ("note %s stored\n"), id_text);
     }
+  line_free (line);
   send_next (self);
 }
 
 /* One add at a time keeps the notes in the order they were typed. */
+/* The line stays at the head of the queue while it is in flight.  At the
+ * end of input with the server away, what is left is in the outbox. */
 static void
 send_next (Notebook *self)
 {
-  g_autofree char *line = NULL;
-  g_autofree char *key = NULL;
+  Line *line;
 
   if (self->pending != NULL)
     return;
-  line = g_queue_pop_head (&self->lines);
-  if (line == NULL)
+  if (self->end_of_input && (g_queue_is_empty (&self->lines) || self->retry != 0))
     {
-      if (self->end_of_input)
-        g_main_loop_quit (self->loop);
+      g_main_loop_quit (self->loop);
       return;
     }
-  key = g_uuid_string_random ();
+  if (self->retry != 0 || g_queue_is_empty (&self->lines))
+    return;
+  line = g_queue_peek_head (&self->lines);
   self->pending = g_cancellable_new ();
-  md_client_add_note_async (self->client, key, line, strlen (line), self->pending, on_stored, self);
+  md_client_add_note_async (self->client, line->key, line->text, strlen (line->text), self->pending,
+                            on_stored, self);
 }
 
 static void
-take_line (Notebook *self, const char *line)
+take_line (Notebook *self, const char *text)
 {
-  if (*line == '\0')
+  Line *line;
+
+  if (*text == '\0')
     return;
-  g_queue_push_tail (&self->lines, g_strdup (line));
+  line = g_new0 (Line, 1);
+  line->key = g_uuid_string_random ();
+  line->text = g_strdup (text);
+  g_queue_push_tail (&self->lines, line);
+  /* Behind a queued line, a new one is queued at once (and marked). */
+  if (self->retry != 0)
+    queue_line (self, line);
   send_next (self);
 }
 
@@ -280,7 +396,13 @@ on_interrupt (GCancellable *cancellable, gpointer data)
       g_main_loop_quit (self->loop);
       return G_SOURCE_REMOVE;
     }
-  g_queue_clear_full (&self->lines, g_free);
+  {
+    /* The line in flight stays at the head until its answer. */
+    Line *in_flight = g_queue_pop_head (&self->lines);
+
+    g_queue_clear_full (&self->lines, line_free);
+    g_queue_push_head (&self->lines, in_flight);
+  }
   g_cancellable_cancel (self->pending);
   g_cancellable_reset (self->options->cancellable);
   watch_interrupt (self);
@@ -342,7 +464,10 @@ read_lines (Notebook *self)
   if (self->pending != NULL)
     g_cancellable_cancel (self->pending);
   g_clear_object (&self->pending);
-  g_queue_clear_full (&self->lines, g_free);
+  if (self->retry != 0)
+    g_source_remove (self->retry);
+  self->retry = 0;
+  g_queue_clear_full (&self->lines, line_free);
 }
 
 /* Prints the newest screenful; FALSE when the server could not be read. */
@@ -365,10 +490,14 @@ run_notebook (MdCtlOptions *options)
   g_autoptr (MdCtlPrinter) printer = NULL;
   g_autoptr (MdCtlWatch) watch = NULL;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (MdOutbox) outbox = options->no_queue ? NULL : md_ctl_open_outbox ();
+  g_autofree char *server = md_ctl_server_name (options->server);
   Notebook self = {
     .options = options,
     .client = client,
     .loop = loop,
+    .outbox = outbox,
+    .server = server,
     .editing = isatty (STDOUT_FILENO),
     .lines = G_QUEUE_INIT,
   };
@@ -383,6 +512,8 @@ run_notebook (MdCtlOptions *options)
   watch_interrupt (&self);
   if (show_past_notes (&self, watch))
     read_lines (&self);
+  if (self.n_queued > 0)
+    status = MD_CTL_EXIT_QUEUED;
   else if (self.start_error != NULL)
     status = md_ctl_fail (self.start_error);
   if (self.interrupt != NULL)

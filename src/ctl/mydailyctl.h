@@ -20,7 +20,8 @@ typedef enum
   MD_CTL_EXIT_OK = 0,
   MD_CTL_EXIT_REJECTED = 1, /* the server answered 4.xx/5.xx, or a local failure */
   MD_CTL_EXIT_NO_ANSWER = 2,
-  MD_CTL_EXIT_USAGE = 64, /* EX_USAGE */
+  MD_CTL_EXIT_USAGE = 64,  /* EX_USAGE */
+  MD_CTL_EXIT_QUEUED = 75, /* EX_TEMPFAIL: no answer, the note waits in the outbox */
 } MdCtlExit;
 
 #define MD_CTL_DEFAULT_SERVER "localhost:" MD_PROTOCOL_PORT_STRING
@@ -32,6 +33,7 @@ typedef struct
 {
   const char *server;
   double timeout_s;
+  gboolean no_queue;         /* --no-queue: no answer fails (2) instead of queueing (75) */
   GCancellable *cancellable; /* fires on SIGINT/SIGTERM/SIGHUP once graceful */
 } MdCtlOptions;
 
@@ -43,6 +45,7 @@ int md_ctl_history (MdCtlOptions *options, int argc, char **argv);
 int md_ctl_follow (MdCtlOptions *options, int argc, char **argv);
 int md_ctl_status (MdCtlOptions *options, int argc, char **argv);
 int md_ctl_keygen (MdCtlOptions *options, int argc, char **argv);
+int md_ctl_sync (MdCtlOptions *options, int argc, char **argv);
 /* Without a command: the notebook on a terminal, else md_ctl_add_lines(). */
 int md_ctl_notebook (MdCtlOptions *options);
 int md_ctl_add_lines (MdCtlOptions *options, FILE *input);
@@ -74,6 +77,66 @@ gboolean md_ctl_parse_lines (const char *command, const char *text, gint64 *last
 GSource *md_ctl_quit_on_cancel (GCancellable *cancellable, GMainLoop *loop);
 
 MdClient *md_ctl_connect (MdCtlOptions *options, GError **error);
+
+/* ---- the outbox (mydailyctl-outbox.c) ---- */
+
+typedef struct _MdOutbox MdOutbox;
+
+/* @server ("HOST[:PORT]") as the outbox and the cache name it: "HOST:PORT". */
+char *md_ctl_server_name (const char *server);
+/* The notebook's identity (lower case) from GET /status; the status itself
+ * to *@status when not NULL. */
+gboolean md_ctl_learn_notebook (MdClient *client, char **notebook, GBytes **status, GError **error);
+/* The notebook last cached from @server: which one a queued note is for. */
+char *md_ctl_cached_notebook (const char *server);
+/* The user's outbox, or NULL (the reason printed). */
+MdOutbox *md_ctl_open_outbox (void);
+/* Queues a note that got no answer, for the notebook last cached from
+ * @server (if any). */
+gboolean md_ctl_keep_note (MdOutbox *outbox, const char *server, const char *key, const char *text,
+                           gsize len, GError **error);
+/* The same, saying so in one line on stderr. */
+gboolean md_ctl_queue_note (MdOutbox *outbox, const char *server, const char *key, const char *text,
+                            gsize len, GError **error);
+/* Binds the entries written for @server to @notebook and sends those of
+ * @notebook, oldest first, unless another run is sending them now.  Fails
+ * with MD_ERROR_TIMEOUT when the server stops answering. */
+gboolean md_ctl_flush_outbox (MdClient *client, MdOutbox *outbox, const char *server,
+                              const char *notebook, guint *n_sent, GError **error);
+/* TRUE for the errors that mean "no answer" (exit 2, or queue). */
+gboolean md_ctl_is_no_answer (const GError *error);
+
+/* ---- the cache (mydailyctl-cache.c) ---- */
+
+typedef struct _MdCache MdCache;
+
+/* The cache of @notebook, or NULL (the reason printed); a repair is said. */
+MdCache *md_ctl_open_cache (const char *notebook);
+/* Fetches what is new (?after=LAST), verifying note LAST in the same read;
+ * a cache that no longer matches is set aside and rebuilt. */
+gboolean md_ctl_cache_update (MdClient *client, MdCache *cache, const char *server,
+                              GCancellable *cancellable, GError **error);
+/* One line on stderr: the server did not answer, the cache is this old. */
+void md_ctl_print_cache_age (MdCache *cache, const char *server);
+
+/* Adding notes with the outbox behind: what add, add - and the notebook
+ * share (mydailyctl-add.c). */
+typedef struct
+{
+  MdClient *client;
+  char *server;         /* md_ctl_server_name() */
+  MdOutbox *outbox;     /* NULL if it cannot be opened */
+  gboolean queue;       /* queue unanswered notes (no --no-queue, an outbox) */
+  gboolean unreachable; /* the last request got no answer: queue without trying */
+} MdCtlAdder;
+
+/* Connects and first sends what the outbox holds for this server. */
+MdCtlAdder *md_ctl_adder_new (MdCtlOptions *options, GError **error);
+void md_ctl_adder_free (MdCtlAdder *adder);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdCtlAdder, md_ctl_adder_free)
+/* Stores one note under @key (NULL: a fresh one); returns the exit status:
+ * OK (*@id set), QUEUED, or the failure's, which it has printed. */
+int md_ctl_adder_add (MdCtlAdder *adder, const char *key, const char *text, gsize len, guint64 *id);
 
 /* A GAsyncReadyCallback keeping the result in *@data (a GAsyncResult *). */
 void md_ctl_keep_result (GObject *source, GAsyncResult *result, gpointer data);

@@ -1,7 +1,9 @@
 /* md-bench-history: the first read of a long history through md-lossy-relay
  * adding a fixed latency each way (a LAN-like round trip), against the
  * stop-and-wait figure measured through the same relay in the same run:
- * blocks × one block round trip.  Ratios only; nothing is asserted.
+ * blocks × one block round trip.  Then the second read on a warm cache with
+ * one new note, against cat of the cache file plus one round trip.  Ratios
+ * only; nothing is asserted.
  *
  *   md-bench-history [--notes=100000] [--latency-ms=1] [--rounds=3]
  *
@@ -126,31 +128,128 @@ time_round_trip (const char *server, guint64 *blocks, double *rtt, GError **erro
   return TRUE;
 }
 
-/* mydailyctl history, output discarded, with a cache directory of its own
- * so that every run is a first read. */
-static gboolean
-time_history (const char *server, const char *workdir, double *seconds, GError **error)
+/* mydailyctl with its cache and outbox in @workdir, output discarded. */
+static GSubprocessLauncher *
+ctl_launcher (const char *workdir)
 {
-  g_autoptr (GSubprocessLauncher) launcher
-      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr (GSubprocess) process = NULL;
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autofree char *cache = g_build_filename (workdir, "cache", NULL);
+  g_autofree char *state = g_build_filename (workdir, "state", NULL);
+
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", cache, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", state, TRUE);
+  g_subprocess_launcher_set_stdout_file_path (launcher, "/dev/null");
+  g_subprocess_launcher_set_child_setup (launcher, md_test_die_with_parent, NULL, NULL);
+  return launcher;
+}
+
+/* The cache dir removed: the next history is a first read. */
+static gboolean
+drop_cache (const char *workdir, GError **error)
+{
+  g_autofree char *cache = g_build_filename (workdir, "cache", NULL);
+  const char *argv[] = { "rm", "-rf", "--", cache, NULL };
+  g_autoptr (GSubprocess) process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_NONE, error);
+
+  return process != NULL && g_subprocess_wait_check (process, NULL, error);
+}
+
+static gboolean
+run_ctl (const char *workdir, const char *const *argv, double *seconds, GError **error)
+{
+  g_autoptr (GSubprocessLauncher) launcher = ctl_launcher (workdir);
+  g_autoptr (GSubprocess) process = NULL;
   g_autofree char *err = NULL;
   gint64 start = g_get_monotonic_time ();
 
-  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", cache, TRUE);
-  g_subprocess_launcher_set_stdout_file_path (launcher, "/dev/null");
-  g_subprocess_launcher_set_child_setup (launcher, md_test_die_with_parent, NULL, NULL);
-  process = g_subprocess_launcher_spawn (launcher, error, MD_BENCH_MYDAILYCTL, "-s", server,
-                                         "history", "--no-pager", "-o", "tsv", NULL);
+  process = g_subprocess_launcher_spawnv (launcher, argv, error);
   if (process == NULL || !g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, &err, error))
     return FALSE;
   *seconds = (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC;
   if (!g_subprocess_get_if_exited (process) || g_subprocess_get_exit_status (process) != 0)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "mydailyctl history failed: %s", err);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "mydailyctl %s failed: %s", argv[3], err);
       return FALSE;
     }
+  return TRUE;
+}
+
+static gboolean
+time_history (const char *server, const char *workdir, double *seconds, GError **error)
+{
+  const char *argv[] = {
+    MD_BENCH_MYDAILYCTL, "-s", server, "history", "--no-pager", "-o", "tsv", NULL,
+  };
+
+  return run_ctl (workdir, argv, seconds, error);
+}
+
+/* The cache file the first read left: WORKDIR/cache/mydaily/UUID/notes. */
+static char *
+find_cache_file (const char *workdir)
+{
+  g_autofree char *top = g_build_filename (workdir, "cache", "mydaily", NULL);
+  g_autoptr (GDir) dir = g_dir_open (top, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *notes = g_build_filename (top, name, "notes", NULL);
+
+      if (g_file_test (notes, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer (&notes);
+    }
+  return NULL;
+}
+
+static gboolean
+time_cat (const char *path, double *seconds, GError **error)
+{
+  const char *argv[] = { "cat", "--", path, NULL };
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr (GSubprocess) process = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  g_subprocess_launcher_set_stdout_file_path (launcher, "/dev/null");
+  process = g_subprocess_launcher_spawnv (launcher, argv, error);
+  if (process == NULL || !g_subprocess_wait_check (process, NULL, error))
+    return FALSE;
+  *seconds = (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC;
+  return TRUE;
+}
+
+/* Warm cache, one new note each round (added straight to the daemon):
+ * the read that follows moves only that note. */
+static gboolean
+time_warm_histories (const char *relayed, const char *direct, const char *workdir, int rounds,
+                     double *warm, double *cat, GError **error)
+{
+  g_autoptr (GArray) warm_samples = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) cat_samples = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autofree char *cache_file = NULL;
+  double s = 0;
+
+  if (!drop_cache (workdir, error) || !time_history (relayed, workdir, &s, error))
+    return FALSE;
+  cache_file = find_cache_file (workdir);
+  if (cache_file == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "history left no cache file");
+      return FALSE;
+    }
+  for (int i = 0; i < rounds; i++)
+    {
+      const char *add[] = { MD_BENCH_MYDAILYCTL, "-s", direct, "add", "one new note", NULL };
+
+      if (!run_ctl (workdir, add, &s, error) || !time_history (relayed, workdir, &s, error))
+        return FALSE;
+      g_array_append_val (warm_samples, s);
+      if (!time_cat (cache_file, &s, error))
+        return FALSE;
+      g_array_append_val (cat_samples, s);
+    }
+  *warm = median (warm_samples);
+  *cat = median (cat_samples);
   return TRUE;
 }
 
@@ -185,7 +284,7 @@ time_histories (const char *server, const char *workdir, int rounds, double *sec
     {
       double s = 0;
 
-      if (!time_history (server, workdir, &s, error))
+      if (!drop_cache (workdir, error) || !time_history (server, workdir, &s, error))
         return FALSE;
       g_array_append_val (samples, s);
     }
@@ -202,7 +301,7 @@ run (const Options *opts, GError **error)
   g_autofree char *latency = g_strdup_printf ("--latency-ms=%d", opts->latency_ms);
   const char *relay_args[] = { latency, NULL };
   guint64 size = 0, blocks = 0;
-  double rtt = 0, relayed = 0, direct = 0, coap_client = 0, stop_and_wait;
+  double rtt = 0, relayed = 0, direct = 0, coap_client = 0, stop_and_wait, warm = 0, cat = 0;
 
   if (!md_bench_write_notes (md_test_daemon_get_state_dir (daemon), (guint64)opts->notes, rand,
                              &size, error)
@@ -215,7 +314,10 @@ run (const Options *opts, GError **error)
       || !time_histories (md_rel_relay_get_address (relay), md_test_daemon_get_state_dir (daemon),
                           opts->rounds, &relayed, error)
       || !time_histories (md_test_daemon_get_address (daemon),
-                          md_test_daemon_get_state_dir (daemon), opts->rounds, &direct, error))
+                          md_test_daemon_get_state_dir (daemon), opts->rounds, &direct, error)
+      || !time_warm_histories (
+          md_rel_relay_get_address (relay), md_test_daemon_get_address (daemon),
+          md_test_daemon_get_state_dir (daemon), opts->rounds, &warm, &cat, error))
     return FALSE;
   stop_and_wait = (double)blocks * rtt;
   printf ("history.notes: %" G_GINT64_FORMAT " notes, %" G_GUINT64_FORMAT
@@ -234,6 +336,10 @@ run (const Options *opts, GError **error)
     }
   else
     printf ("history.first_read_loopback: %.3f s without the relay (info)\n", direct);
+  report_reference ("history.cat_cache_file", cat * 1000, "ms");
+  report ("history.warm_read_relayed", warm * 1000, "ms", (warm - rtt) / cat,
+          "history.cat_cache_file",
+          "(warm read with 1 new note - one round trip) / cat of the cache file; target <= 3");
   fflush (stdout);
   md_test_daemon_stop (daemon, NULL);
   return TRUE;

@@ -648,7 +648,7 @@ test_no_server (Fixture *fx, gconstpointer data)
   g_autoptr (MdTestCtlResult) r = NULL;
   g_autofree char *server = NULL;
   g_autofree char *timeout = g_strdup_printf ("--timeout=%d", NO_SERVER_TIMEOUT_S);
-  const char *argv[] = { timeout, "add", "into the void", NULL };
+  const char *argv[] = { timeout, "--no-queue", "add", "into the void", NULL };
   guint16 port;
   gint64 started;
 

@@ -271,6 +271,41 @@ test_dead_server (void)
   tear_down (fx);
 }
 
+/* A line typed while the daemon does not answer (--timeout=1) is kept in
+ * the outbox and marked; once the daemon answers again the notebook sends
+ * it by itself, and it is stored once. */
+static void
+test_queued_line (void)
+{
+  Fixture fixture = { 0 }, *fx = &fixture;
+  g_autofree char *command = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr (GPtrArray) records = NULL;
+  guint matches = 0;
+
+  if (!set_up (fx))
+    return;
+  add_from_other_client (fx, "an old note");
+  command = g_strdup_printf ("%s -s %s --timeout=1; echo exit status $?", g_getenv ("MYDAILYCTL"),
+                             md_test_daemon_get_address (fx->daemon));
+  start_session (fx, command);
+  wait_screen (fx, "\n>");
+  md_test_daemon_signal (fx->daemon, SIGSTOP);
+  out = tmux (fx, "send-keys", "-t", "md", "typed while away", "Enter", NULL);
+  wait_screen (fx, "typed while away  [queued");
+  g_assert_false (notes_file_has (fx, "typed while away"));
+  md_test_daemon_signal (fx->daemon, SIGCONT);
+  wait_screen (fx, "note 2 stored");
+  records = md_test_read_complete_notes (md_test_daemon_get_notes_path (fx->daemon));
+  for (guint i = 0; i < records->len; i++)
+    matches += g_str_equal (((MdTestRecord *)records->pdata[i])->text, "typed while away");
+  g_assert_cmpuint (matches, ==, 1);
+  g_free (out);
+  out = tmux (fx, "send-keys", "-t", "md", "C-d", NULL);
+  assert_exits_cleanly (fx);
+  tear_down (fx);
+}
+
 static void
 test_piped_output (void)
 {
@@ -305,5 +340,6 @@ main (int argc, char **argv)
   g_test_add_func ("/notebook/tmux/other-note-above-prompt", test_other_note_above_prompt);
   g_test_add_func ("/notebook/tmux/dead-server", test_dead_server);
   g_test_add_func ("/notebook/tmux/piped-output", test_piped_output);
+  g_test_add_func ("/notebook/tmux/queued-line", test_queued_line);
   return g_test_run ();
 }

@@ -2,7 +2,9 @@
 
 #include "md-test-daemon.h"
 
+#include <glib/gstdio.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CTL_DEFAULT_TIMEOUT_MS 60000
@@ -18,6 +20,69 @@ struct _MdTestCtl
   GBytes *err;
   gboolean done;
 };
+
+/* Each test (g_test_get_path) gets its own $XDG_CACHE_HOME and
+ * $XDG_STATE_HOME, so no cache or outbox leaks from one test to the next;
+ * the clients of one test share them, as clients of one user do. */
+static char *xdg_home;
+static char *xdg_test_path;
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+remove_xdg_home (void)
+{
+  if (xdg_home != NULL)
+    remove_tree (xdg_home);
+  g_clear_pointer (&xdg_home, g_free);
+}
+
+const char *
+md_test_ctl_get_home (void)
+{
+  const char *path = g_test_get_path () != NULL ? g_test_get_path () : "";
+  static gboolean registered;
+  g_autoptr (GError) error = NULL;
+
+  if (xdg_home != NULL && g_strcmp0 (xdg_test_path, path) == 0)
+    return xdg_home;
+  remove_xdg_home ();
+  xdg_home = g_dir_make_tmp ("mydaily-ctl-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_free (xdg_test_path);
+  xdg_test_path = g_strdup (path);
+  if (!registered)
+    atexit (remove_xdg_home);
+  registered = TRUE;
+  return xdg_home;
+}
+
+static void
+set_xdg_env (GSubprocessLauncher *launcher)
+{
+  const char *home = md_test_ctl_get_home ();
+  g_autofree char *cache = g_build_filename (home, "cache", NULL);
+  g_autofree char *state = g_build_filename (home, "state", NULL);
+
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", cache, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", state, TRUE);
+}
 
 static const char *
 ctl_binary (void)
@@ -113,6 +178,7 @@ md_test_command_spawn (const char *const *argv, GBytes *stdin_data, GError **err
       = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                    | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_unsetenv (launcher, "MYDAILY_SERVER");
+  set_xdg_env (launcher);
   g_subprocess_launcher_set_child_setup (launcher, md_test_die_with_parent, NULL, NULL);
   ctl->command_line = g_strjoinv (" ", (GStrv)argv);
   ctl->cancellable = g_cancellable_new ();

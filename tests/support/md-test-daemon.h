@@ -120,6 +120,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdTestCtlResult, md_test_ctl_result_free)
 
 typedef struct _MdTestCtl MdTestCtl;
 
+/* The directory holding the current test's cache/ and state/ (the
+ * clients' $XDG_CACHE_HOME and $XDG_STATE_HOME): one per test, removed
+ * when the next test starts or the program ends. */
+const char *md_test_ctl_get_home (void);
+
 /* Starts "$MYDAILYCTL -s @server ARGV..." with @stdin_data (NULL: /dev/null). */
 MdTestCtl *md_test_ctl_spawn (const char *server, GBytes *stdin_data, const char *const *argv,
                               GError **error);

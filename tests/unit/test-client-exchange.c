@@ -439,6 +439,80 @@ test_add_invalid (Fixture *fx, gconstpointer data)
   g_assert_false (md_fake_server_pending (fx->server));
 }
 
+static void
+receive_put (Fixture *fx, MdCoapMessage *request)
+{
+  g_autofree char *path = NULL;
+
+  md_fake_server_receive (fx->server, request);
+  path = md_coap_message_get_path (request);
+  g_assert_cmpuint (request->code, ==, MD_COAP_PUT);
+  g_assert_cmpstr (path, ==, "notes/" KEY);
+}
+
+static void
+reply_busy (Fixture *fx, const MdCoapMessage *request, guint32 max_age)
+{
+  MdCoapMessage response;
+
+  md_coap_message_init_response (&response, request, MD_COAP_SERVICE_UNAVAILABLE, 0);
+  g_assert_true (md_coap_message_add_uint_option (&response, MD_COAP_OPTION_MAX_AGE, max_age));
+  md_fake_server_send (fx->server, &response);
+}
+
+/* 5.03 with Max-Age (the rate limit): the client waits that long on its
+ * clock, sends the same PUT again, and does not give up at --timeout. */
+static void
+test_add_rate_limited (Fixture *fx, gconstpointer data)
+{
+  MdCoapMessage request;
+  gint64 start = md_client_clock_now (fx->clock);
+
+  md_client_add_note_async (fx->client, KEY, "hello", 5, NULL, on_added, fx);
+  /* 20 s per wait, longer than the 15 s timeout: waiting is an answer. */
+  for (guint i = 0; i < 3; i++)
+    {
+      receive_put (fx, &request);
+      reply_busy (fx, &request, 20);
+      md_fake_pump_pending ();
+      while (!md_fake_server_pending (fx->server) && md_client_clock_next_due (fx->clock) >= 0)
+        {
+          g_assert_false (fx->done);
+          advance_to_next_timer (fx);
+          md_fake_pump_pending ();
+        }
+      g_assert_cmpint (md_client_clock_now (fx->clock) - start, >=,
+                       (i + 1) * 20 * G_TIME_SPAN_SECOND);
+    }
+  receive_put (fx, &request);
+  g_assert_cmpmem (request.payload, request.payload_len, "hello", 5);
+  md_fake_server_reply (fx->server, &request, MD_COAP_CREATED, "7\t2026-12-01T10:00:00Z\thello\n");
+  md_fake_pump_until (&fx->done);
+  g_assert_no_error (fx->error);
+}
+
+/* A wait past the budget is a refusal, not an endless wait. */
+static void
+test_add_rate_limited_too_long (Fixture *fx, gconstpointer data)
+{
+  MdCoapMessage request;
+
+  md_client_add_note_async (fx->client, KEY, "hello", 5, NULL, on_added, fx);
+  receive_put (fx, &request);
+  reply_busy (fx, &request, MD_CLIENT_ADD_MAX_BUSY_WAIT_S + 1);
+  md_fake_pump_until (&fx->done);
+  g_assert_error (fx->error, MD_ERROR, MD_ERROR_REJECTED);
+}
+
+/* 5.03 without Max-Age (notebook full): a refusal with the reason. */
+static void
+test_add_unavailable (Fixture *fx, gconstpointer data)
+{
+  add_answered (fx, MD_COAP_SERVICE_UNAVAILABLE, "notebook full");
+  g_assert_error (fx->error, MD_ERROR, MD_ERROR_REJECTED);
+  g_assert_cmpstr (fx->error->message, ==, "note rejected: notebook full");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -459,6 +533,9 @@ main (int argc, char **argv)
   ADD ("/client/add/key-reused", test_add_key_reused);
   ADD ("/client/add/garbled-answer", test_add_garbled_answer);
   ADD ("/client/add/invalid", test_add_invalid);
+  ADD ("/client/add/rate-limited", test_add_rate_limited);
+  ADD ("/client/add/rate-limited-too-long", test_add_rate_limited_too_long);
+  ADD ("/client/add/unavailable", test_add_unavailable);
 #undef ADD
   return g_test_run ();
 }
