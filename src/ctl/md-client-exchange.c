@@ -274,12 +274,29 @@ on_deadline (gpointer data)
                        md_client_get_address_name (ex->client), timeout_s));
 }
 
+/* A challenge piggybacked on an ACK of a Message ID we have moved past: the
+ * server answering a late copy of a request we already sent again with its
+ * Echo.  Acting on it would start needless rounds and, after
+ * MAX_ECHO_ROUNDS, end the exchange on a 4.01 while the proven request may
+ * have been executed. */
+static gboolean
+is_stale_challenge (const Exchange *ex, const MdCoapMessage *msg)
+{
+  return msg->type == MD_COAP_TYPE_ACK && ex->n_mids > 0 && msg->mid != ex->mids[ex->n_mids - 1];
+}
+
 static void
 on_response (Exchange *ex, const MdCoapMessage *msg)
 {
   MdClientResponse *response = md_client_response_new (msg);
 
   response->retransmissions = ex->retransmissions;
+  if (response->code == MD_COAP_UNAUTHORIZED && response->echo != NULL
+      && is_stale_challenge (ex, msg))
+    {
+      md_client_response_free (response);
+      return;
+    }
   if (response->code == MD_COAP_UNAUTHORIZED && response->echo != NULL
       && ex->echo_rounds < MAX_ECHO_ROUNDS)
     {

@@ -513,6 +513,39 @@ test_add_unavailable (Fixture *fx, gconstpointer data)
   g_assert_cmpstr (fx->error->message, ==, "note rejected: notebook full");
 }
 
+/* The server answers each late copy of a retransmitted request with its
+ * deduplicated 4.01 + Echo: one Echo round must do, and the later copies of
+ * the challenge neither restart the request nor end it on a 4.01. */
+static void
+test_late_echo_duplicates (Fixture *fx, gconstpointer data)
+{
+  MdCoapMessage first, copy, challenge, again;
+  guint copies = 1, rounds = 0;
+
+  start_get (fx, NULL);
+  md_fake_server_receive (fx->server, &first);
+  for (guint i = 0; i < 3; i++)
+    {
+      advance_to_next_timer (fx);
+      md_fake_server_receive (fx->server, &copy);
+      copies++;
+    }
+  md_coap_message_init_response (&challenge, &first, MD_COAP_UNAUTHORIZED, 0);
+  g_assert_true (md_coap_message_add_option (&challenge, MD_COAP_OPTION_ECHO, "nonce", 5));
+  for (guint i = 0; i < copies; i++)
+    {
+      md_fake_server_send (fx->server, &challenge);
+      md_fake_pump_pending ();
+      while (md_fake_server_pending (fx->server))
+        {
+          md_fake_server_receive (fx->server, &again);
+          rounds++;
+        }
+    }
+  g_assert_cmpuint (rounds, ==, 1);
+  g_assert_false (fx->done);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -533,6 +566,7 @@ main (int argc, char **argv)
   ADD ("/client/add/key-reused", test_add_key_reused);
   ADD ("/client/add/garbled-answer", test_add_garbled_answer);
   ADD ("/client/add/invalid", test_add_invalid);
+  ADD ("/client/exchange/late-echo-duplicates", test_late_echo_duplicates);
   ADD ("/client/add/rate-limited", test_add_rate_limited);
   ADD ("/client/add/rate-limited-too-long", test_add_rate_limited_too_long);
   ADD ("/client/add/unavailable", test_add_unavailable);
