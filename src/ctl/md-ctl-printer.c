@@ -14,6 +14,7 @@
 #include "md-ctl-console.h"
 #include "md-note.h"
 #include "md-ctl-signals.h"
+#include "md-error.h"
 #include "md-terminal.h"
 
 #define DEFAULT_PAGER "less -FRSX"
@@ -298,12 +299,19 @@ md_ctl_printer_feed (const guint8 *data, gsize len, gpointer user_data, GError *
     {
       const char *newline = memchr (text, '\n', (gsize)(end - text));
 
-      if (newline == NULL)
+      gsize piece = (gsize)((newline != NULL ? newline : end) - text);
+
+      /* No note line is longer: a body without newlines must not grow the
+       * buffer to the size of the whole read. */
+      if (printer->partial->len + piece > MD_NOTE_MAX_WIRE_LINE)
         {
-          g_string_append_len (printer->partial, text, end - text);
-          break;
+          g_set_error (error, MD_ERROR, MD_ERROR_MALFORMED,
+                       _ ("the server sent a line longer than any note"));
+          return FALSE;
         }
-      g_string_append_len (printer->partial, text, newline - text);
+      g_string_append_len (printer->partial, text, piece);
+      if (newline == NULL)
+        break;
       text = newline + 1;
       if (!print_line (printer, printer->partial->str, printer->partial->len, error))
         return FALSE;
