@@ -396,13 +396,8 @@ on_interrupt (GCancellable *cancellable, gpointer data)
       g_main_loop_quit (self->loop);
       return G_SOURCE_REMOVE;
     }
-  {
-    /* The line in flight stays at the head until its answer. */
-    Line *in_flight = g_queue_pop_head (&self->lines);
-
-    g_queue_clear_full (&self->lines, line_free);
-    g_queue_push_head (&self->lines, in_flight);
-  }
+  /* Only the request that waits: the lines typed behind it are notes the
+   * person meant to keep, and they go out next. */
   g_cancellable_cancel (self->pending);
   g_cancellable_reset (self->options->cancellable);
   watch_interrupt (self);
