@@ -58,10 +58,15 @@ static void
 test_settings_bad (void)
 {
   const char *const bad[] = {
-    "[Server]\nVerbose=maybe\n",           "[Server]\nMaxNotesFileSize=-1\n",
-    "[Server]\nMaxNotesFileSize=1Q\n",     "[Server]\nMaxNotesFileSize=99999999999T\n",
-    "[Server]\nRateLimitAdds=fast\n",      "[Server]\nRateLimitBurst=1.5\n",
-    "[Server]\nRateLimitExempt=nowhere\n", "[Server]\nMaxNoteFileSize=1\n",
+    "[Server]\nVerbose=maybe\n",
+    "[Server]\nMaxNotesFileSize=-1\n",
+    "[Server]\nMaxNotesFileSize=1Q\n",
+    "[Server]\nMaxNotesFileSize=99999999999T\n",
+    "[Server]\nMaxNotesFileSize=99999999999999999999999\n",
+    "[Server]\nRateLimitAdds=fast\n",
+    "[Server]\nRateLimitBurst=1.5\n",
+    "[Server]\nRateLimitExempt=nowhere\n",
+    "[Server]\nMaxNoteFileSize=1\n",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)

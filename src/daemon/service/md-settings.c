@@ -5,6 +5,7 @@
 #include "md-address-set.h"
 #include "md-error.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,7 +65,11 @@ parse_size (const char *text, guint64 *value)
 
   if (!g_ascii_isdigit (text[0]))
     return FALSE;
+  errno = 0;
   number = g_ascii_strtoull (text, &end, 10);
+  /* Saturated to G_MAXUINT64 it would silently mean "no cap". */
+  if (errno == ERANGE)
+    return FALSE;
   if (*end == '\0')
     {
       *value = number;

@@ -28,13 +28,17 @@ signal_done (MdNotesSync *self, int sync_errno)
   const guint64 one = 1;
 
   g_mutex_lock (&self->lock);
+  /* Before @done is visible: a main loop already waiting in
+   * md_notes_sync_finish() would otherwise wake, find the counter still
+   * empty, and leave this write to make the fd readable for a sync that has
+   * not even started.  Cannot fail short of a bug: an eventfd counter takes
+   * 2^64 - 2 writes. */
+  while (write (self->event_fd, &one, sizeof one) < 0 && errno == EINTR)
+    ;
   self->done = TRUE;
   self->sync_errno = sync_errno;
   g_cond_broadcast (&self->changed);
   g_mutex_unlock (&self->lock);
-  /* Cannot fail short of a bug: an eventfd counter takes 2^64 - 2 writes. */
-  while (write (self->event_fd, &one, sizeof one) < 0 && errno == EINTR)
-    ;
 }
 
 static gpointer
