@@ -3,9 +3,10 @@
  *
  * A slot is 24 bytes.  The table is sized for a load of 3/4 and grows
  * beyond 7/8, where probe chains still stay short; its capacity is not a
- * power of two, so it wastes no more than that.  Keys are chosen by clients, so the hash is SipHash
- * under a random seed per table: nobody can pick keys that share one probe
- * chain. */
+ * power of two, so it wastes no more than that.
+ *
+ * Keys are chosen by clients, so the hash is SipHash under a random seed
+ * per table: nobody can pick keys that share one probe chain. */
 #pragma once
 
 #include "md-key.h"
