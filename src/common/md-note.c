@@ -3,6 +3,7 @@
 #include "md-note.h"
 
 #include "md-error.h"
+#include "md-note-simd.h"
 
 #include <string.h>
 
@@ -185,17 +186,21 @@ dfa_accepts_halves (const guchar *s, gsize len)
 }
 
 /* The store checks every note at start-up, so this runs over the whole
- * file. */
+ * file: with SSSE3 16 bytes at a time, else through the DFA. */
 static gboolean
 is_printable_utf8 (const char *text, gsize len)
 {
-  static gsize rows_ready = 0;
+  static gsize ready = 0;
+  static gboolean use_simd;
 
-  if (g_once_init_enter (&rows_ready))
+  if (g_once_init_enter (&ready))
     {
       dfa_init_rows ();
-      g_once_init_leave (&rows_ready, 1);
+      use_simd = md_note_simd_available ();
+      g_once_init_leave (&ready, 1);
     }
+  if (use_simd)
+    return md_note_simd_is_printable_utf8 (text, len);
   return dfa_accepts_halves ((const guchar *)text, len);
 }
 

@@ -158,6 +158,45 @@ test_validate_exhaustive_short (void)
             return;
 }
 
+/* The fast validator works on blocks of 16 bytes: every 3-byte string of
+ * edge bytes, and every 4-byte one, after ASCII prefixes that put it across
+ * the end of a block, at the end of the text or before more ASCII. */
+static gboolean
+check_after_prefix (gsize prefix, const guint8 *bytes, gsize n, gsize suffix)
+{
+  char s[64];
+
+  memset (s, 'a', prefix);
+  memcpy (s + prefix, bytes, n);
+  memset (s + prefix + n, 'b', suffix);
+  return check_against_reference (s, prefix + n + suffix);
+}
+
+static void
+test_validate_block_boundaries (void)
+{
+  static const gsize prefixes[] = { 1, 12, 13, 14, 15, 16, 17, 28, 29, 30, 31, 32 };
+  const guint n = G_N_ELEMENTS (edge_bytes);
+
+  for (guint p = 0; p < G_N_ELEMENTS (prefixes); p++)
+    for (guint i = 0; i < n * n * n; i++)
+      {
+        const guint8 b[3] = { edge_bytes[i / (n * n)], edge_bytes[i / n % n], edge_bytes[i % n] };
+
+        if (!check_after_prefix (prefixes[p], b, 3, 0)
+            || !check_after_prefix (prefixes[p], b, 3, 7))
+          return;
+      }
+  for (guint i = 0; i < n * n * n * n; i++)
+    {
+      const guint8 b[4] = { edge_bytes[i / (n * n * n)], edge_bytes[i / (n * n) % n],
+                            edge_bytes[i / n % n], edge_bytes[i % n] };
+
+      if (!check_after_prefix (14, b, 4, 0) || !check_after_prefix (13, b, 4, 20))
+        return;
+    }
+}
+
 /* Code points next to the boundaries of the UTF-8 forms and of the rule. */
 static const guint32 edge_code_points[] = {
   0x00,    0x1f,     0x20,     0x7e,     0x7f,     0x80,     0x85,     0x9f,    0xa0,
@@ -521,6 +560,7 @@ main (int argc, char **argv)
   g_test_add_func ("/note/validate/control", test_validate_control);
   g_test_add_func ("/note/validate/exhaustive-short", test_validate_exhaustive_short);
   g_test_add_func ("/note/validate/random", test_validate_random);
+  g_test_add_func ("/note/validate/block-boundaries", test_validate_block_boundaries);
   g_test_add_func ("/note/key", test_key);
   g_test_add_func ("/note/time/known", test_time_known);
   g_test_add_func ("/note/time/round-trip", test_time_round_trip);
