@@ -117,6 +117,53 @@ block_errors (const Tables *t, __m128i input, __m128i before)
   return _mm_or_si128 (_mm_xor_si128 (pairs, needs_cont), _mm_or_si128 (control, never));
 }
 
+/* Shuffle indices: loaded from 16 - n, the first n pick the last n bytes of
+ * a block, the rest (0x80) pick zero. */
+static const gint8 tail_indices[32] = {
+  0,
+  1,
+  2,
+  3,
+  4,
+  5,
+  6,
+  7,
+  8,
+  9,
+  10,
+  11,
+  12,
+  13,
+  14,
+  15,
+  REPEAT4 (-128),
+  REPEAT4 (-128),
+  REPEAT4 (-128),
+  REPEAT4 (-128),
+};
+
+/* The last @rest (< 16) bytes of @text[0, @len), then spaces.  A text of 16
+ * bytes or more yields them from one load of its last 16, without a copy:
+ * every note at start-up comes here. */
+__attribute__ ((target ("ssse3"))) static inline __m128i
+last_block (const char *text, gsize len, gsize rest)
+{
+  const __m128i spaces = _mm_set1_epi8 (' ');
+  __m128i indices, picked;
+  char last[16];
+
+  if (len < 16)
+    {
+      memset (last, ' ', sizeof last);
+      memcpy (last, text, len);
+      return _mm_loadu_si128 ((const __m128i *)last);
+    }
+  indices = _mm_loadu_si128 ((const __m128i *)(tail_indices + 16 - rest));
+  picked = _mm_shuffle_epi8 (_mm_loadu_si128 ((const __m128i *)(text + len - 16)), indices);
+  return _mm_or_si128 (picked,
+                       _mm_and_si128 (_mm_cmplt_epi8 (indices, _mm_setzero_si128 ()), spaces));
+}
+
 /* The text in blocks of 16, the last one padded with spaces; at least one
  * space follows the text, so a character cut off at its end is TOO_SHORT. */
 __attribute__ ((target ("ssse3"))) gboolean
@@ -126,7 +173,6 @@ md_note_simd_is_printable_utf8 (const char *text, gsize len)
                _mm_loadu_si128 ((const __m128i *)first_low),
                _mm_loadu_si128 ((const __m128i *)second_high) };
   __m128i before = _mm_setzero_si128 (), errors = _mm_setzero_si128 (), input;
-  char last[16];
   gsize i = 0;
 
   for (; i + 16 <= len; i += 16)
@@ -135,9 +181,7 @@ md_note_simd_is_printable_utf8 (const char *text, gsize len)
       errors = _mm_or_si128 (errors, block_errors (&t, input, before));
       before = input;
     }
-  memset (last, ' ', sizeof last);
-  memcpy (last, text + i, len - i);
-  input = _mm_loadu_si128 ((const __m128i *)last);
+  input = last_block (text, len, len - i);
   errors = _mm_or_si128 (errors, block_errors (&t, input, before));
   return _mm_movemask_epi8 (_mm_cmpeq_epi8 (errors, _mm_setzero_si128 ())) == 0xffff;
 }
