@@ -17,4 +17,8 @@ gboolean md_note_simd_available (void);
  * only where md_note_simd_available is TRUE. */
 gboolean md_note_simd_is_printable_utf8 (const char *text, gsize len);
 
+/* The same check through md-note.c's DFA, the path without SSSE3; exported
+ * so tests can hold both paths to the same reference on any CPU. */
+gboolean md_note_dfa_is_printable_utf8 (const char *text, gsize len);
+
 G_END_DECLS

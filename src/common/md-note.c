@@ -185,6 +185,27 @@ dfa_accepts_halves (const guchar *s, gsize len)
   return (first & 63) == DFA_ACCEPT * DFA_BITS && (second & 63) == DFA_ACCEPT * DFA_BITS;
 }
 
+static gsize dfa_rows_ready = 0;
+
+static void
+dfa_ensure_rows (void)
+{
+  if (g_once_init_enter (&dfa_rows_ready))
+    {
+      dfa_init_rows ();
+      g_once_init_leave (&dfa_rows_ready, 1);
+    }
+}
+
+gboolean
+md_note_dfa_is_printable_utf8 (const char *text, gsize len)
+{
+  g_return_val_if_fail (text != NULL || len == 0, FALSE);
+
+  dfa_ensure_rows ();
+  return dfa_accepts_halves ((const guchar *)text, len);
+}
+
 /* The store checks every note at start-up, so this runs over the whole
  * file: with SSSE3 16 bytes at a time, else through the DFA. */
 static gboolean
@@ -195,7 +216,7 @@ is_printable_utf8 (const char *text, gsize len)
 
   if (g_once_init_enter (&ready))
     {
-      dfa_init_rows ();
+      dfa_ensure_rows ();
       use_simd = md_note_simd_available ();
       g_once_init_leave (&ready, 1);
     }
