@@ -3,6 +3,7 @@
 #include "md-note.h"
 
 #include "md-error.h"
+#include "md-note-simd.h"
 
 #include <string.h>
 
@@ -184,18 +185,43 @@ dfa_accepts_halves (const guchar *s, gsize len)
   return (first & 63) == DFA_ACCEPT * DFA_BITS && (second & 63) == DFA_ACCEPT * DFA_BITS;
 }
 
+static gsize dfa_rows_ready = 0;
+
+static void
+dfa_ensure_rows (void)
+{
+  if (g_once_init_enter (&dfa_rows_ready))
+    {
+      dfa_init_rows ();
+      g_once_init_leave (&dfa_rows_ready, 1);
+    }
+}
+
+gboolean
+md_note_dfa_is_printable_utf8 (const char *text, gsize len)
+{
+  g_return_val_if_fail (text != NULL || len == 0, FALSE);
+
+  dfa_ensure_rows ();
+  return dfa_accepts_halves ((const guchar *)text, len);
+}
+
 /* The store checks every note at start-up, so this runs over the whole
- * file. */
+ * file: with SSSE3 16 bytes at a time, else through the DFA. */
 static gboolean
 is_printable_utf8 (const char *text, gsize len)
 {
-  static gsize rows_ready = 0;
+  static gsize ready = 0;
+  static gboolean use_simd;
 
-  if (g_once_init_enter (&rows_ready))
+  if (g_once_init_enter (&ready))
     {
-      dfa_init_rows ();
-      g_once_init_leave (&rows_ready, 1);
+      dfa_ensure_rows ();
+      use_simd = md_note_simd_available ();
+      g_once_init_leave (&ready, 1);
     }
+  if (use_simd)
+    return md_note_simd_is_printable_utf8 (text, len);
   return dfa_accepts_halves ((const guchar *)text, len);
 }
 

@@ -169,6 +169,51 @@ test_table_remove_full (void)
     }
 }
 
+/* A reserved table's capacity is no power of two (4/3 of 100 keys), and it
+ * takes keys up to 7/8 of it before growing: filled that far and emptied in
+ * random order, every remaining key stays reachable across the wrap. */
+static void
+test_table_remove_reserved (void)
+{
+  const guint n = 117, rounds = 100; /* 7/8 of the 134 slots reserved for 100 */
+  g_autoptr (GRand) rand = g_rand_new_with_seed (20261201);
+  gboolean present[118];
+
+  for (guint round = 0; round < rounds; round++)
+    {
+      MdKeyTable table;
+
+      md_key_table_init (&table);
+      md_key_table_reserve (&table, 100);
+      for (guint i = 1; i <= n; i++)
+        {
+          MdKey key = parsed_key_for (i);
+
+          md_key_table_insert (&table, &key, i);
+          present[i] = TRUE;
+        }
+      for (guint left = n; left > 0; left--)
+        {
+          guint victim = (guint)g_rand_int_range (rand, 1, (gint32)n + 1);
+          MdKey key;
+
+          while (!present[victim])
+            victim = victim % n + 1;
+          key = parsed_key_for (victim);
+          md_key_table_remove (&table, &key);
+          present[victim] = FALSE;
+          for (guint i = 1; i <= n; i++)
+            {
+              MdKey k = parsed_key_for (i);
+
+              g_assert_cmpuint (md_key_table_lookup (&table, &k), ==, present[i] ? i : 0);
+            }
+        }
+      g_assert_cmpuint (md_key_table_get_count (&table), ==, 0);
+      md_key_table_clear (&table);
+    }
+}
+
 static void
 test_table_insert_replaces (void)
 {
@@ -247,5 +292,6 @@ main (int argc, char **argv)
   g_test_add_func ("/key-table/insert-replaces", test_table_insert_replaces);
   g_test_add_func ("/key-table/insert-many", test_table_insert_many);
   g_test_add_func ("/key-table/reserve-shrink", test_table_reserve_shrink);
+  g_test_add_func ("/key-table/remove-reserved", test_table_remove_reserved);
   return g_test_run ();
 }

@@ -50,19 +50,46 @@ md_key_table_free_slots (MdKeyEntry *slots, gsize capacity)
 static gsize
 md_key_table_capacity (const MdKeyTable *table)
 {
-  return table->mask + 1;
+  return table->capacity;
 }
 
-/* The smallest power-of-two capacity that holds @n keys below a load of 3/4,
- * where linear probing stays short. */
+/* The smallest table: a new one, and the floor of shrinking. */
+#define MD_KEY_TABLE_MIN_CAPACITY 64
+
+/* A capacity that holds @n keys at a load of 3/4, where linear probing stays
+ * short.  Not rounded to a power of two: that would waste up to half the
+ * table, the biggest part of the daemon's memory. */
 static gsize
 md_key_table_capacity_for (gsize n)
 {
-  gsize capacity = 64;
+  return MAX (MD_KEY_TABLE_MIN_CAPACITY, n / 3 * 4 + n % 3 * 2 + 2);
+}
 
-  while ((n + 1) * 4 > capacity * 3)
-    capacity *= 2;
-  return capacity;
+/* Whether @n keys would fill @capacity beyond 7/8.  Between 3/4 and 7/8 the
+ * table does not grow: start-up's guesses of the key count wobble by a few
+ * percent, and each would otherwise cost a rehash. */
+static gboolean
+md_key_table_overfull (gsize n, gsize capacity)
+{
+  return n > capacity / 8 * 7 + capacity % 8 * 7 / 8;
+}
+
+/* The slot where the probe for @hash starts: the high bits of the hash
+ * scaled to the capacity, which need not be a power of two. */
+static inline gsize
+md_key_table_home (const MdKeyTable *table, guint64 hash)
+{
+#ifdef __SIZEOF_INT128__
+  return (gsize)(((unsigned __int128)hash * table->capacity) >> 64);
+#else
+  return (gsize)(((hash >> 32) * table->capacity) >> 32);
+#endif
+}
+
+static inline gsize
+md_key_table_next (const MdKeyTable *table, gsize i)
+{
+  return i + 1 == table->capacity ? 0 : i + 1;
 }
 
 void
@@ -71,7 +98,7 @@ md_key_table_init (MdKeyTable *table)
   gsize capacity = md_key_table_capacity_for (0);
 
   table->slots = md_key_table_new_slots (capacity);
-  table->mask = capacity - 1;
+  table->capacity = capacity;
   table->used = 0;
   md_siphash_key_init (&table->seed);
 }
@@ -82,7 +109,7 @@ md_key_table_clear (MdKeyTable *table)
   if (table->slots != NULL)
     md_key_table_free_slots (table->slots, md_key_table_capacity (table));
   table->slots = NULL;
-  table->mask = 0;
+  table->capacity = 0;
   table->used = 0;
 }
 
@@ -97,10 +124,10 @@ md_key_table_get_count (const MdKeyTable *table)
 static gsize
 md_key_table_find_slot_hashed (const MdKeyTable *table, const MdKey *key, guint64 hash)
 {
-  gsize i = hash & table->mask;
+  gsize i = md_key_table_home (table, hash);
 
   while (table->slots[i].id != 0 && !md_key_equal (&table->slots[i].key, key))
-    i = (i + 1) & table->mask;
+    i = md_key_table_next (table, i);
   return i;
 }
 
@@ -143,7 +170,7 @@ md_key_table_insert_reserved (MdKeyTable *table, const MdKeyEntry *entries, gsiz
       if (i < n && entries[i].id != 0)
         {
           hashes[slot] = md_key_table_hash (table, &entries[i].key);
-          __builtin_prefetch (&table->slots[hashes[slot] & table->mask], 1);
+          __builtin_prefetch (&table->slots[md_key_table_home (table, hashes[slot])], 1);
         }
     }
 }
@@ -155,21 +182,19 @@ md_key_table_resize (MdKeyTable *table, gsize capacity)
   gsize old_capacity = md_key_table_capacity (table);
 
   table->slots = md_key_table_new_slots (capacity);
-  table->mask = capacity - 1;
+  table->capacity = capacity;
   table->used = 0;
   md_key_table_insert_reserved (table, old, old_capacity);
   md_key_table_free_slots (old, old_capacity);
 }
 
 /* Start-up knows roughly how many keys are coming and would otherwise rehash
- * at every doubling. */
+ * at every growth. */
 void
 md_key_table_reserve (MdKeyTable *table, gsize n)
 {
-  gsize capacity = md_key_table_capacity_for (n);
-
-  if (capacity > md_key_table_capacity (table))
-    md_key_table_resize (table, capacity);
+  if (md_key_table_overfull (n, md_key_table_capacity (table)))
+    md_key_table_resize (table, md_key_table_capacity_for (n));
 }
 
 void
@@ -193,9 +218,9 @@ md_key_table_insert (MdKeyTable *table, const MdKey *key, guint64 id)
 {
   MdKeyEntry entry = { *key, id };
 
-  /* Doubling keeps appends amortised O(1). */
-  if ((table->used + 1) * 4 > md_key_table_capacity (table) * 3)
-    md_key_table_resize (table, md_key_table_capacity (table) * 2);
+  /* Growing by half again the keys keeps appends amortised O(1). */
+  if (md_key_table_overfull (table->used + 1, md_key_table_capacity (table)))
+    md_key_table_resize (table, md_key_table_capacity_for (table->used + table->used / 2 + 1));
   md_key_table_insert_hashed (table, &entry, md_key_table_hash (table, key));
 }
 
@@ -230,10 +255,10 @@ md_key_table_remove (MdKeyTable *table, const MdKey *key)
     {
       gsize home;
 
-      here = (here + 1) & table->mask;
+      here = md_key_table_next (table, here);
       if (table->slots[here].id == 0)
         break;
-      home = md_key_table_hash (table, &table->slots[here].key) & table->mask;
+      home = md_key_table_home (table, md_key_table_hash (table, &table->slots[here].key));
       if (md_key_table_may_move (home, hole, here))
         {
           table->slots[hole] = table->slots[here];

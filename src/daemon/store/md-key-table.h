@@ -1,10 +1,12 @@
 /* The keys of the stored notes: an open-addressing hash table from 128-bit
  * key to note id, with linear probing.
  *
- * A slot is 24 bytes, and the table stays at most 3/4 full, where probe
- * chains stay short.  Keys are chosen by clients, so the hash is SipHash
- * under a random seed per table: nobody can pick keys that share one probe
- * chain. */
+ * A slot is 24 bytes.  The table is sized for a load of 3/4 and grows
+ * beyond 7/8, where probe chains still stay short; its capacity is not a
+ * power of two, so it wastes no more than that.
+ *
+ * Keys are chosen by clients, so the hash is SipHash under a random seed
+ * per table: nobody can pick keys that share one probe chain. */
 #pragma once
 
 #include "md-key.h"
@@ -22,7 +24,7 @@ typedef struct
 typedef struct
 {
   MdKeyEntry *slots;
-  gsize mask; /* capacity - 1, capacity a power of two */
+  gsize capacity; /* slots */
   gsize used;
   MdSipKey seed;
 } MdKeyTable;

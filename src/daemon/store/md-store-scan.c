@@ -19,8 +19,8 @@
 #define MD_STORE_SCAN_BUFFER (1024 * 1024)
 
 /* A guess reserves at most one key per this many bytes of file.  A table for
- * n keys takes at most 64 n bytes (24-byte slots, load above 3/8), so a
- * wrong guess costs at most a quarter of the file size. */
+ * n keys takes about 32 n bytes (24-byte slots, load 3/4), so a wrong guess
+ * costs at most an eighth of the file size. */
 #define MD_STORE_GUESS_BYTES_PER_KEY 256
 
 /* What the scan works on: the store's file and index, not the store. */
