@@ -1232,6 +1232,32 @@ test_notebook_id_upper_case (Fixture *f, gconstpointer data)
   g_assert_cmpstr (md_store_get_notebook_id (f->store), ==, "0b3c6f0e-1c2d-4e5f-8a9b-0c1d2e3f4a5b");
 }
 
+/* A clock stepped back: the note gets the time of the note before it, also
+ * when that note came from the file at start. */
+static void
+test_append_time_never_backwards (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *third = NULL;
+  MdNoteLine note;
+
+  reopen (f);
+  append (f, NULL, "first");
+  g_assert_true (md_store_append (f->store, NULL, "second", 6, T0, NULL, &error));
+  commit (f);
+  second = wire_line (f, 2);
+  g_assert_true (md_note_parse_wire_line (second, strlen (second), &note, &error));
+  g_assert_cmpint (note.time, ==, T0 + 60);
+  reopen (f);
+  g_assert_true (md_store_append (f->store, NULL, "third", 5, T0 - 3600, NULL, &error));
+  commit (f);
+  third = wire_line (f, 3);
+  g_assert_true (md_note_parse_wire_line (third, strlen (third), &note, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (note.time, ==, T0 + 60);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1269,6 +1295,7 @@ main (int argc, char **argv)
   ADD ("/store/notebook-id/random", test_notebook_id_random);
   ADD ("/store/notebook-id/damaged", test_notebook_id_damaged);
   ADD ("/store/notebook-id/upper-case", test_notebook_id_upper_case);
+  ADD ("/store/append/time-never-backwards", test_append_time_never_backwards);
 #undef ADD
   return g_test_run ();
 }

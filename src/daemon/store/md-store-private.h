@@ -28,6 +28,8 @@ struct _MdStore
   guint64 max_size;      /* appends keep the file at most this long */
   MdNotesSync *sync;     /* the pipelined commit's worker */
   guint64 syncing_count; /* the notes the running sync makes durable */
+  gint64 last_time;      /* TIME of the newest note appended, 0 if none; a
+                          * rollback keeps it, which only errs later */
 };
 
 /* Cuts the notes file back to @size, or breaks the store if it cannot. */

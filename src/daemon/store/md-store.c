@@ -61,6 +61,24 @@ md_store_mark_durable (MdStore *self)
   self->durable_count = md_offset_index_get_count (&self->index);
 }
 
+/* The TIME of the newest note in the file, for appends to follow. */
+static gboolean
+md_store_load_last_time (MdStore *self, GError **error)
+{
+  guint64 count = md_offset_index_get_count (&self->index);
+  g_autoptr (GString) line = NULL;
+  MdNoteLine note;
+
+  if (count == 0)
+    return TRUE;
+  line = g_string_new (NULL);
+  if (!md_store_append_wire_line (self, count, line, error)
+      || !md_note_parse_wire_line (line->str, line->len, &note, error))
+    return FALSE;
+  self->last_time = note.time;
+  return TRUE;
+}
+
 MdStore *
 md_store_open (const char *directory, MdStoreRecovery *recovery, GError **error)
 {
@@ -81,6 +99,8 @@ md_store_open (const char *directory, MdStoreRecovery *recovery, GError **error)
       || !md_store_scan (self->fd, self->path, &self->index, &self->keys, &found, error))
     return NULL;
   md_store_mark_durable (self);
+  if (!md_store_load_last_time (self, error))
+    return NULL;
   if (recovery != NULL)
     *recovery = found;
   return g_steal_pointer (&self);
@@ -245,11 +265,16 @@ md_store_append (MdStore *self, const char *key, const char *text, gsize text_le
                    unix_time);
       return FALSE;
     }
+  /* TIME never goes backwards from one note to the next (ARCHITECTURE.md),
+   * so a clock stepped back does not reorder the notebook and a date range
+   * stays a binary search. */
+  unix_time = MAX (unix_time, self->last_time);
   new_id = md_offset_index_get_count (&self->index) + 1;
   md_record_format (self->record, new_id, key, text, text_len, unix_time);
   if (!md_store_check_room (self, self->record->len, error)
       || !md_store_write_record (self, new_id, key, error))
     return FALSE;
+  self->last_time = unix_time;
   if (id != NULL)
     *id = new_id;
   return TRUE;
