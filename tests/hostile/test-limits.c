@@ -12,6 +12,8 @@
  *                               retransmission is a replay, the note stored once
  *   /limits/import              20,000 keyed adds from a rate-limited host by a
  *                               client that waits out Max-Age: all stored once
+ *   /limits/import-ctl          the same with the real `mydailyctl add -`: exit
+ *                               0, every line stored once, in input order
  *
  * Requests are built and answers read with the project's codec (md-coap.h);
  * tests/hostile/test-hostile.c checks the codec itself with an independent
@@ -37,6 +39,13 @@
 #define IMPORT_NOTES 20000
 #define IMPORT_WINDOW 128
 #define IMPORT_DEADLINE_S 300
+/* The client sends one note at a time and waits Max-Age (1 s) after each
+ * 5.03, when the bucket holds no token; a second refills RATE_CTL, so the
+ * run takes about IMPORT_NOTES / RATE_CTL seconds (~40 s) however fast the
+ * client is, as long as it outpaces RATE_CTL: each note costs an
+ * fdatasync, 650 to 1,800 notes/s on a busy 2-core machine, plain or ASan. */
+#define RATE_CTL 500
+#define IMPORT_CTL_TIMEOUT_MS (300 * 1000)
 
 static MdTestDaemon *daemon_under_test;
 static struct sockaddr_in server_addr;
@@ -550,6 +559,68 @@ test_import (void)
   g_assert_true (md_test_daemon_stop (daemon, &error));
 }
 
+/* ---- /limits/import-ctl ---- */
+
+/* mydailyctl cannot choose its source address, and on Linux a socket
+ * connected to 127.0.0.2 still sends from 127.0.0.1: so this daemon exempts
+ * nothing, and 127.0.0.1 is an ordinary rate-limited host.  (A network
+ * namespace would need root; this needs nothing.) */
+static void
+test_import_ctl (void)
+{
+  g_autofree char *settings = g_strdup_printf (
+      "RateLimitAdds=%u\nRateLimitBurst=%u\nRateLimitExempt=\n", RATE_CTL, RATE_CTL);
+  struct sockaddr_in addr;
+  g_autoptr (MdTestDaemon) daemon = NULL;
+  g_autoptr (GString) input = g_string_new (NULL);
+  g_autoptr (GBytes) input_bytes = NULL;
+  g_autoptr (MdTestCtl) ctl = NULL;
+  g_autoptr (MdTestCtlResult) result = NULL;
+  g_autoptr (GPtrArray) records = NULL;
+  g_autofree char *env = g_find_program_in_path ("env");
+  g_autofree char *log = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 started_us;
+  guint waits;
+
+  if (env == NULL)
+    {
+      g_test_skip ("no env(1) to run mydailyctl with G_MESSAGES_DEBUG");
+      return;
+    }
+  daemon = start_daemon (settings, &addr);
+  for (guint i = 0; i < IMPORT_NOTES; i++)
+    g_string_append_printf (input, "imported line %05u\n", i);
+  input_bytes = g_string_free_to_bytes (g_steal_pointer (&input));
+  /* The client's debug output says each 5.03 it waits out. */
+  ctl = md_test_command_spawn (
+      (const char *const[]){ env, "G_MESSAGES_DEBUG=mydailyctl", g_getenv ("MYDAILYCTL"), "-s",
+                             md_test_daemon_get_address (daemon), "add", "-", NULL },
+      input_bytes, &error);
+  g_assert_no_error (error);
+  started_us = g_get_monotonic_time ();
+  result = md_test_ctl_wait (ctl, IMPORT_CTL_TIMEOUT_MS);
+  waits = count_in (result->err, "rate limited: retrying");
+  g_test_message ("mydailyctl add - stored %u notes in %.1f s, waiting out %u answers 5.03",
+                  count_in (result->out, "added note "),
+                  (double)(g_get_monotonic_time () - started_us) / G_USEC_PER_SEC, waits);
+  g_assert_cmpint (result->exit_status, ==, 0);
+  g_assert_cmpuint (count_in (result->out, "added note "), ==, IMPORT_NOTES);
+  /* The limit was hit, by the client and by the daemon's own account. */
+  g_assert_cmpuint (waits, >, 0);
+  log = md_test_daemon_get_log (daemon);
+  g_assert_nonnull (strstr (log, "rate limit: refused"));
+  records = md_test_read_complete_notes (md_test_daemon_get_notes_path (daemon));
+  g_assert_cmpuint (records->len, ==, IMPORT_NOTES);
+  for (guint i = 0; i < records->len; i++)
+    {
+      g_autofree char *line = g_strdup_printf ("imported line %05u", i);
+
+      g_assert_cmpstr (((MdTestRecord *)records->pdata[i])->text, ==, line);
+    }
+  g_assert_true (md_test_daemon_stop (daemon, &error));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -563,6 +634,7 @@ main (int argc, char **argv)
   g_test_add_func ("/limits/observers", test_observers);
   g_test_add_func ("/limits/dedup-flood", test_dedup_flood);
   g_test_add_func ("/limits/import", test_import);
+  g_test_add_func ("/limits/import-ctl", test_import_ctl);
   status = g_test_run ();
   if (!md_test_daemon_stop (daemon_under_test, &error))
     g_error ("mydailyd did not stop cleanly: %s", error->message);
