@@ -701,7 +701,8 @@ reinstall_serves_kept_notes () {
     [ "$(path_stat /etc/mydaily/keys)" = "regular empty file root:root 600 0" ] &&
     return 0
   md_diag "history after the reinstall: $(grep -c . <"$workdir/after-reinstall.tsv") lines," \
-    "before the purge: $(grep -c . <"$workdir/after-reboot.tsv"); keys: $(path_stat /etc/mydaily/keys)"
+    "before the purge: $(grep -c . <"$workdir/after-reboot.tsv"); keys: $(path_stat /etc/mydaily/keys)" \
+    "$(diff "$workdir/after-reboot.tsv" "$workdir/after-reinstall.tsv" | head -5)"
   return 1
 }
 
