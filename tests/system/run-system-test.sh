@@ -643,6 +643,9 @@ daemon_processes () {
 
 package_purges () {
   cp "$md_root/$state_dir/notes" "$workdir/notes-before-purge" || return 1
+  # What the reinstalled package must serve: every note so far, the coaps
+  # checks' ones included.
+  md_ctl history -o tsv --no-pager >"$workdir/before-purge.tsv" 2>&1 || return 1
   md_in env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q mydaily \
     >"$workdir/purge.log" 2>&1 || {
     md_diag < <(tail -n 20 "$workdir/purge.log")
@@ -658,15 +661,17 @@ package_purges () {
 # left, and systemd has forgotten both units.
 purge_removed_units () {
   local path left=() unit
-  for path in "$unit_dir/mydaily.socket" "$unit_dir/mydaily.service" \
+  for path in "$unit_dir/mydaily.socket" "$unit_dir/mydaily-coaps.socket" \
+    "$unit_dir/mydaily.service" \
     /etc/systemd/system/sockets.target.wants/mydaily.socket \
+    /etc/systemd/system/sockets.target.wants/mydaily-coaps.socket \
     /var/lib/systemd/deb-systemd-helper-enabled/mydaily.socket.dsh-also \
     /var/lib/systemd/deb-systemd-helper-enabled/sockets.target.wants/mydaily.socket; do
     if [ -e "$md_root$path" ] || [ -L "$md_root$path" ]; then
       left+=("$path")
     fi
   done
-  for unit in mydaily.socket mydaily.service; do
+  for unit in mydaily.socket mydaily-coaps.socket mydaily.service; do
     [ "$(md_in systemctl show -p LoadState --value "$unit")" = not-found ] ||
       left+=("$unit loaded")
   done
@@ -697,12 +702,12 @@ purge_kept_notes () {
 reinstall_serves_kept_notes () {
   package_installs && md_wait_for 10 socket_is_active || return 1
   md_ctl history -o tsv --no-pager >"$workdir/after-reinstall.tsv" 2>&1
-  cmp -s "$workdir/after-reboot.tsv" "$workdir/after-reinstall.tsv" &&
+  cmp -s "$workdir/before-purge.tsv" "$workdir/after-reinstall.tsv" &&
     [ "$(path_stat /etc/mydaily/keys)" = "regular empty file root:root 600 0" ] &&
     return 0
   md_diag "history after the reinstall: $(grep -c . <"$workdir/after-reinstall.tsv") lines," \
-    "before the purge: $(grep -c . <"$workdir/after-reboot.tsv"); keys: $(path_stat /etc/mydaily/keys)" \
-    "$(diff "$workdir/after-reboot.tsv" "$workdir/after-reinstall.tsv" | head -5)"
+    "before the purge: $(grep -c . <"$workdir/before-purge.tsv"); keys: $(path_stat /etc/mydaily/keys)" \
+    "$(diff "$workdir/before-purge.tsv" "$workdir/after-reinstall.tsv" | head -5)"
   return 1
 }
 

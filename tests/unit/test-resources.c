@@ -778,6 +778,12 @@ test_get_note (Fixture *f, gconstpointer unused)
   assert_error (f, MD_COAP_NOT_FOUND, "no such resource: /notes/2/x");
   get_path (f, "notes/abc");
   assert_error (f, MD_COAP_NOT_FOUND, "no such resource: /notes/abc");
+  /* An empty last segment ("notes/"): no note, and no crash (found by
+   * fuzz-server, tests/fuzz/regressions/server/empty-segment-after-notes). */
+  request_init (f, MD_COAP_GET, "notes");
+  g_assert_true (md_coap_message_add_option (&f->request, MD_COAP_OPTION_URI_PATH, "", 0));
+  handle (f);
+  assert_error (f, MD_COAP_NOT_FOUND, NULL);
 }
 
 static void

@@ -659,10 +659,16 @@ find_route (const char *path, const char **segment)
     {
       const MdRoute *route = &routes[i];
 
+      /* A prefix route ("notes/") takes exactly one segment: "notes/" with
+       * an empty last segment is no note. */
       *segment = NULL;
       if (g_str_has_suffix (route->path, "/"))
-        *segment = match_prefix (route, path);
-      if (*segment != NULL || g_str_equal (route->path, path))
+        {
+          *segment = match_prefix (route, path);
+          if (*segment != NULL)
+            return route;
+        }
+      else if (g_str_equal (route->path, path))
         return route;
     }
   return NULL;
