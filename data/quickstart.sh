@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 state_dir=${MD_STATE_DIRECTORY:-/var/lib/mydaily}
 build_deps=(meson ninja-build gcc pkg-config gettext libglib2.0-dev libsystemd-dev
-            libjson-glib-dev libedit-dev bash-completion systemd less)
+            libjson-glib-dev libedit-dev libgnutls28-dev bash-completion systemd less)
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
@@ -29,7 +29,7 @@ libexecdir=$(meson introspect build/release --buildoptions |
 
 if [ -d /run/systemd/system ]; then
   systemctl daemon-reload
-  systemctl enable --now mydaily.socket
+  systemctl enable --now mydaily.socket mydaily-coaps.socket
   echo "mydaily.socket is enabled; the notes live in /var/lib/mydaily (journalctl -u mydaily)"
 elif ! mydailyctl --timeout=1 status >/dev/null 2>&1; then
   mkdir -p "$state_dir"
