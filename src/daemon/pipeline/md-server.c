@@ -6,6 +6,7 @@
 #include "md-coap.h"
 #include "md-dedup.h"
 #include "md-diagnostic.h"
+#include "md-discovery.h"
 #include "md-echo.h"
 #include "md-error.h"
 #include "md-log.h"
@@ -64,6 +65,7 @@ struct _MdServer
   MdStore *store; /* not owned */
   MdObservers *observers;
   MdResources *resources;
+  MdDiscovery *discovery;
   MdDedup *dedup;
   MdEcho *echo;
   MdMessageLayer message;
@@ -91,6 +93,7 @@ md_server_new (MdStore *store)
   self->store = store;
   self->observers = md_observers_new ();
   self->resources = md_resources_new (store, self->observers);
+  self->discovery = md_discovery_new (self->resources);
   self->dedup = md_dedup_new (MD_SERVER_DEDUP_BYTES);
   self->echo = md_echo_new ();
   self->message = (MdMessageLayer){ self->dedup, self->echo, self->observers, FALSE };
@@ -121,6 +124,7 @@ md_server_free (MdServer *self)
   for (guint i = 0; i < self->transports->len; i++)
     md_transport_free (g_array_index (self->transports, MdServerTransport, i).transport);
   g_array_unref (self->transports);
+  md_discovery_free (self->discovery);
   md_resources_free (self->resources);
   md_observers_free (self->observers);
   md_dedup_free (self->dedup);
@@ -129,6 +133,20 @@ md_server_free (MdServer *self)
   for (guint i = 0; i < G_N_ELEMENTS (self->batches); i++)
     g_free (self->batches[i].replies);
   g_free (self);
+}
+
+void
+md_server_set_identity (MdServer *self, const char *name, guint16 coaps_port)
+{
+  g_return_if_fail (self != NULL);
+  md_resources_set_identity (self->resources, name, coaps_port);
+}
+
+void
+md_server_set_discovery (MdServer *self, gboolean enabled)
+{
+  g_return_if_fail (self != NULL);
+  md_discovery_set_enabled (self->discovery, enabled);
 }
 
 void
@@ -165,6 +183,12 @@ handle_datagram (MdServer *self, const MdDatagram *datagram, gint64 now_us)
 {
   MdReply *reply;
 
+  /* Whatever it is, a datagram to a group is discovery's (md-discovery.h). */
+  if (datagram->to_group)
+    {
+      md_discovery_handle (self->discovery, datagram);
+      return;
+    }
   if (!md_message_layer_accept (&self->message, datagram, self->request, now_us))
     return;
   reply = add_reply (self, &datagram->peer, self->request, datagram->len);
