@@ -26,6 +26,8 @@ static const MdCtlCommand commands[] = {
   { "keygen", N_ ("Print a new key line for the server's keys file"), md_ctl_keygen },
   /* TRANSLATORS: summary of "mydailyctl sync" in --help */
   { "sync", N_ ("Send the notes queued while the server did not answer"), md_ctl_sync },
+  /* TRANSLATORS: summary of "mydailyctl discover" in --help */
+  { "discover", N_ ("List the notebooks on the LAN"), md_ctl_discover },
 };
 
 static const MdCtlCommand *

@@ -46,6 +46,7 @@ int md_ctl_follow (MdCtlOptions *options, int argc, char **argv);
 int md_ctl_status (MdCtlOptions *options, int argc, char **argv);
 int md_ctl_keygen (MdCtlOptions *options, int argc, char **argv);
 int md_ctl_sync (MdCtlOptions *options, int argc, char **argv);
+int md_ctl_discover (MdCtlOptions *options, int argc, char **argv);
 /* Without a command: the notebook on a terminal, else md_ctl_add_lines(). */
 int md_ctl_notebook (MdCtlOptions *options);
 int md_ctl_add_lines (MdCtlOptions *options, FILE *input);

@@ -9,48 +9,13 @@ set -u
 md_lan_require || exit 77
 command -v systemd-socket-activate >/dev/null || { echo "no systemd-socket-activate" >&2; exit 77; }
 
-failures=0
-check() { # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then echo "ok - $what"; else echo "not ok - $what"; failures=$((failures + 1)); fi
-}
-
 work=$(mktemp -d)
 md_lan_init
 trap 'md_lan_cleanup; rm -rf "$work"' EXIT
 md_lan_host alpha 10
 md_lan_host beta 11
 md_lan_host client 20
-
-declare -A server_pid
-# start_server HOST NAME DISCOVERY: mydailyd in HOST, woken by a unicast
-# request (socket activation starts it on the first datagram, and it joins
-# the groups as it starts); returns once it answered.
-start_server() {
-  local host=$1 name=$2 discovery=$3 i
-  mkdir -p "$work/$host"
-  printf '[Server]\nName=%s\nDiscovery=%s\n' "$name" "$discovery" >"$work/$host/mydaily.conf"
-  # Not md_lan_exec: a function run with & is a subshell, and $! must be
-  # the daemon (ip netns exec and systemd-socket-activate exec it).
-  ip netns exec "$(md_lan_ns "$host")" systemd-socket-activate --datagram -l '[::]:5683' \
-    "$MYDAILYD" --config="$work/$host/mydaily.conf" --state-directory="$work/$host/state" \
-    >>"$work/$host/log" 2>&1 &
-  server_pid[$host]=$!
-  for i in $(seq 30); do
-    HOME=$work/home XDG_CACHE_HOME=$work/cache XDG_STATE_HOME=$work/state \
-      md_lan_exec "$host" "$MYDAILYCTL" --timeout=2 --no-queue -s 127.0.0.1 status \
-      >/dev/null 2>&1 && return 0
-  done
-  echo "# $host never answered:" >&2
-  cat "$work/$host/log" >&2
-  return 1
-}
-
-stop_server() {
-  kill "${server_pid[$1]}" 2>/dev/null
-  wait "${server_pid[$1]}" 2>/dev/null
-}
+. "$MD_SOURCE_DIR/tests/lan/md-lan-mydaily.sh"
 
 probe() { # probe GROUP [md-probe options]: the answers, one line each
   local group=$1
@@ -58,8 +23,8 @@ probe() { # probe GROUP [md-probe options]: the answers, one line each
   md_lan_exec client "$MD_PROBE" --window-ms=2500 "$@" "$group" eth0
 }
 
-start_server alpha alpha true || exit 1
-start_server beta "beta's notebook" true || exit 1
+md_server_start alpha alpha true || exit 1
+md_server_start beta "beta's notebook" true || exit 1
 
 # Every answer within three times its request.
 within_budget() {
@@ -105,14 +70,14 @@ check "GET /notes to the group: no answer (no notes, no error)" test -z "$out"
 out=$(probe 224.0.1.187 --path=status)
 check "GET /status to the group: no answer" test -z "$out"
 
-stop_server alpha
-stop_server beta
-start_server alpha alpha false || exit 1
-start_server beta beta false || exit 1
+md_server_stop alpha
+md_server_stop beta
+md_server_start alpha alpha false || exit 1
+md_server_start beta beta false || exit 1
 out=$(probe 224.0.1.187 --query=rt=mydaily.notes)
 check "Discovery=false: neither answers (IPv4)" test -z "$out"
 out=$(probe ff02::fd)
 check "Discovery=false: neither answers (IPv6)" test -z "$out"
 
-[ "$failures" -eq 0 ] || { for h in alpha beta; do sed "s/^/# $h: /" "$work/$h/log"; done; }
+[ "$failures" -eq 0 ] || md_server_logs alpha beta
 exit $((failures > 0))
