@@ -11,6 +11,7 @@ typedef struct
   const char *name;
   const char *summary;
   MdCtlCommandFunc func;
+  gboolean local; /* talks to no server: needs none chosen */
 } MdCtlCommand;
 
 static const MdCtlCommand commands[] = {
@@ -23,11 +24,11 @@ static const MdCtlCommand commands[] = {
   /* TRANSLATORS: summary of "mydailyctl status" in --help */
   { "status", N_ ("Print the daemon's status"), md_ctl_status },
   /* TRANSLATORS: summary of "mydailyctl keygen" in --help */
-  { "keygen", N_ ("Print a new key line for the server's keys file"), md_ctl_keygen },
+  { "keygen", N_ ("Print a new key line for the server's keys file"), md_ctl_keygen, TRUE },
   /* TRANSLATORS: summary of "mydailyctl sync" in --help */
   { "sync", N_ ("Send the notes queued while the server did not answer"), md_ctl_sync },
   /* TRANSLATORS: summary of "mydailyctl discover" in --help */
-  { "discover", N_ ("List the notebooks on the LAN"), md_ctl_discover },
+  { "discover", N_ ("List the notebooks on the LAN"), md_ctl_discover, TRUE },
 };
 
 static const MdCtlCommand *
@@ -73,7 +74,8 @@ parse_global_options (MdCtlOptions *options, char **server, int *argc, char ***a
   const GOptionEntry entries[] = {
     { "server", 's', 0, G_OPTION_ARG_STRING, server,
       /* TRANSLATORS: help of --server */
-      N_ ("The daemon to talk to (default: $MYDAILY_SERVER, else localhost:5683)"),
+      N_ ("The daemon to talk to (default: $MYDAILY_SERVER, else localhost:5683 if it answers, "
+          "else the notebook found on the LAN)"),
       N_ ("HOST[:PORT]") },
     { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &options->timeout_s,
       /* TRANSLATORS: help of --timeout */
@@ -98,15 +100,27 @@ parse_global_options (MdCtlOptions *options, char **server, int *argc, char ***a
   return md_ctl_parse_options (context, NULL, argc, argv);
 }
 
+/* options->server stays NULL when none is given: md_ctl_choose_server()
+ * finds one, for the commands that need it. */
 static int
 check_global_options (MdCtlOptions *options, const char *server)
 {
   options->server = server != NULL ? server : g_getenv ("MYDAILY_SERVER");
-  if (options->server == NULL || *options->server == '\0')
-    options->server = MD_CTL_DEFAULT_SERVER;
+  if (options->server != NULL && *options->server == '\0')
+    options->server = NULL;
   if (!(options->timeout_s > 0 && options->timeout_s <= 24 * 3600))
     return md_ctl_usage_error (NULL, _ ("--timeout needs a number of seconds between 0 and 86400"));
   return MD_CTL_EXIT_OK;
+}
+
+static gboolean
+wants_help (int argc, char **argv)
+{
+  for (int i = 2; i < argc; i++)
+    if (g_str_equal (argv[i], "--help") || g_str_equal (argv[i], "-h")
+        || g_str_equal (argv[i], "-?") || g_str_equal (argv[i], "--"))
+      return !g_str_equal (argv[i], "--");
+  return FALSE;
 }
 
 int
@@ -114,6 +128,7 @@ main (int argc, char **argv)
 {
   g_autoptr (GCancellable) cancellable = NULL;
   g_autofree char *server = NULL;
+  g_autofree char *chosen = NULL;
   MdCtlOptions options = { .timeout_s = MD_CTL_DEFAULT_TIMEOUT_S };
   const MdCtlCommand *command;
   gboolean version = FALSE;
@@ -136,10 +151,18 @@ main (int argc, char **argv)
   status = check_global_options (&options, server);
   if (status != MD_CTL_EXIT_OK)
     return status;
-  if (argc < 2)
-    return md_ctl_notebook (&options);
-  command = find_command (argv[1]);
-  if (command == NULL)
+  command = argc < 2 ? NULL : find_command (argv[1]);
+  if (argc >= 2 && command == NULL)
     return md_ctl_usage_error (NULL, _ ("unknown command “%s”"), argv[1]);
+  /* --help of a command needs no server either. */
+  if (options.server == NULL && (command == NULL || !command->local) && !wants_help (argc, argv))
+    {
+      status = md_ctl_choose_server (&options, &chosen);
+      if (status != MD_CTL_EXIT_OK)
+        return status;
+      options.server = chosen;
+    }
+  if (command == NULL)
+    return md_ctl_notebook (&options);
   return command->func (&options, argc - 1, argv + 1);
 }

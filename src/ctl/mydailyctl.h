@@ -79,6 +79,12 @@ GSource *md_ctl_quit_on_cancel (GCancellable *cancellable, GMainLoop *loop);
 
 MdClient *md_ctl_connect (MdCtlOptions *options, GError **error);
 
+/* No -s and no $MYDAILY_SERVER (mydailyctl-choose.c): a daemon on this
+ * host if one answers a ping, else the notebook found on the LAN, the one
+ * chosen before (md-ctl-choice.h), or the one the user picks now.  Returns
+ * the exit status; on MD_CTL_EXIT_OK *@server is "HOST:PORT". */
+int md_ctl_choose_server (MdCtlOptions *options, char **server);
+
 /* ---- the outbox (mydailyctl-outbox.c) ---- */
 
 typedef struct _MdOutbox MdOutbox;
