@@ -3,6 +3,7 @@
 #include "md-discover.h"
 
 #include "md-coap.h"
+#include "md-dnssd.h"
 #include "md-protocol.h"
 
 #include <arpa/inet.h>
@@ -34,11 +35,21 @@ md_discovered_free (MdDiscovered *found)
 char *
 md_discovered_server (const MdDiscovered *found)
 {
+  const char *scheme = "";
+  guint port;
+
   g_return_val_if_fail (found != NULL, NULL);
 
+  /* Only DNS-SD announced it, and only over DTLS. */
+  port = found->port;
+  if (port == 0)
+    {
+      scheme = "coaps://";
+      port = found->link.coaps_port;
+    }
   if (strchr (found->host, ':') != NULL)
-    return g_strdup_printf ("[%s]:%u", found->host, found->port);
-  return g_strdup_printf ("%s:%u", found->host, found->port);
+    return g_strdup_printf ("%s[%s]:%u", scheme, found->host, port);
+  return g_strdup_printf ("%s%s:%u", scheme, found->host, port);
 }
 
 /* ---- the list ---- */
@@ -68,25 +79,52 @@ compare_found (gconstpointer a, gconstpointer b)
   return order;
 }
 
+static gboolean
+has_identity (const MdDiscovered *found)
+{
+  return found->link.notebook[0] != '\0';
+}
+
+/* What @extra adds to @known, the same host: a DNS-SD announcement has no
+ * identity, a CoAP answer no DNS-SD name. */
+static void
+merge (MdDiscovered *known, MdDiscovered *extra)
+{
+  if (!has_identity (known) && has_identity (extra))
+    {
+      MdNotesLink link = known->link;
+
+      known->link = extra->link;
+      extra->link = link;
+    }
+  known->via |= extra->via;
+  if (known->link.coaps_port == 0)
+    known->link.coaps_port = extra->link.coaps_port;
+  if (known->port == 0)
+    known->port = extra->port;
+  md_discovered_free (extra);
+}
+
+static gboolean
+is_same (const MdDiscovered *a, const MdDiscovered *b)
+{
+  if (g_ascii_strcasecmp (a->host, b->host) != 0)
+    return FALSE;
+  return !has_identity (a) || !has_identity (b) || strcmp (a->link.notebook, b->link.notebook) == 0;
+}
+
 void
 md_discovered_add (GPtrArray *list, MdDiscovered *found)
 {
   g_return_if_fail (list != NULL && found != NULL);
 
   for (guint i = 0; i < list->len; i++)
-    {
-      MdDiscovered *known = g_ptr_array_index (list, i);
-
-      if (strcmp (known->link.notebook, found->link.notebook) == 0
-          && g_ascii_strcasecmp (known->host, found->host) == 0)
-        {
-          known->via |= found->via;
-          if (known->link.coaps_port == 0)
-            known->link.coaps_port = found->link.coaps_port;
-          md_discovered_free (found);
-          return;
-        }
-    }
+    if (is_same (g_ptr_array_index (list, i), found))
+      {
+        merge (g_ptr_array_index (list, i), found);
+        g_ptr_array_sort (list, compare_found);
+        return;
+      }
   if (list->len >= MD_DISCOVER_MAX_FOUND)
     {
       md_discovered_free (found);
@@ -143,6 +181,7 @@ typedef struct
   gulong cancel_id;
   guint8 token[8];
   GPtrArray *found; /* of MdDiscovered */
+  MdDnssd *dnssd;
 } MdDiscoverRun;
 
 static void
@@ -164,6 +203,7 @@ run_free (MdDiscoverRun *run)
   if (run->fd6 >= 0)
     close (run->fd6);
   g_clear_pointer (&run->found, g_ptr_array_unref);
+  g_clear_pointer (&run->dnssd, md_dnssd_free);
   g_free (run);
 }
 
@@ -349,6 +389,7 @@ on_window_end (gpointer user_data)
   MdDiscoverRun *run = g_task_get_task_data (task);
 
   g_clear_pointer (&run->timeout, g_source_unref);
+  md_dnssd_finish (run->dnssd, run->found);
   g_task_return_pointer (task, g_steal_pointer (&run->found), (GDestroyNotify)g_ptr_array_unref);
   g_object_unref (task);
   return G_SOURCE_REMOVE;
@@ -393,6 +434,7 @@ md_discover_async (guint window_ms, GCancellable *cancellable, GAsyncReadyCallba
     run->token[i] = (guint8)g_random_int ();
   run->fd4 = open_socket (AF_INET);
   run->fd6 = open_socket (AF_INET6);
+  run->dnssd = md_dnssd_new (cancellable);
   send_requests (run);
   run->source4 = watch (run->fd4, task);
   run->source6 = watch (run->fd6, task);

@@ -29,15 +29,16 @@ typedef enum
 
 typedef struct
 {
-  char *host;   /* address literal; link-local IPv6 with "%IFNAME" */
-  guint16 port; /* the plain CoAP port it answered from */
-  MdNotesLink link;
+  char *host;       /* address literal; link-local IPv6 with "%IFNAME" */
+  guint16 port;     /* the plain CoAP port it answered from */
+  MdNotesLink link; /* notebook "" when only DNS-SD announced it */
   MdDiscoveredVia via;
 } MdDiscovered;
 
 void md_discovered_free (MdDiscovered *found);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdDiscovered, md_discovered_free)
-/* "HOST:PORT", IPv6 in brackets: a -s argument for @found. */
+/* "HOST:PORT", IPv6 in brackets: a -s argument for @found;
+ * "coaps://HOST:PORT" for one that DNS-SD announced over DTLS only. */
 char *md_discovered_server (const MdDiscovered *found);
 
 /* Collects answers for @window_ms; the result (md_discover_finish) is a
@@ -48,7 +49,8 @@ void md_discover_async (guint window_ms, GCancellable *cancellable, GAsyncReadyC
 GPtrArray *md_discover_finish (GAsyncResult *result, GError **error);
 
 /* Adds @found to @list (of MdDiscovered), merged into the entry with the
- * same identity and host if there is one, and keeps @list ordered:
+ * same identity and host if there is one (an entry without identity, from
+ * DNS-SD, merges with any entry of its host), and keeps @list ordered:
  * by name, then identity, then IPv4 before global IPv6 before link-local.
  * Takes @found.  Beyond MD_DISCOVER_MAX_FOUND entries, drops it. */
 void md_discovered_add (GPtrArray *list, MdDiscovered *found);

@@ -157,7 +157,8 @@ distinct_notebooks (GPtrArray *found)
     {
       const MdDiscovered *f = g_ptr_array_index (found, i);
 
-      if (find_notebook (notebooks, f->link.notebook) == NULL)
+      /* Only DNS-SD announced it: no identity to remember it by. */
+      if (f->link.notebook[0] != '\0' && find_notebook (notebooks, f->link.notebook) == NULL)
         g_ptr_array_add (notebooks, (gpointer)f);
     }
   return notebooks;
@@ -271,7 +272,8 @@ choose_on_lan (MdCtlOptions *options, char **server)
   gboolean chosen = md_ctl_choice_load (&choice);
   const MdDiscovered *f;
 
-  if (found == NULL || found->len == 0)
+  notebooks = found != NULL ? distinct_notebooks (found) : NULL;
+  if (notebooks == NULL || notebooks->len == 0)
     {
       /* Nothing answered: the last place of the chosen notebook, else the
        * old default; either way the note waits in the outbox. */
@@ -283,7 +285,6 @@ choose_on_lan (MdCtlOptions *options, char **server)
       use_remembered (&choice, f, server);
       return MD_CTL_EXIT_OK;
     }
-  notebooks = distinct_notebooks (found);
   if (notebooks->len == 1 && !chosen)
     return use_only (g_ptr_array_index (notebooks, 0), server);
   return choose_among (notebooks, server);

@@ -55,7 +55,7 @@ is_same_notebook (GPtrArray *found, guint i)
 {
   const MdDiscovered *f = g_ptr_array_index (found, i);
 
-  return i > 0
+  return i > 0 && f->link.notebook[0] != '\0'
          && strcmp (f->link.notebook,
                     ((const MdDiscovered *)g_ptr_array_index (found, i - 1))->link.notebook)
                 == 0;
@@ -95,7 +95,8 @@ print_table (GPtrArray *found)
       g_string_truncate (line, 0);
       append_cell (line, g_ptr_array_index (names, i), name_width);
       append_cell (line, f->host, host_width);
-      append_cell (line, f->link.notebook, MD_NOTES_LINK_UUID_LEN);
+      append_cell (line, f->link.notebook[0] != '\0' ? f->link.notebook : "-",
+                   MD_NOTES_LINK_UUID_LEN);
       append_cell (line, access, 10);
       g_string_append (line, holds_key (f) ? _ ("yes") : _ ("no"));
       printf ("%s\n", line->str);

@@ -88,11 +88,43 @@ test_list (void)
   g_assert_cmpuint (list->len, ==, MD_DISCOVER_MAX_FOUND);
 }
 
+/* A DNS-SD announcement has no identity: it merges with the CoAP answer of
+ * its host, whichever comes first, and stays alone otherwise. */
+static void
+test_dnssd_merge (void)
+{
+  g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify)md_discovered_free);
+  MdDiscovered *announced = found ("", "mydaily on a", "10.0.0.1", MD_DISCOVERED_DNS_SD);
+  MdDiscovered *alone = found ("", "mydaily on c", "10.0.0.3", MD_DISCOVERED_DNS_SD);
+  g_autofree char *server = NULL;
+  MdDiscovered *f;
+
+  announced->port = 0;
+  announced->link.coaps_port = 5684;
+  alone->port = 0;
+  alone->link.coaps_port = 5684;
+  md_discovered_add (list, announced);
+  md_discovered_add (list, alone);
+  md_discovered_add (list, found (UUID_A, "alpha", "10.0.0.1", MD_DISCOVERED_COAP));
+  g_assert_cmpuint (list->len, ==, 2);
+  f = list->pdata[0];
+  g_assert_cmpstr (f->link.notebook, ==, UUID_A);
+  g_assert_cmpstr (f->link.name, ==, "alpha");
+  g_assert_cmpuint (f->link.coaps_port, ==, 5684);
+  g_assert_cmpuint (f->port, ==, MD_PROTOCOL_PORT);
+  g_assert_cmpuint (f->via, ==, MD_DISCOVERED_COAP | MD_DISCOVERED_DNS_SD);
+  f = list->pdata[1];
+  g_assert_cmpstr (f->link.notebook, ==, "");
+  server = md_discovered_server (f);
+  g_assert_cmpstr (server, ==, "coaps://10.0.0.3:5684");
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/discover/request-size", test_request_size);
   g_test_add_func ("/discover/list", test_list);
+  g_test_add_func ("/discover/dnssd-merge", test_dnssd_merge);
   return g_test_run ();
 }
