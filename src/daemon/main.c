@@ -41,7 +41,7 @@ typedef struct
 
 /* How often the plain sockets join the multicast groups on interfaces that
  * came up since: the sandboxed daemon cannot watch netlink for them. */
-#define MD_DAEMON_REJOIN_SECONDS 60
+#define MD_DAEMON_REJOIN_SECONDS 10
 
 /* Logs a fatal start-up error as syslog "err" (not a GLib critical, which the
  * test setup makes fatal) and returns the exit status. */
