@@ -12,6 +12,7 @@ trap 'rm -rf "$home"' EXIT
 mkdir -p "$home/config/mydaily"
 printf '# HOST:PORT NOTEBOOK NAME KEY\nnotes.example:5684 - alice %s\n' \
   "$(printf 'k%.0s' {1..40})" >"$home/config/mydaily/credentials"
+chmod 600 "$home/config/mydaily/credentials"  # mydailyctl refuses one that others may read
 
 # Each line: the words typed (the last is the one completed), then the
 # completions expected, sorted and joined by spaces.

@@ -15,6 +15,7 @@ cp "$MD_SOURCE_DIR/data/_mydailyctl" "$work/fpath/"
 ln -s "$MYDAILYCTL" "$work/bin/mydailyctl"
 printf '# HOST:PORT NOTEBOOK NAME KEY\nnotes.example:5684 - alice %s\n' \
   "$(printf 'k%.0s' {1..40})" >"$work/config/mydaily/credentials"
+chmod 600 "$work/config/mydaily/credentials"  # mydailyctl refuses one that others may read
 
 result=$(HOME=$work XDG_CONFIG_HOME=$work/config ZDOTDIR=$work \
   timeout 30 zsh -f "$(dirname "$0")/md-zsh-complete.zsh" "$work/fpath" "$work/bin" \
