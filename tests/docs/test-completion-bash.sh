@@ -33,6 +33,7 @@ result=$(HOME=$home XDG_CONFIG_HOME=$home/config bash --norc --noprofile -c '
   complete_line -s notes.ex
   complete_line --server=notes.ex
   complete_line -s notes.example:5684 hi
+  complete_line logout notes
 ' bash "$framework" "$MD_SOURCE_DIR/data/mydailyctl.bash-completion" "$MYDAILYCTL")
 expected='history
 json short tsv
@@ -42,7 +43,8 @@ json
 status
 notes.example:5684
 notes.example:5684
-history'
+history
+notes.example:5684'
 if [ "$result" != "$expected" ]; then
   echo "completions differ (expected | got):"
   paste -d'|' <(echo "$expected") <(echo "$result")

@@ -21,7 +21,7 @@ result=$(HOME=$work XDG_CONFIG_HOME=$work/config ZDOTDIR=$work \
   timeout 30 zsh -f "$(dirname "$0")/md-zsh-complete.zsh" "$work/fpath" "$work/bin" \
   'mydailyctl hi' 'mydailyctl history -o ' 'mydailyctl follow --output=j' \
   'mydailyctl history --no-p' 'mydailyctl --ti' 'mydailyctl st' \
-  'mydailyctl -s notes.ex' 'mydailyctl -s notes.example:5684 hi')
+  'mydailyctl -s notes.ex' 'mydailyctl -s notes.example:5684 hi' 'mydailyctl logout notes')
 status=$?
 [ $status -eq 77 ] && { echo "SKIP: zsh has no zpty module"; exit 77; }
 expected='history
@@ -31,7 +31,8 @@ json
 --timeout
 status
 notes.example:5684
-history'
+history
+notes.example:5684'
 if [ $status -ne 0 ] || [ "$result" != "$expected" ]; then
   echo "zsh exited $status; completions differ (expected | got):"
   paste -d'|' <(echo "$expected") <(echo "$result")
