@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "md-coap.h"
+#include "md-credentials.h"
 #include "md-ctl-choice.h"
+#include "md-ctl-server.h"
 #include "md-discover.h"
 #include "md-terminal.h"
 #include "mydailyctl.h"
@@ -220,85 +222,155 @@ refuse_to_guess (GPtrArray *notebooks)
 }
 
 /* Several notebooks, or one that is not the one chosen before: never
- * switch silently, ask (on a terminal) or refuse. */
-static int
-choose_among (GPtrArray *notebooks, char **server)
+ * switch silently, ask (on a terminal) or refuse (NULL). */
+static const MdDiscovered *
+choose_among (GPtrArray *notebooks)
 {
   const MdDiscovered *pick;
 
   if (!isatty (STDIN_FILENO) || !isatty (STDERR_FILENO))
-    return refuse_to_guess (notebooks);
+    return NULL;
   pick = ask (notebooks);
-  if (pick == NULL)
-    return refuse_to_guess (notebooks);
-  remember (pick);
-  *server = md_discovered_server (pick);
-  return MD_CTL_EXIT_OK;
+  if (pick != NULL)
+    remember (pick);
+  return pick;
 }
 
-static int
-use_only (const MdDiscovered *f, char **server)
+static const MdDiscovered *
+use_only (const MdDiscovered *f)
 {
   g_autofree char *name = md_terminal_dup_safe (f->link.name, -1, MD_TERMINAL_NONE);
+  g_autofree char *server = md_discovered_server (f);
 
-  *server = md_discovered_server (f);
   /* TRANSLATORS: first use of a notebook found on the LAN; %s: its name, then HOST:PORT */
   fprintf (
       stderr,
       _ ("Using the notebook “%s” at %s, found on the LAN (remembered; -s chooses another).\n"),
-      name, *server);
+      name, server);
   remember (f);
-  return MD_CTL_EXIT_OK;
+  return f;
 }
 
 /* The remembered notebook, wherever discovery found it now. */
-static void
-use_remembered (const MdCtlChoice *choice, const MdDiscovered *f, char **server)
+static const MdDiscovered *
+use_remembered (const MdCtlChoice *choice, const MdDiscovered *f)
 {
-  *server = md_discovered_server (f);
-  if (g_strcmp0 (*server, choice->server) != 0)
+  g_autofree char *server = md_discovered_server (f);
+
+  if (g_strcmp0 (server, choice->server) != 0)
     {
-      g_debug ("notebook %s moved from %s to %s", choice->identity, choice->server, *server);
+      g_debug ("notebook %s moved from %s to %s", choice->identity, choice->server, server);
       remember (f);
     }
+  return f;
+}
+
+/* options->target for @server (NULL: localhost), as -s would make it. */
+static int
+choose_target (MdCtlOptions *options, const char *server, MdCredentials *credentials)
+{
+  g_autoptr (GError) error = NULL;
+
+  options->target = md_ctl_server_choose (server, options->key_file, credentials, &error);
+  if (options->target == NULL)
+    return md_ctl_fail (error);
+  options->server = options->target->host_port;
+  return MD_CTL_EXIT_OK;
+}
+
+/* DTLS when the notebook offers it and a key was stored for its identity
+ * (`mydailyctl login`), wherever it lives now; plain CoAP otherwise. */
+static int
+use_discovered (MdCtlOptions *options, const MdDiscovered *f, MdCredentials *credentials)
+{
+  const MdCredential *stored = md_ctl_credential_for (credentials, f);
+  g_autofree char *plain = md_discovered_server (f);
+  g_autofree char *coaps = NULL;
+  g_autofree char *host_key = NULL;
+  g_autoptr (MdCredentials) moved = NULL;
+  g_autoptr (MdCredential) credential = NULL;
+
+  if (stored == NULL || f->link.coaps_port == 0)
+    {
+      g_autofree char *server = g_strconcat ("coap://", plain, NULL);
+
+      return choose_target (options, server, credentials);
+    }
+  coaps = g_strdup_printf (strchr (f->host, ':') != NULL ? "coaps://[%s]:%u" : "coaps://%s:%u",
+                           f->host, f->link.coaps_port);
+  host_key = md_credentials_host_key (coaps + strlen ("coaps://"), MD_PROTOCOL_PORT_DTLS, NULL);
+  if (host_key == NULL)
+    return choose_target (options, coaps, credentials);
+  /* The stored key, under the address the notebook answers at now. */
+  moved = md_credentials_new ();
+  credential = md_credential_new (host_key, stored->notebook, stored->name, stored->key);
+  md_credentials_set (moved, credential);
+  return choose_target (options, coaps, moved);
 }
 
 static int
-choose_on_lan (MdCtlOptions *options, char **server)
+choose_on_lan (MdCtlOptions *options, MdCredentials *credentials)
 {
   g_autoptr (GPtrArray) found = discover (options);
   g_autoptr (GPtrArray) notebooks = NULL;
   g_auto (MdCtlChoice) choice = { 0 };
   gboolean chosen = md_ctl_choice_load (&choice);
-  const MdDiscovered *f;
+  const MdDiscovered *f = NULL;
 
   notebooks = found != NULL ? distinct_notebooks (found) : NULL;
+  /* Nothing answered: the last place of the chosen notebook, else
+   * localhost; either way a note waits in the outbox. */
   if (notebooks == NULL || notebooks->len == 0)
-    {
-      /* Nothing answered: the last place of the chosen notebook, else the
-       * old default; either way the note waits in the outbox. */
-      *server = g_strdup (chosen ? choice.server : MD_CTL_DEFAULT_SERVER);
-      return MD_CTL_EXIT_OK;
-    }
-  if (chosen && (f = find_notebook (found, choice.identity)) != NULL)
-    {
-      use_remembered (&choice, f, server);
-      return MD_CTL_EXIT_OK;
-    }
-  if (notebooks->len == 1 && !chosen)
-    return use_only (g_ptr_array_index (notebooks, 0), server);
-  return choose_among (notebooks, server);
+    return choose_target (options, chosen ? choice.server : NULL, credentials);
+  if (chosen)
+    f = find_notebook (found, choice.identity);
+  if (f != NULL)
+    f = use_remembered (&choice, f);
+  else if (notebooks->len == 1 && !chosen)
+    f = use_only (g_ptr_array_index (notebooks, 0));
+  else
+    f = choose_among (notebooks);
+  if (f == NULL)
+    return refuse_to_guess (notebooks);
+  return use_discovered (options, f, credentials);
 }
 
 int
-md_ctl_choose_server (MdCtlOptions *options, char **server)
+md_ctl_find_server (MdCtlOptions *options)
 {
-  g_return_val_if_fail (options != NULL && server != NULL, MD_CTL_EXIT_USAGE);
+  g_autofree char *path = md_credentials_get_path ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MdCredentials) credentials = NULL;
 
+  g_return_val_if_fail (options != NULL, MD_CTL_EXIT_USAGE);
+
+  credentials = md_credentials_load (path, &error);
+  if (credentials == NULL)
+    return md_ctl_fail (error);
   if (localhost_answers ())
+    return choose_target (options, NULL, credentials);
+  return choose_on_lan (options, credentials);
+}
+
+const MdCredential *
+md_ctl_credential_for (MdCredentials *credentials, const MdDiscovered *found)
+{
+  const MdCredential *credential = NULL;
+  g_autofree char *host_key = NULL;
+
+  g_return_val_if_fail (credentials != NULL && found != NULL, NULL);
+
+  if (found->link.notebook[0] != '\0')
+    credential = md_credentials_lookup_notebook (credentials, found->link.notebook);
+  if (credential == NULL && found->link.coaps_port != 0)
     {
-      *server = g_strdup (MD_CTL_DEFAULT_SERVER);
-      return MD_CTL_EXIT_OK;
+      g_autofree char *host_port
+          = g_strdup_printf (strchr (found->host, ':') != NULL ? "[%s]:%u" : "%s:%u", found->host,
+                             found->link.coaps_port);
+
+      host_key = md_credentials_host_key (host_port, MD_PROTOCOL_PORT_DTLS, NULL);
+      if (host_key != NULL)
+        credential = md_credentials_lookup_host (credentials, host_key);
     }
-  return choose_on_lan (options, server);
+  return credential;
 }

@@ -9,15 +9,35 @@
 #include "md-terminal.h"
 #include "mydailyctl.h"
 
-/* Whether the user holds a key for @found's notebook.  The seam for the
- * credentials that `mydailyctl login` stores, keyed by notebook identity
- * (the "dtls-client" work, issue 11 item 2); until they exist nobody
- * holds one. */
+/* The credentials `mydailyctl login` stored, read once; a file that is
+ * refused (mode, a bad line) counts as none here, since discover uses no
+ * key: commands that do use one say why. */
+static MdCredentials *
+stored_credentials (void)
+{
+  static MdCredentials *credentials;
+
+  if (credentials == NULL)
+    {
+      g_autofree char *path = md_credentials_get_path ();
+      g_autoptr (GError) error = NULL;
+
+      credentials = md_credentials_load (path, &error);
+      if (credentials == NULL)
+        {
+          g_debug ("credentials: %s", error->message);
+          credentials = md_credentials_new ();
+        }
+    }
+  return credentials;
+}
+
+/* Whether the user holds a key for @found's notebook: by its identity, so
+ * a notebook that moved keeps its key, else by its DTLS address. */
 static gboolean
 holds_key (const MdDiscovered *found)
 {
-  (void)found;
-  return FALSE;
+  return md_ctl_credential_for (stored_credentials (), found) != NULL;
 }
 
 static char *

@@ -7,6 +7,8 @@
 #include <stdio.h>
 
 #include "md-client.h"
+#include "md-ctl-server.h"
+#include "md-discover.h"
 #include "md-protocol.h"
 #include "md-ctl-console.h"
 #include "md-ctl-printer.h"
@@ -24,14 +26,15 @@ typedef enum
   MD_CTL_EXIT_QUEUED = 75, /* EX_TEMPFAIL: no answer, the note waits in the outbox */
 } MdCtlExit;
 
-#define MD_CTL_DEFAULT_SERVER "localhost:" MD_PROTOCOL_PORT_STRING
 #define MD_CTL_DEFAULT_TIMEOUT_S 15.0
 /* How many notes follow and history -f print before following. */
 #define MD_CTL_DEFAULT_FOLLOW_LINES 10
 
 typedef struct
 {
-  const char *server;
+  const char *server;   /* "HOST:PORT" of @target, as the outbox and cache name it */
+  MdCtlServer *target;  /* the server, scheme and key (md-ctl-server.h) */
+  const char *key_file; /* --key-file, else $MYDAILY_KEY_FILE, or NULL */
   double timeout_s;
   gboolean no_queue;         /* --no-queue: no answer fails (2) instead of queueing (75) */
   GCancellable *cancellable; /* fires on SIGINT/SIGTERM/SIGHUP once graceful */
@@ -47,6 +50,8 @@ int md_ctl_status (MdCtlOptions *options, int argc, char **argv);
 int md_ctl_keygen (MdCtlOptions *options, int argc, char **argv);
 int md_ctl_sync (MdCtlOptions *options, int argc, char **argv);
 int md_ctl_discover (MdCtlOptions *options, int argc, char **argv);
+int md_ctl_login (MdCtlOptions *options, int argc, char **argv);
+int md_ctl_logout (MdCtlOptions *options, int argc, char **argv);
 /* Without a command: the notebook on a terminal, else md_ctl_add_lines(). */
 int md_ctl_notebook (MdCtlOptions *options);
 int md_ctl_add_lines (MdCtlOptions *options, FILE *input);
@@ -77,13 +82,21 @@ gboolean md_ctl_parse_lines (const char *command, const char *text, gint64 *last
  * returned source when the loop has ended. */
 GSource *md_ctl_quit_on_cancel (GCancellable *cancellable, GMainLoop *loop);
 
+/* A client for options->target. */
 MdClient *md_ctl_connect (MdCtlOptions *options, GError **error);
+/* Chooses options->target and options->server from -s (@server), the
+ * environment and the stored credentials. */
+gboolean md_ctl_choose_server (MdCtlOptions *options, const char *server, GError **error);
 
-/* No -s and no $MYDAILY_SERVER (mydailyctl-choose.c): a daemon on this
- * host if one answers a ping, else the notebook found on the LAN, the one
- * chosen before (md-ctl-choice.h), or the one the user picks now.  Returns
- * the exit status; on MD_CTL_EXIT_OK *@server is "HOST:PORT". */
-int md_ctl_choose_server (MdCtlOptions *options, char **server);
+/* No -s and no $MYDAILY_SERVER (mydailyctl-choose.c): options->target is
+ * a daemon on this host if one answers a ping, else the notebook found on
+ * the LAN: the one chosen before (md-ctl-choice.h), the only one, or the
+ * one the user picks now; over DTLS when a key was stored for its
+ * identity.  Returns the exit status (printed what failed). */
+int md_ctl_find_server (MdCtlOptions *options);
+/* The stored credential for a notebook found on the LAN: by its identity,
+ * else by its DTLS address; NULL when none. */
+const MdCredential *md_ctl_credential_for (MdCredentials *credentials, const MdDiscovered *found);
 
 /* ---- the outbox (mydailyctl-outbox.c) ---- */
 
