@@ -239,16 +239,22 @@ choose_among (GPtrArray *notebooks)
 static const MdDiscovered *
 use_only (const MdDiscovered *f)
 {
+  remember (f);
+  return f;
+}
+
+/* Said once, when a notebook is first taken without asking. */
+static void
+announce (const MdDiscovered *f, const MdCtlServer *target)
+{
   g_autofree char *name = md_terminal_dup_safe (f->link.name, -1, MD_TERMINAL_NONE);
-  g_autofree char *server = md_discovered_server (f);
+  g_autofree char *server = md_ctl_server_describe (target);
 
   /* TRANSLATORS: first use of a notebook found on the LAN; %s: its name, then HOST:PORT */
   fprintf (
       stderr,
       _ ("Using the notebook “%s” at %s, found on the LAN (remembered; -s chooses another).\n"),
       name, server);
-  remember (f);
-  return f;
 }
 
 /* The remembered notebook, wherever discovery found it now. */
@@ -316,6 +322,8 @@ choose_on_lan (MdCtlOptions *options, MdCredentials *credentials)
   g_auto (MdCtlChoice) choice = { 0 };
   gboolean chosen = md_ctl_choice_load (&choice);
   const MdDiscovered *f = NULL;
+  gboolean first = FALSE;
+  int status;
 
   notebooks = found != NULL ? distinct_notebooks (found) : NULL;
   /* Nothing answered: the last place of the chosen notebook, else
@@ -327,12 +335,18 @@ choose_on_lan (MdCtlOptions *options, MdCredentials *credentials)
   if (f != NULL)
     f = use_remembered (&choice, f);
   else if (notebooks->len == 1 && !chosen)
-    f = use_only (g_ptr_array_index (notebooks, 0));
+    {
+      f = use_only (g_ptr_array_index (notebooks, 0));
+      first = TRUE;
+    }
   else
     f = choose_among (notebooks);
   if (f == NULL)
     return refuse_to_guess (notebooks);
-  return use_discovered (options, f, credentials);
+  status = use_discovered (options, f, credentials);
+  if (status == MD_CTL_EXIT_OK && first)
+    announce (f, options->target);
+  return status;
 }
 
 int

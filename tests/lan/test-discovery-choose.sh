@@ -36,7 +36,7 @@ sed 's/^/# stderr: /' "$work/err"
 check "add with no -s: exit 0" test "$status" -eq 0
 check "add with no -s: the note is in alpha's notebook" grep -qx "first from the LAN" <(notes_of alpha)
 check "add with no -s: says which notebook it uses" \
-  grep -q "Using the notebook “alpha” at $(md_lan_addr alpha):5683" "$work/err"
+  grep -q "Using the notebook “alpha” at coap://$(md_lan_addr alpha):5683" "$work/err"
 check "the choice is remembered by identity" grep -qx "Identity=$id_alpha" "$work/user/state/mydaily/notebook"
 
 ctl add "second" >/dev/null 2>"$work/err"

@@ -37,6 +37,7 @@ test_request_size (void)
       g_assert_cmpuint (g_bytes_get_size (request), >=, min_len);
       g_assert_cmpuint (g_bytes_get_size (request), <=, MAX (min_len + 1, 50));
     }
+  g_clear_pointer (&request, g_bytes_unref);
   request = md_discover_build_request (token, 72);
   data = g_bytes_get_data (request, &len);
   g_assert_cmpuint (3 * len, >=, strlen (text) + answer_overhead);
