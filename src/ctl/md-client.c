@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "md-coap-describe.h"
 #include "md-error.h"
 #include "md-protocol.h"
 
