@@ -6,9 +6,10 @@
 
 #include "md-terminal.h"
 
-/* Bytes of an Echo value shown: enough to match a challenge to the retry
+/* Bytes of an Echo value shown: mydaily's start with a 4-byte time window,
+ * so 8 also show part of the MAC, enough to match a challenge to the retry
  * that carries it back. */
-#define ECHO_SHOWN 4
+#define ECHO_SHOWN 8
 
 /* The options with a field of their own; the rest show as optN=LENGTHB. */
 static const guint16 described[] = {

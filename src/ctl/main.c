@@ -79,6 +79,9 @@ parse_global_options (MdCtlOptions *options, char **server, int *argc, char ***a
     { "no-queue", 0, 0, G_OPTION_ARG_NONE, &options->no_queue,
       /* TRANSLATORS: help of --no-queue */
       N_ ("Do not queue notes the server does not answer: fail with status 2"), NULL },
+    { "debug", 0, 0, G_OPTION_ARG_NONE, &options->debug,
+      /* TRANSLATORS: help of --debug */
+      N_ ("Print every datagram sent and received on standard error, decoded"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, version,
       /* TRANSLATORS: help of --version */
       N_ ("Print the version and exit"), NULL },

@@ -45,6 +45,8 @@ struct _MdClient
   GBytes *echo;
   guint8 recent[RECENT_TOKENS][MD_CLIENT_TOKEN_LEN];
   guint n_recent;
+  MdClientTraceFunc trace;
+  gpointer trace_data;
 };
 
 static void
@@ -221,6 +223,22 @@ md_client_get_address_name (MdClient *client)
   return current_candidate (client)->name;
 }
 
+void
+md_client_set_trace (MdClient *client, MdClientTraceFunc func, gpointer user_data)
+{
+  g_return_if_fail (client != NULL);
+
+  client->trace = func;
+  client->trace_data = user_data;
+}
+
+static void
+trace (MdClient *client, MdClientDirection direction, const guint8 *data, gsize len)
+{
+  if (client->trace != NULL)
+    client->trace (direction, current_candidate (client)->name, data, len, client->trace_data);
+}
+
 guint
 md_client_get_n_addresses (MdClient *client)
 {
@@ -370,6 +388,7 @@ md_client_send (MdClient *client, const guint8 *data, gsize len)
   if (!g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN)
       && md_coap_parse (data, len, &msg, NULL))
     log_message ("→", &msg);
+  trace (client, MD_CLIENT_SENT, data, len);
   if (!ensure_socket (client, &error)
       || g_socket_send (client->socket, (const char *)data, len, NULL, &error) < 0)
     {
@@ -449,6 +468,7 @@ receive_one (MdClient *client)
       refused (client);
       return FALSE;
     }
+  trace (client, MD_CLIENT_RECEIVED, buffer, (gsize)len);
   if ((gsize)len > MD_COAP_MAX_DATAGRAM)
     g_debug ("ignoring an oversized datagram");
   else if (!md_coap_parse (buffer, (gsize)len, &msg, &error))

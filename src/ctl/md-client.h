@@ -34,4 +34,17 @@ double md_client_get_timeout (MdClient *client);
 /* "192.0.2.1:5683": the address requests go to now. */
 const char *md_client_get_address_name (MdClient *client);
 
+typedef enum
+{
+  MD_CLIENT_SENT,
+  MD_CLIENT_RECEIVED,
+} MdClientDirection;
+
+/* Sees every datagram the client sends or receives, as bytes (a malformed
+ * one too), with the address it went to or came from: mydailyctl --debug. */
+typedef void (*MdClientTraceFunc) (MdClientDirection direction, const char *peer,
+                                   const guint8 *data, gsize len, gpointer user_data);
+/* @func NULL turns tracing off. */
+void md_client_set_trace (MdClient *client, MdClientTraceFunc func, gpointer user_data);
+
 G_END_DECLS

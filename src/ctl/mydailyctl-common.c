@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "md-ctl-trace.h"
 #include "md-error.h"
 #include "md-protocol.h"
 
@@ -102,7 +103,11 @@ md_ctl_quit_on_cancel (GCancellable *cancellable, GMainLoop *loop)
 MdClient *
 md_ctl_connect (MdCtlOptions *options, GError **error)
 {
-  return md_client_new (options->server, options->timeout_s, error);
+  MdClient *client = md_client_new (options->server, options->timeout_s, error);
+
+  if (client != NULL && options->debug)
+    md_client_set_trace (client, md_ctl_trace_print, NULL);
+  return client;
 }
 
 void

@@ -34,6 +34,7 @@ typedef struct
   const char *server;
   double timeout_s;
   gboolean no_queue;         /* --no-queue: no answer fails (2) instead of queueing (75) */
+  gboolean debug;            /* --debug: every datagram on stderr (md-ctl-trace.h) */
   GCancellable *cancellable; /* fires on SIGINT/SIGTERM/SIGHUP once graceful */
 } MdCtlOptions;
 

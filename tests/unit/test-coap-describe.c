@@ -87,7 +87,7 @@ test_opaque_options (void)
   g_assert_true (md_coap_message_add_option (&msg, MD_COAP_OPTION_URI_HOST, "h", 1));
   text = md_coap_message_describe (&msg);
   g_assert_cmpstr (text, ==,
-                   "ACK 4.01 mid=0x0001 etag=beef(2B) echo=3f9a01c2...(12B) opt3=1B "
+                   "ACK 4.01 mid=0x0001 etag=beef(2B) echo=3f9a01c205060708...(12B) opt3=1B "
                    "opt65000=3B");
 }
 
