@@ -4,7 +4,8 @@
  * tshark captures both ports on lo while coap-client-gnutls, with
  * SSLKEYLOGFILE set (GnuTLS writes it by itself), adds a note and reads the
  * history as alice.  Then tshark reads the capture back with that key log:
- * every DTLS application record must decode as CoAP.  This also checks
+ * every DTLS application record must decode as CoAP, and no frame may have
+ * a malformed or warning expert item.  This also checks
  * that the server never picks ChaCha20-Poly1305, which Debian 12's tshark
  * 4.0 does not decrypt.
  *
@@ -12,28 +13,16 @@
  * coap-client-gnutls. */
 #include "config.h"
 
+#include "md-capture.h"
 #include "md-test-daemon.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
 #include <glib/gstdio.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#define TSHARK "tshark"
 #define COAP_CLIENT "coap-client-gnutls"
-#define START_TIMEOUT_MS 20000
-#define SYNC_ATTEMPTS 40
-#define SYNC_WAIT_MS 500
-#define STOP_TIMEOUT_MS 15000
-#define READ_TIMEOUT_MS 60000
 #define CLIENT_TIMEOUT_MS 60000
 #define DTLS_APPLICATION_DATA "23"
-
-static const guint8 pcapng_magic[4] = { 0x0a, 0x0d, 0x0d, 0x0a };
 
 static gboolean skipped;
 
@@ -42,119 +31,10 @@ typedef struct
   MdTestDaemon *daemon;
   guint16 dtls_port;
   char *root;
-  char *capture_path;
-  char *log_path;
   char *keylog_path;
   char *key;
-  GSubprocess *tshark;
-  gboolean tshark_exited;
-  int ping_fd;
-  guint16 next_ping_mid;
+  MdCapture *capture;
 } Fixture;
-
-/* ---- tshark (as in test-capture.c) ------------------------------------------ */
-
-static void
-on_tshark_exited (GObject *source, GAsyncResult *result, gpointer data)
-{
-  Fixture *fx = data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  fx->tshark_exited = TRUE;
-}
-
-static void
-start_tshark (Fixture *fx)
-{
-  g_autoptr (GSubprocessLauncher) launcher
-      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  g_autofree char *filter = g_strdup_printf ("udp port %u or udp port %u",
-                                             md_test_daemon_get_port (fx->daemon), fx->dtls_port);
-  g_autoptr (GError) error = NULL;
-
-  g_subprocess_launcher_set_stderr_file_path (launcher, fx->log_path);
-  g_subprocess_launcher_set_child_setup (launcher, md_test_die_with_parent, NULL, NULL);
-  fx->tshark = g_subprocess_launcher_spawn (launcher, &error, TSHARK, "-i", "lo", "-f", filter,
-                                            "-w", fx->capture_path, NULL);
-  g_assert_no_error (error);
-  g_subprocess_wait_async (fx->tshark, NULL, on_tshark_exited, fx);
-}
-
-static gboolean
-has_pcapng_header (gpointer data)
-{
-  Fixture *fx = data;
-  g_autofree char *contents = NULL;
-  gsize len = 0;
-
-  if (fx->tshark_exited)
-    return TRUE;
-  return g_file_get_contents (fx->capture_path, &contents, &len, NULL) && len >= 28
-         && memcmp (contents, pcapng_magic, sizeof pcapng_magic) == 0;
-}
-
-/* An empty CON to the plain port, which the daemon answers with an RST of
- * the same Message ID: when that RST is in the file, so is all before it. */
-static void
-send_ping (Fixture *fx)
-{
-  guint16 mid = fx->next_ping_mid++;
-  guint8 ping[4] = { 0x40, 0x00, mid >> 8, mid & 0xff };
-  struct sockaddr_in sin = { .sin_family = AF_INET };
-
-  sin.sin_port = htons (md_test_daemon_get_port (fx->daemon));
-  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  if (sendto (fx->ping_fd, ping, sizeof ping, 0, (struct sockaddr *)&sin, sizeof sin) < 0)
-    g_test_message ("ping: %s", g_strerror (errno));
-}
-
-static gboolean
-capture_has_reset (gpointer data)
-{
-  Fixture *fx = data;
-  guint16 mid = fx->next_ping_mid - 1;
-  const guint8 reset[4] = { 0x70, 0x00, mid >> 8, mid & 0xff };
-  g_autofree char *contents = NULL;
-  gsize len = 0;
-
-  if (fx->tshark_exited)
-    return TRUE;
-  if (!g_file_get_contents (fx->capture_path, &contents, &len, NULL))
-    return FALSE;
-  for (gsize i = 0; i + sizeof reset <= len; i++)
-    if (memcmp (contents + i, reset, sizeof reset) == 0)
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
-sync_capture (Fixture *fx)
-{
-  for (guint i = 0; i < SYNC_ATTEMPTS && !fx->tshark_exited; i++)
-    {
-      send_ping (fx);
-      if (md_test_poll_until (capture_has_reset, fx, 20, SYNC_WAIT_MS))
-        return !fx->tshark_exited;
-    }
-  return FALSE;
-}
-
-static gboolean
-tshark_is_gone (gpointer data)
-{
-  return ((Fixture *)data)->tshark_exited;
-}
-
-static void
-stop_tshark (Fixture *fx)
-{
-  g_subprocess_send_signal (fx->tshark, SIGINT);
-  if (!md_test_pump_until (tshark_is_gone, fx, STOP_TIMEOUT_MS))
-    {
-      g_subprocess_force_exit (fx->tshark);
-      g_test_fail_printf ("tshark did not stop within %u ms", STOP_TIMEOUT_MS);
-    }
-}
 
 /* ---- fixture ----------------------------------------------------------------- */
 
@@ -191,12 +71,8 @@ fixture_setup (Fixture *fx, gconstpointer data)
   write_keys (fx);
   md_test_daemon_start (fx->daemon, &error);
   g_assert_no_error (error);
-  fx->capture_path = g_build_filename (fx->root, "capture.pcapng", NULL);
-  fx->log_path = g_build_filename (fx->root, "tshark.log", NULL);
   fx->keylog_path = g_build_filename (fx->root, "keylog", NULL);
-  fx->ping_fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  g_assert_cmpint (fx->ping_fd, >=, 0);
-  fx->next_ping_mid = 0xc000;
+  fx->capture = md_capture_new (fx->root, md_test_daemon_get_port (fx->daemon));
 }
 
 static void
@@ -204,18 +80,10 @@ fixture_teardown (Fixture *fx, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
 
-  if (fx->tshark != NULL && !fx->tshark_exited)
-    {
-      g_subprocess_force_exit (fx->tshark);
-      md_test_pump_until (tshark_is_gone, fx, STOP_TIMEOUT_MS);
-    }
-  g_clear_object (&fx->tshark);
+  g_clear_pointer (&fx->capture, md_capture_free);
   if (!md_test_daemon_stop (fx->daemon, &error))
     g_test_fail_printf ("stopping mydailyd: %s", error->message);
   g_clear_pointer (&fx->daemon, md_test_daemon_free);
-  close (fx->ping_fd);
-  g_free (fx->capture_path);
-  g_free (fx->log_path);
   g_free (fx->keylog_path);
   g_free (fx->key);
   g_free (fx->root);
@@ -276,56 +144,34 @@ enum
   F_CONTENT_TYPE,
   F_CODE,
   F_SUITE,
+  F_EXPERT_MESSAGE,
+  F_EXPERT_GROUP,
+  F_EXPERT_SEVERITY,
   N_FIELDS
 };
 
-static char *
-decode_capture (Fixture *fx)
+static const char *const dtls_fields[] = {
+  "frame.number",
+  "frame.protocols",
+  "dtls.record.content_type",
+  "coap.code",
+  "dtls.handshake.ciphersuite",
+  "_ws.expert.message",
+  "_ws.expert.group",
+  "_ws.expert.severity",
+  NULL,
+};
+
+static GPtrArray *
+read_capture (Fixture *fx)
 {
   g_autofree char *keylog = g_strdup_printf ("tls.keylog_file:%s", fx->keylog_path);
   g_autofree char *as_dtls = g_strdup_printf ("udp.port==%u,dtls", fx->dtls_port);
   g_autofree char *as_coap = g_strdup_printf ("dtls.port==%u,coap", fx->dtls_port);
   g_autofree char *only_dtls = g_strdup_printf ("udp.port==%u", fx->dtls_port);
-  const char *const argv[] = { TSHARK,
-                               "-r",
-                               fx->capture_path,
-                               "-o",
-                               keylog,
-                               "-d",
-                               as_dtls,
-                               "-d",
-                               as_coap,
-                               "-Y",
-                               only_dtls,
-                               "-T",
-                               "fields",
-                               "-E",
-                               "separator=/t",
-                               "-E",
-                               "occurrence=a",
-                               "-E",
-                               "aggregator=;",
-                               "-e",
-                               "frame.number",
-                               "-e",
-                               "frame.protocols",
-                               "-e",
-                               "dtls.record.content_type",
-                               "-e",
-                               "coap.code",
-                               "-e",
-                               "dtls.handshake.ciphersuite",
-                               NULL };
-  g_autoptr (GError) error = NULL;
-  g_autoptr (MdTestCtl) run = md_test_command_spawn (argv, NULL, &error);
-  g_autoptr (MdTestCtlResult) r = NULL;
+  const char *const args[] = { "-o", keylog, "-d", as_dtls, "-d", as_coap, "-Y", only_dtls, NULL };
 
-  g_assert_no_error (error);
-  r = md_test_ctl_wait (run, READ_TIMEOUT_MS);
-  if (r->exit_status != 0)
-    g_test_message ("tshark -r: %s", r->err);
-  g_assert_cmpint (r->exit_status, ==, 0);
-  return g_steal_pointer (&r->out);
+  return md_capture_read (fx->capture, args, dtls_fields);
 }
 
 typedef struct
@@ -337,13 +183,13 @@ typedef struct
 } Seen;
 
 static void
-check_frame (const char *line, Seen *seen)
+check_frame (GStrv fields, Seen *seen)
 {
-  g_auto (GStrv) fields = g_strsplit (line, "\t", -1);
   guint code;
 
-  g_assert_cmpuint (g_strv_length (fields), ==, N_FIELDS);
   seen->frames++;
+  md_capture_check_experts (fields[F_NUMBER], fields[F_EXPERT_MESSAGE], fields[F_EXPERT_GROUP],
+                            fields[F_EXPERT_SEVERITY]);
   /* One suite: the ServerHello's choice (a ClientHello lists several). */
   if (*fields[F_SUITE] != '\0' && strchr (fields[F_SUITE], ';') == NULL)
     {
@@ -368,14 +214,12 @@ check_frame (const char *line, Seen *seen)
 }
 
 static void
-check_capture (const char *decoded)
+check_capture (GPtrArray *frames)
 {
-  g_auto (GStrv) lines = g_strsplit (decoded, "\n", -1);
   Seen seen = { 0 };
 
-  for (guint i = 0; lines[i] != NULL; i++)
-    if (*lines[i] != '\0')
-      check_frame (lines[i], &seen);
+  for (guint i = 0; i < frames->len; i++)
+    check_frame (g_ptr_array_index (frames, i), &seen);
   g_test_message ("%u DTLS frames, %u with application data, all read as CoAP", seen.frames,
                   seen.records);
   g_print ("# tshark decoded %u DTLS application records as CoAP\n", seen.records);
@@ -390,44 +234,36 @@ check_capture (const char *decoded)
 static void
 test_decrypted (Fixture *fx, gconstpointer data)
 {
-  g_autofree char *decoded = NULL;
+  g_autofree char *filter = g_strdup_printf ("udp port %u or udp port %u",
+                                             md_test_daemon_get_port (fx->daemon), fx->dtls_port);
+  g_autofree char *reason = NULL;
+  g_autoptr (GPtrArray) frames = NULL;
 
-  start_tshark (fx);
-  if (!md_test_poll_until (has_pcapng_header, fx, 20, START_TIMEOUT_MS) || fx->tshark_exited
-      || !sync_capture (fx))
+  if (!md_capture_start (fx->capture, filter, &reason))
     {
-      g_autofree char *log = NULL;
-
-      if (!g_file_get_contents (fx->log_path, &log, NULL, NULL))
-        log = g_strdup ("(no log)");
-      if (strstr (log, "ermission") == NULL && strstr (log, "not permitted") == NULL)
-        g_error ("tshark did not capture on lo: %s", log);
       skipped = TRUE;
-      g_test_skip_printf ("tshark may not capture on lo here: %s", log);
+      g_test_skip (reason);
       return;
     }
   make_traffic (fx);
-  g_assert_true (sync_capture (fx));
-  stop_tshark (fx);
+  md_capture_stop (fx->capture);
   g_assert_true (g_file_test (fx->keylog_path, G_FILE_TEST_IS_REGULAR));
-  decoded = decode_capture (fx);
-  check_capture (decoded);
+  frames = read_capture (fx);
+  check_capture (frames);
 }
 
 int
 main (int argc, char **argv)
 {
-  g_autofree char *tshark = g_find_program_in_path (TSHARK);
   g_autofree char *client = g_find_program_in_path (COAP_CLIENT);
+  g_autofree char *reason = NULL;
   int status;
 
   g_test_init (&argc, &argv, NULL);
-  if (tshark == NULL || client == NULL || geteuid () != 0)
+  if (!md_capture_available (&reason) || client == NULL)
     {
-      g_printerr ("%s; skipping\n", tshark == NULL   ? "tshark is not installed (Debian: tshark)"
-                                    : client == NULL ? COAP_CLIENT " is not installed (Debian: "
-                                                                   "libcoap3-bin)"
-                                                     : "capturing on lo needs root");
+      g_printerr ("%s; skipping\n",
+                  reason != NULL ? reason : COAP_CLIENT " is not installed (Debian: libcoap3-bin)");
       return 77;
     }
   g_test_add ("/capture/tshark/dtls-decrypted", Fixture, NULL, fixture_setup, test_decrypted,
