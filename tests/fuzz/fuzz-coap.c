@@ -9,6 +9,7 @@
 
 #include "fuzz-common.h"
 #include "md-coap-describe.h"
+#include "md-dtls-describe.h"
 #include "md-error.h"
 
 #include <string.h>
@@ -59,9 +60,8 @@ exercise_readers (const MdCoapMessage *msg)
 }
 
 static void
-check_datagram_describe (const guint8 *data, gsize size)
+assert_printable_line (const char *text)
 {
-  g_autofree char *text = md_coap_datagram_describe (data, size);
   const guint8 *p = (const guint8 *)text;
 
   g_assert_true (g_utf8_validate (text, -1, NULL));
@@ -71,6 +71,26 @@ check_datagram_describe (const guint8 *data, gsize size)
       g_assert_cmpuint (p[i], !=, 0x7f);
       /* C1 controls in UTF-8 */
       g_assert_false (p[i] == 0xc2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f);
+    }
+}
+
+/* The same bytes as a datagram of DTLS records (mydailyctl --debug over
+ * coaps): each record read stays inside them. */
+static void
+check_datagram_describe (const guint8 *data, gsize size)
+{
+  g_autofree char *text = md_coap_datagram_describe (data, size);
+  MdDtlsRecord record;
+  gsize at = 0;
+
+  assert_printable_line (text);
+  while (at < size && md_dtls_record_parse (data + at, size - at, &record))
+    {
+      g_autofree char *line = md_dtls_record_describe (&record);
+
+      assert_printable_line (line);
+      at += MD_DTLS_RECORD_HEADER + record.length;
+      g_assert_cmpuint (at, <=, size);
     }
 }
 
