@@ -2,6 +2,7 @@
 
 #include "md-budget.h"
 
+#include "md-block-slice.h"
 #include "md-diagnostic.h"
 
 gboolean
@@ -69,32 +70,113 @@ keep_if_allowed (MdEcho *echo, const MdPeer *peer, gsize request_len, GBytes *by
   return NULL;
 }
 
+/* @response cut to blocks of @szx, with @echo_value unless NULL and a Size2
+ * if @with_size2, encoded into @candidate if that fits @budget; else NULL. */
+static GBytes *
+encode_block (MdCoapMessage *candidate, const MdCoapMessage *response, guint szx,
+              gboolean with_size2, const guint8 *echo_value, gsize budget)
+{
+  g_autoptr (GBytes) bytes = NULL;
+
+  md_block_slice_copy (candidate, response);
+  if (!md_block_slice_shrink (candidate, szx, with_size2))
+    return NULL;
+  if (echo_value != NULL
+      && !md_coap_message_add_option (candidate, MD_COAP_OPTION_ECHO, echo_value,
+                                      MD_ECHO_VALUE_LEN))
+    return NULL;
+  bytes = encode_message (candidate);
+  if (bytes == NULL || g_bytes_get_size (bytes) > budget)
+    return NULL;
+  return g_steal_pointer (&bytes);
+}
+
+/* The 2.05 @response cut to the largest block that fits the budget (RFC
+ * 7959 §2.4: the client goes on in that size), so a client without Echo
+ * still reads everything.  With an Echo value too when it fits, if need be
+ * without the optional Size2: a client that sends it back is verified and
+ * reads on in full blocks.  NULL when not even the smallest block fits;
+ * @response is the answer otherwise. */
+static GBytes *
+encode_small_block (MdEcho *echo, const MdPeer *peer, gsize budget, MdCoapMessage *response,
+                    gint64 now_us)
+{
+  g_autofree MdCoapMessage *candidate = g_new (MdCoapMessage, 1);
+  guint8 value[MD_ECHO_VALUE_LEN];
+  const guint8 *offers[] = { value, NULL };
+
+  md_echo_make_value (echo, peer, now_us, value);
+  for (guint i = 0; i < G_N_ELEMENTS (offers); i++)
+    for (guint szx = MD_COAP_MAX_BLOCK_SZX + 1; szx-- > 0;)
+      for (gint with_size2 = 1; with_size2 >= 0; with_size2--)
+        {
+          GBytes *bytes = encode_block (candidate, response, szx, with_size2, offers[i], budget);
+
+          if (bytes != NULL)
+            {
+              md_block_slice_copy (response, candidate);
+              return bytes;
+            }
+        }
+  return NULL;
+}
+
+/* Tells @observers what each notification to a registration answered by
+ * @response may cost: unbounded for a verified peer, else its budget.
+ * FALSE when no more unverified observers are taken. */
+static gboolean
+limit_observer (MdObservers *observers, const MdPeer *peer, gboolean verified, gsize request_len,
+                const MdCoapMessage *response)
+{
+  if (observers == NULL || !registers_observer (response))
+    return TRUE;
+  return md_observers_set_budget (observers, peer, response->token, response->token_len,
+                                  verified ? 0 : MD_ECHO_AMPLIFICATION * request_len);
+}
+
+/* Over the budget, unverified: a diagnostic is cut to fit, a body sent in
+ * small blocks, anything else challenged. */
+static GBytes *
+encode_within (MdEcho *echo, MdObservers *observers, const MdPeer *peer, gsize request_len,
+               MdCoapMessage *response, gsize len, gint64 now_us)
+{
+  GBytes *small;
+
+  if (md_diagnostic_is_carried (response))
+    md_diagnostic_shorten (response, len - MD_ECHO_AMPLIFICATION * request_len);
+  else if (response->code == MD_COAP_CONTENT
+           && (small = encode_small_block (echo, peer, MD_ECHO_AMPLIFICATION * request_len,
+                                           response, now_us))
+                  != NULL)
+    return small;
+  else if (!challenge (echo, observers, peer, response, now_us))
+    return NULL;
+  return keep_if_allowed (echo, peer, request_len, encode_message (response), now_us);
+}
+
 GBytes *
 md_budget_encode_reply (MdEcho *echo, MdObservers *observers, const MdPeer *peer, gsize request_len,
                         MdCoapMessage *response, gint64 now_us)
 {
   g_autoptr (GBytes) bytes = NULL;
+  gboolean verified;
   gsize len;
 
   g_return_val_if_fail (echo != NULL && peer != NULL && response != NULL, NULL);
 
-  if (registers_observer (response) && !md_echo_is_verified (echo, peer, now_us))
+  verified = md_echo_is_verified (echo, peer, now_us);
+  if (!limit_observer (observers, peer, verified, request_len, response))
     {
+      /* Unverified observers are at their cap: only a proven one is taken. */
       if (!challenge (echo, observers, peer, response, now_us))
         return NULL;
+      return keep_if_allowed (echo, peer, request_len, encode_message (response), now_us);
     }
-  else
-    {
-      bytes = encode_message (response);
-      if (bytes == NULL)
-        return NULL;
-      len = g_bytes_get_size (bytes);
-      if (md_budget_allows (echo, peer, len, request_len, now_us))
-        return g_steal_pointer (&bytes);
-      if (md_diagnostic_is_carried (response))
-        md_diagnostic_shorten (response, len - MD_ECHO_AMPLIFICATION * request_len);
-      else if (!challenge (echo, observers, peer, response, now_us))
-        return NULL;
-    }
-  return keep_if_allowed (echo, peer, request_len, encode_message (response), now_us);
+  bytes = encode_message (response);
+  if (bytes == NULL)
+    return NULL;
+  len = g_bytes_get_size (bytes);
+  if (verified || len <= MD_ECHO_AMPLIFICATION * request_len)
+    return g_steal_pointer (&bytes);
+  return encode_within (echo, observers, peer, request_len, response, len, now_us);
 }

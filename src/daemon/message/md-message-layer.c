@@ -114,9 +114,12 @@ handle_empty (MdMessageLayer *self, const MdPeer *peer, const MdCoapMessage *msg
         md_observers_reset (self->observers, peer, msg->mid);
         break;
       case MD_COAP_TYPE_ACK:
+        /* Our only CONs are notifications to unverified observers. */
+        md_observers_ack (self->observers, peer, msg->mid);
+        break;
       case MD_COAP_TYPE_NON:
       default:
-        break; /* we send no CON, so an ACK matches nothing */
+        break;
     }
 }
 

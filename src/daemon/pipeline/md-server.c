@@ -2,6 +2,7 @@
 
 #include "md-server.h"
 
+#include "md-block-slice.h"
 #include "md-budget.h"
 #include "md-coap.h"
 #include "md-dedup.h"
@@ -171,6 +172,7 @@ handle_datagram (MdServer *self, const MdDatagram *datagram, gint64 now_us)
   if (md_request_check (self->echo, self->request, &datagram->peer, now_us, &reply->response))
     reply->handled = md_resources_handle (self->resources, self->request, &reply->peer, now_us,
                                           &reply->response, &reply->stored);
+  md_block_slice_answer (self->request, &reply->response);
 }
 
 /* ---- transport: receive ----------------------------------------------------- */
