@@ -91,12 +91,24 @@ encode_block (MdCoapMessage *candidate, const MdCoapMessage *response, guint szx
   return g_steal_pointer (&bytes);
 }
 
+/* Whether @response starts its body: there an Echo value is worth a
+ * smaller block, since the client that returns it reads on in full blocks;
+ * further on, one that has not returned it yet has no Echo at all. */
+static gboolean
+starts_body (const MdCoapMessage *response)
+{
+  MdCoapBlock block;
+
+  return !md_coap_message_get_block (response, MD_COAP_OPTION_BLOCK2, &block) || block.num == 0;
+}
+
 /* The 2.05 @response cut to the largest block that fits the budget (RFC
  * 7959 §2.4: the client goes on in that size), so a client without Echo
  * still reads everything.  With an Echo value too when it fits, if need be
- * without the optional Size2: a client that sends it back is verified and
- * reads on in full blocks.  NULL when not even the smallest block fits;
- * @response is the answer otherwise. */
+ * without the optional Size2 and, on the first block, in a smaller block:
+ * a client that sends it back is verified and reads on in full blocks.
+ * NULL when not even the smallest block fits; @response is the answer
+ * otherwise. */
 static GBytes *
 encode_small_block (MdEcho *echo, const MdPeer *peer, gsize budget, MdCoapMessage *response,
                     gint64 now_us)
@@ -104,13 +116,21 @@ encode_small_block (MdEcho *echo, const MdPeer *peer, gsize budget, MdCoapMessag
   g_autofree MdCoapMessage *candidate = g_new (MdCoapMessage, 1);
   guint8 value[MD_ECHO_VALUE_LEN];
   const guint8 *offers[] = { value, NULL };
+  /* Tried in this order: (offer, size) on the first block, else (size, offer). */
+  gboolean echo_first = starts_body (response);
+  guint n = G_N_ELEMENTS (offers) * (MD_COAP_MAX_BLOCK_SZX + 1);
 
   md_echo_make_value (echo, peer, now_us, value);
-  for (guint i = 0; i < G_N_ELEMENTS (offers); i++)
-    for (guint szx = MD_COAP_MAX_BLOCK_SZX + 1; szx-- > 0;)
+  for (guint i = 0; i < n; i++)
+    {
+      guint offer = echo_first ? i / (MD_COAP_MAX_BLOCK_SZX + 1) : i % G_N_ELEMENTS (offers);
+      guint step = echo_first ? i % (MD_COAP_MAX_BLOCK_SZX + 1) : i / G_N_ELEMENTS (offers);
+      guint szx = MD_COAP_MAX_BLOCK_SZX - step;
+
       for (gint with_size2 = 1; with_size2 >= 0; with_size2--)
         {
-          GBytes *bytes = encode_block (candidate, response, szx, with_size2, offers[i], budget);
+          GBytes *bytes
+              = encode_block (candidate, response, szx, with_size2, offers[offer], budget);
 
           if (bytes != NULL)
             {
@@ -118,6 +138,7 @@ encode_small_block (MdEcho *echo, const MdPeer *peer, gsize budget, MdCoapMessag
               return bytes;
             }
         }
+    }
   return NULL;
 }
 
