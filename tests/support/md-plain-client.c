@@ -64,9 +64,12 @@ open_socket (MdPlainClient *self)
   return fd;
 }
 
-/* The answer to @request (same token) on @fd within ATTEMPT_MS, or -1. */
+/* The answer to a request with @mid and @token on @fd within ATTEMPT_MS
+ * (piggybacked or an RST: the same Message ID; separate: the same token),
+ * or -1. */
 static gssize
-receive_answer (int fd, const MdCoapMessage *request, MdCoapMessage *answer, guint8 *buf)
+receive_answer (int fd, guint16 mid, const guint8 *token, guint8 token_len, MdCoapMessage *answer,
+                guint8 *buf)
 {
   gint64 deadline = g_get_monotonic_time () + ATTEMPT_MS * 1000;
   gint64 left;
@@ -81,8 +84,10 @@ receive_answer (int fd, const MdCoapMessage *request, MdCoapMessage *answer, gui
       n = recv (fd, buf, MD_COAP_MAX_DATAGRAM, MSG_DONTWAIT);
       if (n < 0 || !md_coap_parse (buf, (gsize)n, answer, NULL))
         continue;
-      if (answer->token_len == request->token_len
-          && memcmp (answer->token, request->token, request->token_len) == 0)
+      if (((answer->type == MD_COAP_TYPE_ACK || answer->type == MD_COAP_TYPE_RST)
+           && answer->mid == mid)
+          || (answer->token_len == token_len && token_len > 0
+              && memcmp (answer->token, token, token_len) == 0))
         return n;
     }
   return -1;
@@ -97,28 +102,39 @@ count (MdPlainClient *self, gsize sent, gsize received)
   self->worst_ratio = MAX (self->worst_ratio, (double)received / (double)sent);
 }
 
+gssize
+md_plain_client_exchange_raw (MdPlainClient *self, const guint8 *data, gsize len,
+                              MdCoapMessage *answer, guint8 buf[MD_COAP_MAX_DATAGRAM])
+{
+  guint8 token_len = len > 0 ? MIN (data[0] & 0x0f, MD_COAP_MAX_TOKEN) : 0;
+  guint16 mid = len >= 4 ? (guint16)(data[2] << 8 | data[3]) : 0;
+  int fd = open_socket (self);
+  gssize n = -1;
+
+  if (len < 4u + token_len)
+    token_len = 0;
+  for (guint attempt = 0; attempt < ATTEMPTS && n < 0; attempt++)
+    {
+      g_assert_cmpint (
+          sendto (fd, data, len, 0, (struct sockaddr *)&self->server, self->server_len), ==,
+          (gssize)len);
+      n = receive_answer (fd, mid, data + 4, token_len, answer, buf);
+    }
+  close (fd);
+  if (n >= 0)
+    count (self, len, (gsize)n);
+  return n;
+}
+
 gboolean
 md_plain_client_exchange (MdPlainClient *self, const MdCoapMessage *request, MdCoapMessage *answer,
                           guint8 buf[MD_COAP_MAX_DATAGRAM])
 {
   guint8 out[MD_COAP_MAX_DATAGRAM];
   gssize len = md_coap_encode (request, out, sizeof out, NULL);
-  int fd = open_socket (self);
-  gssize n = -1;
 
   g_assert_cmpint (len, >, 0);
-  for (guint attempt = 0; attempt < ATTEMPTS && n < 0; attempt++)
-    {
-      g_assert_cmpint (
-          sendto (fd, out, (gsize)len, 0, (struct sockaddr *)&self->server, self->server_len), ==,
-          len);
-      n = receive_answer (fd, request, answer, buf);
-    }
-  close (fd);
-  if (n < 0)
-    return FALSE;
-  count (self, (gsize)len, (gsize)n);
-  return TRUE;
+  return md_plain_client_exchange_raw (self, out, (gsize)len, answer, buf) >= 0;
 }
 
 void

@@ -38,6 +38,12 @@ void md_plain_client_init (MdPlainClient *self, const char *address, guint16 por
 gboolean md_plain_client_exchange (MdPlainClient *self, const MdCoapMessage *request,
                                    MdCoapMessage *answer, guint8 buf[MD_COAP_MAX_DATAGRAM]);
 
+/* The same for a datagram as it is (a test's malformed one); matches the
+ * answer by the Message ID in its header.  Returns the answer's length, or
+ * -1 on timeout. */
+gssize md_plain_client_exchange_raw (MdPlainClient *self, const guint8 *data, gsize len,
+                                     MdCoapMessage *answer, guint8 buf[MD_COAP_MAX_DATAGRAM]);
+
 /* A CON request skeleton: next Message ID, a random token, Uri-Path @path
  * and, unless NULL, Uri-Query @query. */
 void md_plain_client_make_request (MdPlainClient *self, MdCoapMessage *request, guint8 code,
