@@ -427,6 +427,106 @@ test_reset (Fixture *fx, gconstpointer data)
   assert_nothing_before_marker (fx, 0);
 }
 
+/* An unverified observer's notification: CON, within @max_bytes; returns
+ * it parsed (pointing into @datagram). */
+static void
+receive_confirmable (int fd, gsize max_bytes, GBytes **datagram, MdCoapMessage *msg)
+{
+  gsize len;
+  const guint8 *data;
+
+  *datagram = receive (fd);
+  data = g_bytes_get_data (*datagram, &len);
+  g_assert_cmpuint (len, <=, max_bytes);
+  g_assert_true (md_coap_parse (data, len, msg, NULL));
+  g_assert_cmpint (msg->type, ==, MD_COAP_TYPE_CON);
+  g_assert_cmpuint (msg->code, ==, MD_COAP_CONTENT);
+}
+
+/* One CON at a time, within the budget (a first block when the note does
+ * not fit); an ACK lets the next one go. */
+static void
+test_unverified_acked (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (MdObservers) observers = md_observers_new ();
+  g_autoptr (GString) line = g_string_new ("9\t2026-11-24T19:42:57Z\ta note too long to fit\n");
+  g_autofree MdCoapMessage *msg = g_new0 (MdCoapMessage, 1);
+  g_autoptr (GBytes) first = NULL;
+  g_autoptr (GBytes) second = NULL;
+  guint16 next_mid = 500;
+  MdCoapBlock block;
+
+  if (!fixture_ready (fx))
+    return;
+  g_assert_true (md_observers_register (observers, &fx->client[0], token_a, 4, T0));
+  g_assert_true (md_observers_set_budget (observers, &fx->client[0], token_a, 4, 48));
+  md_observers_notify (observers, line, &next_mid, T0);
+  receive_confirmable (fx->client_fd[0], 48, &first, msg);
+  g_assert_true (md_coap_message_get_block (msg, MD_COAP_OPTION_BLOCK2, &block));
+  g_assert_true (block.more);
+  g_assert_cmpmem (msg->payload, msg->payload_len, line->str, md_coap_block_size (block.szx));
+
+  /* Unacknowledged: the next note is not notified, the observer stays. */
+  md_observers_notify (observers, line, &next_mid, T0 + 1);
+  assert_nothing_before_marker (fx, 0);
+  md_observers_ack (observers, &fx->client[0], msg->mid);
+  md_observers_notify (observers, line, &next_mid, T0 + MD_OBSERVE_ACK_WAIT_US + 2);
+  receive_confirmable (fx->client_fd[0], 48, &second, msg);
+  g_assert_cmpuint (md_observers_get_count (observers, T0 + MD_OBSERVE_ACK_WAIT_US + 2), ==, 1);
+}
+
+/* No ACK within MD_OBSERVE_ACK_WAIT_US: dropped; a proven observer beside
+ * it keeps its NON notifications. */
+static void
+test_unverified_unacked (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (MdObservers) observers = md_observers_new ();
+  g_autoptr (GString) line = g_string_new ("9\t2026-11-24T19:42:57Z\tshort\n");
+  g_autofree MdCoapMessage *msg = g_new0 (MdCoapMessage, 1);
+  g_autoptr (GBytes) notification = NULL;
+  guint16 next_mid = 600;
+
+  if (!fixture_ready (fx))
+    return;
+  g_assert_true (md_observers_register (observers, &fx->client[0], token_a, 4, T0));
+  g_assert_true (md_observers_set_budget (observers, &fx->client[0], token_a, 4, 200));
+  g_assert_true (md_observers_register (observers, &fx->client[1], token_b, 8, T0));
+  g_assert_true (md_observers_set_budget (observers, &fx->client[1], token_b, 8, 0));
+  md_observers_notify (observers, line, &next_mid, T0);
+  receive_confirmable (fx->client_fd[0], 200, &notification, msg);
+  g_assert_false (md_coap_message_has_option (msg, MD_COAP_OPTION_BLOCK2));
+  receive_notification (fx->client_fd[1], token_b, 8, md_observers_get_sequence (observers), line);
+  g_assert_cmpuint (md_observers_get_count (observers, T0 + MD_OBSERVE_ACK_WAIT_US - 1), ==, 2);
+  g_assert_cmpuint (md_observers_get_count (observers, T0 + MD_OBSERVE_ACK_WAIT_US), ==, 1);
+  md_observers_notify (observers, line, &next_mid, T0 + MD_OBSERVE_ACK_WAIT_US);
+  receive_notification (fx->client_fd[1], token_b, 8, md_observers_get_sequence (observers), line);
+  assert_nothing_before_marker (fx, 0);
+}
+
+/* At most MD_OBSERVE_MAX_UNVERIFIED; proving the address frees a place. */
+static void
+test_unverified_cap (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (MdObservers) observers = md_observers_new ();
+  guint8 token[4];
+  MdPeer peer;
+
+  for (guint32 i = 0; i < MD_OBSERVE_MAX_UNVERIFIED; i++)
+    {
+      peer = nth_host_peer (fx, i);
+      memcpy (token, &i, sizeof token);
+      g_assert_true (md_observers_register (observers, &peer, token, 4, T0));
+      g_assert_true (md_observers_set_budget (observers, &peer, token, 4, 48));
+    }
+  g_assert_true (md_observers_register (observers, &fx->client[0], token_a, 4, T0));
+  g_assert_false (md_observers_set_budget (observers, &fx->client[0], token_a, 4, 48));
+  /* A proven one is always taken, and one becoming proven makes room. */
+  g_assert_true (md_observers_set_budget (observers, &fx->client[0], token_a, 4, 0));
+  g_assert_true (md_observers_set_budget (observers, &peer, token, 4, 0));
+  g_assert_true (md_observers_register (observers, &fx->client[1], token_b, 8, T0));
+  g_assert_true (md_observers_set_budget (observers, &fx->client[1], token_b, 8, 48));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -448,6 +548,9 @@ main (int argc, char **argv)
   ADD ("/observers/notify/two-tokens", test_notify_two_tokens, v4);
   ADD ("/observers/notify/skips-expired", test_notify_skips_expired, v4);
   ADD ("/observers/notify/nobody", test_notify_nobody, v4);
+  ADD ("/observers/unverified/acked", test_unverified_acked, v4);
+  ADD ("/observers/unverified/unacked", test_unverified_unacked, v4);
+  ADD ("/observers/unverified/cap", test_unverified_cap, v4);
 #undef ADD
   return g_test_run ();
 }
