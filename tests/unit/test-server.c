@@ -1122,12 +1122,11 @@ wait_confirmable_notification (Fixture *fx, const char *text, gsize registration
 }
 
 /* An unproven observer gets one CON notification within the budget; while
- * it is unacknowledged no other goes, and its Reset drops the observer. */
+ * it is unacknowledged no other goes. */
 static void
 test_observe_unproven (Fixture *fx, gconstpointer user_data)
 {
   const guint8 token[4] = { 'o', 'b', 's', '2' };
-  g_autofree char *described = NULL;
   g_autofree char *note = g_strnfill (400, 'q');
   gsize registration_len;
   Answer answer;

@@ -155,24 +155,37 @@ limit_observer (MdObservers *observers, const MdPeer *peer, gboolean verified, g
                                   verified ? 0 : MD_ECHO_AMPLIFICATION * request_len);
 }
 
+/* @response made a challenge and encoded, or NULL: silence. */
+static GBytes *
+encode_challenge (MdEcho *echo, MdObservers *observers, const MdPeer *peer, gsize request_len,
+                  MdCoapMessage *response, gint64 now_us)
+{
+  if (!challenge (echo, observers, peer, response, now_us))
+    return NULL;
+  return keep_if_allowed (echo, peer, request_len, encode_message (response), now_us);
+}
+
 /* Over the budget, unverified: a diagnostic is cut to fit, a body sent in
  * small blocks, anything else challenged. */
 static GBytes *
 encode_within (MdEcho *echo, MdObservers *observers, const MdPeer *peer, gsize request_len,
                MdCoapMessage *response, gsize len, gint64 now_us)
 {
-  GBytes *small;
+  gsize budget = MD_ECHO_AMPLIFICATION * request_len;
 
   if (md_diagnostic_is_carried (response))
-    md_diagnostic_shorten (response, len - MD_ECHO_AMPLIFICATION * request_len);
-  else if (response->code == MD_COAP_CONTENT
-           && (small = encode_small_block (echo, peer, MD_ECHO_AMPLIFICATION * request_len,
-                                           response, now_us))
-                  != NULL)
-    return small;
-  else if (!challenge (echo, observers, peer, response, now_us))
-    return NULL;
-  return keep_if_allowed (echo, peer, request_len, encode_message (response), now_us);
+    {
+      md_diagnostic_shorten (response, len - budget);
+      return keep_if_allowed (echo, peer, request_len, encode_message (response), now_us);
+    }
+  if (response->code == MD_COAP_CONTENT)
+    {
+      GBytes *small = encode_small_block (echo, peer, budget, response, now_us);
+
+      if (small != NULL)
+        return small;
+    }
+  return encode_challenge (echo, observers, peer, request_len, response, now_us);
 }
 
 GBytes *
@@ -189,9 +202,7 @@ md_budget_encode_reply (MdEcho *echo, MdObservers *observers, const MdPeer *peer
   if (!limit_observer (observers, peer, verified, request_len, response))
     {
       /* Unverified observers are at their cap: only a proven one is taken. */
-      if (!challenge (echo, observers, peer, response, now_us))
-        return NULL;
-      return keep_if_allowed (echo, peer, request_len, encode_message (response), now_us);
+      return encode_challenge (echo, observers, peer, request_len, response, now_us);
     }
   bytes = encode_message (response);
   if (bytes == NULL)
