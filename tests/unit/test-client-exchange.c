@@ -154,6 +154,36 @@ test_echo (Fixture *fx, gconstpointer data)
   g_assert_cmpmem (echo->value, echo->length, "nonce", 5);
 }
 
+/* A 2.05 with an Echo value is the small block an unproven address gets
+ * instead of a full one: the request goes again with the value, and the
+ * answer to that is the result. */
+static void
+test_echo_offered_with_content (Fixture *fx, gconstpointer data)
+{
+  MdCoapMessage request, small, again;
+  const MdCoapOption *echo;
+  MdCoapBlock block = { 0, TRUE, 0 };
+
+  start_get (fx, NULL);
+  md_fake_server_receive (fx->server, &request);
+  md_coap_message_init_response (&small, &request, MD_COAP_CONTENT, 0);
+  g_assert_true (md_coap_message_add_block (&small, MD_COAP_OPTION_BLOCK2, &block));
+  g_assert_true (md_coap_message_add_option (&small, MD_COAP_OPTION_ECHO, "offer", 5));
+  g_assert_true (md_coap_message_set_payload (&small, "sixteen bytes...", 16));
+  md_fake_server_send (fx->server, &small);
+  md_fake_pump_pending ();
+  g_assert_false (fx->done);
+  md_fake_server_receive (fx->server, &again);
+  g_assert_cmpuint (again.mid, !=, request.mid);
+  echo = md_coap_message_find_option (&again, MD_COAP_OPTION_ECHO);
+  g_assert_nonnull (echo);
+  g_assert_cmpmem (echo->value, echo->length, "offer", 5);
+  md_fake_server_reply (fx->server, &again, MD_COAP_CONTENT, "the whole body");
+  md_fake_pump_until (&fx->done);
+  g_assert_no_error (fx->error);
+  assert_payload (fx->response, "the whole body");
+}
+
 /* A server that asks for Echo forever gets its 4.01 back after a few
  * rounds instead of a loop. */
 static void
@@ -554,6 +584,7 @@ main (int argc, char **argv)
   ADD ("/client/exchange/retransmit-backoff", test_retransmit_backoff);
   ADD ("/client/exchange/echo", test_echo);
   ADD ("/client/exchange/echo-forever", test_echo_forever);
+  ADD ("/client/exchange/echo-offered-with-content", test_echo_offered_with_content);
   ADD ("/client/exchange/lost-ack", test_lost_ack);
   ADD ("/client/exchange/duplicate-response", test_duplicate_response);
   ADD ("/client/exchange/no-answer", test_no_answer);
