@@ -4,6 +4,7 @@
 
 #include "md-error.h"
 #include "md-note-simd.h"
+#include "md-psk.h"
 
 #include <string.h>
 
@@ -240,6 +241,39 @@ md_note_validate (const char *text, gsize len, GError **error)
   return TRUE;
 }
 
+/* inet_ntop's text of an IPv4 or IPv6 address, without a scope (the
+ * transport never gives one); "?" is md-author.c's word for no text form. */
+static gboolean
+is_address_text (const char *s, gsize len)
+{
+  if (len == 1 && s[0] == '?')
+    return TRUE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isxdigit (s[i]) && s[i] != '.' && s[i] != ':')
+      return FALSE;
+  return len > 0;
+}
+
+gboolean
+md_note_author_is_valid (const char *author, gsize len)
+{
+  char name[MD_NOTE_AUTHOR_MAX_LEN + 1];
+
+  g_return_val_if_fail (author != NULL || len == 0, FALSE);
+
+  if (len == 0 || len > MD_NOTE_AUTHOR_MAX_LEN)
+    return FALSE;
+  if (author[0] == '@')
+    return is_address_text (author + 1, len - 1);
+  /* One spelling of the name rules: md-psk.c's, which wants a string, so
+   * a NUL must not end it early. */
+  if (memchr (author, '\0', len) != NULL)
+    return FALSE;
+  memcpy (name, author, len);
+  name[len] = '\0';
+  return md_psk_name_is_valid (name);
+}
+
 gboolean
 md_note_key_is_valid (const char *key, gsize len)
 {
@@ -382,14 +416,17 @@ md_note_parse_time (const char *s, gsize len, gint64 *unix_time)
 }
 
 void
-md_note_append_wire_line (GString *out, guint64 id, gint64 unix_time, const char *text,
-                          gsize text_len)
+md_note_append_wire_line (GString *out, guint64 id, gint64 unix_time, const char *author,
+                          const char *text, gsize text_len)
 {
   g_return_if_fail (out != NULL);
+  g_return_if_fail (author != NULL);
   g_return_if_fail (text != NULL || text_len == 0);
 
   g_string_append_printf (out, "%" G_GUINT64_FORMAT "\t", id);
   md_note_append_time (out, unix_time);
+  g_string_append_c (out, '\t');
+  g_string_append (out, author);
   g_string_append_c (out, '\t');
   g_string_append_len (out, text, (gssize)text_len);
   g_string_append_c (out, '\n');
@@ -429,7 +466,7 @@ malformed_line (GError **error, const char *reason)
 gboolean
 md_note_parse_wire_line (const char *line, gsize len, MdNoteLine *note, GError **error)
 {
-  const char *id_end, *time, *time_end, *text;
+  const char *id_end, *time, *time_end, *author, *author_end, *text;
   g_autoptr (GError) text_error = NULL;
 
   g_return_val_if_fail (line != NULL || len == 0, FALSE);
@@ -445,11 +482,20 @@ md_note_parse_wire_line (const char *line, gsize len, MdNoteLine *note, GError *
   time_end = memchr (time, '\t', (gsize)(line + len - time));
   if (time_end == NULL)
     return malformed_line (error, "no tab after the time");
-  text = time_end + 1;
+  author = time_end + 1;
+  author_end = memchr (author, '\t', (gsize)(line + len - author));
+  if (author_end == NULL)
+    return malformed_line (error, "no tab after the author");
+  text = author_end + 1;
   if (!md_note_parse_id (line, (gsize)(id_end - line), &note->id))
     return malformed_line (error, "bad id");
   if (!md_note_parse_time (time, (gsize)(time_end - time), &note->time))
     return malformed_line (error, "bad time");
+  note->author = author;
+  note->author_len = (gsize)(author_end - author);
+  if (!md_note_author_is_valid (note->author, note->author_len)
+      && !(note->author_len == 1 && author[0] == MD_NOTE_AUTHOR_UNKNOWN[0]))
+    return malformed_line (error, "bad author");
   note->text = text;
   note->text_len = (gsize)(line + len - text);
   if (!md_note_validate (note->text, note->text_len, &text_error))

@@ -147,12 +147,12 @@ ROWS = [
         ["\\u001b]0;pwned-title\\u0007", "\\u009b31m", "\\x9b2J", "\\u007f", "\\u202e",
          "last-id: 12", "motd: 今天学习了 UDP 和 CoAP"]),
     Row("history", ["history"],
-        ["printer toner 今天学习了 UDP 和 CoAP", "\\u202eevil reversed\\u202c text",
-         "\\u2066isolate\\u2069", "ignored 7 malformed lines"]),
+        ["printer toner 今天学习了 UDP 和 CoAP", "mallory  \\u202eevil reversed\\u202c text",
+         "@::1  \\u2066isolate\\u2069", "ignored 7 malformed lines"]),
     Row("history -n 5 -o tsv", ["history", "-n", "5", "-o", "tsv"],
-        ["10\t2026-11-18T11:06:40Z\t\\u202enotified\\u202c 你好"]),
+        ["10\t2026-11-18T11:06:40Z\teve\t\\u202enotified\\u202c 你好"]),
     Row("history -o json", ["history", "-o", "json"],
-        ['"text":"\\u202eevil reversed\\u202c text"']),
+        ['"author":"mallory","text":"\\u202eevil reversed\\u202c text"']),
     Row("add diag", ["add", "diag"],
         ["note rejected: diag\\u001b]0;pwned-title\\u0007\\u001b[2J", "\\u202eevil 坏"], 1),
     Row("add raw", ["add", "raw"], ["the server answered 4.00"], 1),
@@ -169,7 +169,7 @@ ROWS = [
         ["\\u001b]0;pwned\\u0007"], 64),
     # Into a pipe, tsv and json keep the server's bytes.
     Row("history -o tsv | pipe", ["history", "-o", "tsv"],
-        ["8\t2026-11-18T11:06:40Z\t" + RLO + "evil reversed\u202c text"], where="pipe"),
+        ["8\t2026-11-18T11:06:40Z\tmallory\t" + RLO + "evil reversed\u202c text"], where="pipe"),
     Row("history -o json | pipe", ["history", "-o", "json"],
         ['"text":"' + RLO + 'evil reversed\u202c text"'], where="pipe"),
 ]
@@ -201,6 +201,9 @@ def check_row(number, row, ctl, port, env):
     if status != row.status:
         failures.append("exit status %s, expected %d" % (status, row.status))
     failures += ["missing %r" % want for want in row.wants if want not in text]
+    # A note whose author breaks the rules is rejected, however benign its text.
+    if "benign note by a hostile author" in text:
+        failures.append("printed the note of a hostile author")
     if "json" in row.args:
         failures += json_problems(text)
     print("%s %d - %s" % ("not ok" if failures else "ok", number, row.name))

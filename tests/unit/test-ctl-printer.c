@@ -31,7 +31,8 @@ static void
 test_line_split_across_feeds (void)
 {
   g_autoptr (GError) error = NULL;
-  const char *body = "1\t2026-11-24T19:40:00Z\tfirst\n2\t2026-11-24T19:41:00Z\tsecond\n";
+  const char *body
+      = "1\t2026-11-24T19:40:00Z\talice\tfirst\n2\t2026-11-24T19:41:00Z\talice\tsecond\n";
   g_autofree char *printed = feed_tsv (body, strlen (body), &error);
 
   g_assert_no_error (error);
