@@ -14,6 +14,12 @@ also checks that the output shows what it should (the escaped form, the
 Chinese text), so an empty output cannot pass.  Two rows run into a pipe
 instead: there -o tsv and -o json keep the server's bytes as they came.
 
+Colour (issue 12, item 6): every row runs with NO_COLOR=1 and so proves that
+no escape sequence at all reaches the pty then.  The colour rows run without
+NO_COLOR (or with it empty, which the convention says to ignore): on the
+pty, times and authors come in mydailyctl's own SGR sequences and nothing
+else; into a pipe, not one ESC.
+
 Usage: test-terminal-pty.py SERVER-BINARY (MYDAILYCTL names the client).
 Prints TAP.  Exits 77 when the machine cannot open a pty.
 """
@@ -133,8 +139,12 @@ def start_server(path):
     return server, int(line)
 
 
-Row = collections.namedtuple("Row", "name args wants status where steps finish",
-                             defaults=(0, "pty", (), "exit"))
+Row = collections.namedtuple("Row", "name args wants status where steps finish color",
+                             defaults=(0, "pty", (), "exit", None))
+
+# mydailyctl's colours: dim times, cyan authors, the red "mydailyctl:" of
+# an error, and the reset after each.
+COLORS = (b"\x1b[2m", b"\x1b[36m", b"\x1b[1;31m", b"\x1b[0m")
 
 # follow ends at the message that closes the gap fetch; the notebook gets a
 # note typed at its prompt (which the server rejects), then Ctrl-D.
@@ -172,7 +182,43 @@ ROWS = [
         ["8\t2026-11-18T11:06:40Z\tmallory\t" + RLO + "evil reversed\u202c text"], where="pipe"),
     Row("history -o json | pipe", ["history", "-o", "json"],
         ['"text":"' + RLO + 'evil reversed\u202c text"'], where="pipe"),
+    # Colour on a terminal without NO_COLOR, or with it empty; never in a pipe.
+    Row("history in colour", ["history", "--no-pager"],
+        ["\x1b[36mmallory\x1b[0m  \\u202eevil reversed", "\x1b[2m2026-11-18 11:06\x1b[0m"],
+        color="unset"),
+    Row("history, NO_COLOR empty", ["history", "--no-pager"], ["\x1b[36m@::1\x1b[0m"],
+        color="empty"),
+    Row("history | pipe, no NO_COLOR", ["history"], ["mallory  \\u202eevil reversed"],
+        where="pipe", color="unset"),
+    Row("history, TERM=dumb", ["history", "--no-pager"], ["mallory  \\u202eevil reversed"],
+        color="dumb"),
+    Row("follow in colour", ["follow"], ["\x1b[36meve\x1b[0m  \\u202enotified"],
+        steps=FOLLOWED, finish="term", color="unset"),
 ]
+
+
+def row_env(env, row):
+    """@env for @row: NO_COLOR=1 and TERM=dumb unless the row tests colour."""
+    env = dict(env)
+    if row.color is not None:
+        env.pop("NO_COLOR", None)
+        env["TERM"] = "xterm-256color"
+    if row.color == "empty":
+        env["NO_COLOR"] = ""
+    elif row.color == "dumb":
+        env["TERM"] = "dumb"
+    return env
+
+
+def color_problems(row, out):
+    """Into a pipe or a dumb terminal no ESC at all; on a pty only
+    mydailyctl's SGR sequences, which are taken out before forbidden()
+    looks."""
+    if row.where == "pipe" or row.color == "dumb":
+        return ["ESC in a pipe at %d" % out.find(b"\x1b")] if b"\x1b" in out else []
+    for sequence in COLORS:
+        out = out.replace(sequence, b"")
+    return forbidden(out.replace(b"\r\x1b[K", b"\r"))
 
 
 def json_problems(text):
@@ -191,12 +237,16 @@ def json_problems(text):
 
 def check_row(number, row, ctl, port, env):
     argv = [ctl, "--server", "127.0.0.1:%d" % port, "--timeout", "5"] + row.args
+    env = row_env(env, row)
     if row.where == "pty":
         status, out, failures = run_pty(argv, env, row)
-        # The notebook's own "clear the prompt line" before a note.
-        failures += forbidden(out.replace(b"\r\x1b[K", b"\r"))
     else:
         status, out, failures = run_pipe(argv, env)
+    if row.color is not None:
+        failures += color_problems(row, out)
+    elif row.where == "pty":
+        # The notebook's own "clear the prompt line" before a note.
+        failures += forbidden(out.replace(b"\r\x1b[K", b"\r"))
     text = out.decode("utf-8", errors="replace")
     if status != row.status:
         failures.append("exit status %s, expected %d" % (status, row.status))
