@@ -14,11 +14,11 @@ also checks that the output shows what it should (the escaped form, the
 Chinese text), so an empty output cannot pass.  Two rows run into a pipe
 instead: there -o tsv and -o json keep the server's bytes as they came.
 
-Colour (issue 12, item 6): every row runs with NO_COLOR=1 and so proves that
-no escape sequence at all reaches the pty then.  The colour rows run without
-NO_COLOR (or with it empty, which the convention says to ignore): on the
-pty, times and authors come in mydailyctl's own SGR sequences and nothing
-else; into a pipe, not one ESC.
+Colour (issue 12, item 6): the rows run with NO_COLOR=1 and TERM=dumb.  The
+colour rows run on TERM=xterm-256color: without NO_COLOR (or with it empty,
+which the convention says to ignore) times and authors come in mydailyctl's
+own SGR sequences on the pty and nothing else does; with NO_COLOR=1, on
+TERM=dumb or into a pipe, not one ESC.
 
 Usage: test-terminal-pty.py SERVER-BINARY (MYDAILYCTL names the client).
 Prints TAP.  Exits 77 when the machine cannot open a pty.
@@ -192,6 +192,10 @@ ROWS = [
         where="pipe", color="unset"),
     Row("history, TERM=dumb", ["history", "--no-pager"], ["mallory  \\u202eevil reversed"],
         color="dumb"),
+    Row("history, NO_COLOR=1", ["history", "--no-pager"], ["mallory  \\u202eevil reversed"],
+        color="refused"),
+    Row("follow, NO_COLOR=1", ["follow"], ["eve  \\u202enotified"], steps=FOLLOWED,
+        finish="term", color="refused"),
     Row("follow in colour", ["follow"], ["\x1b[36meve\x1b[0m  \\u202enotified"],
         steps=FOLLOWED, finish="term", color="unset"),
 ]
@@ -207,15 +211,17 @@ def row_env(env, row):
         env["NO_COLOR"] = ""
     elif row.color == "dumb":
         env["TERM"] = "dumb"
+    elif row.color == "refused":
+        env["NO_COLOR"] = "1"
     return env
 
 
 def color_problems(row, out):
-    """Into a pipe or a dumb terminal no ESC at all; on a pty only
-    mydailyctl's SGR sequences, which are taken out before forbidden()
-    looks."""
-    if row.where == "pipe" or row.color == "dumb":
-        return ["ESC in a pipe at %d" % out.find(b"\x1b")] if b"\x1b" in out else []
+    """With NO_COLOR, on a dumb terminal or into a pipe no ESC at all; on a
+    pty otherwise only mydailyctl's SGR sequences, which are taken out before
+    forbidden() looks."""
+    if row.where == "pipe" or row.color in ("dumb", "refused"):
+        return ["ESC at %d" % out.find(b"\x1b")] if b"\x1b" in out else []
     for sequence in COLORS:
         out = out.replace(sequence, b"")
     return forbidden(out.replace(b"\r\x1b[K", b"\r"))
