@@ -3,6 +3,7 @@
 
 #include "md-error.h"
 #include "md-note.h"
+#include "md-psk.h"
 #include "md-note-simd.h"
 
 #include <string.h>
@@ -534,6 +535,35 @@ test_wire_line_reject (void)
     }
 }
 
+/* md_note_author_is_valid() spells md-psk.h's name rules with a table:
+ * both must agree, on every string of one and two bytes and on the
+ * lengths around the limit. */
+static void
+test_author_agrees_with_psk (void)
+{
+  char s[3] = { 0 };
+
+  for (guint a = 1; a < 256; a++)
+    {
+      s[0] = (char)a;
+      s[1] = '\0';
+      if (a != '@')
+        g_assert_cmpint (md_note_author_is_valid (s, 1), ==, md_psk_name_is_valid (s));
+      for (guint b = 1; b < 256; b++)
+        {
+          s[1] = (char)b;
+          if (a != '@')
+            g_assert_cmpint (md_note_author_is_valid (s, 2), ==, md_psk_name_is_valid (s));
+        }
+    }
+  for (gsize len = MD_PSK_NAME_MAX - 1; len <= MD_PSK_NAME_MAX + 1; len++)
+    {
+      g_autofree char *name = g_strnfill (len, 'x');
+
+      g_assert_cmpint (md_note_author_is_valid (name, len), ==, md_psk_name_is_valid (name));
+    }
+}
+
 static void
 test_author_valid (void)
 {
@@ -629,6 +659,7 @@ main (int argc, char **argv)
   g_test_add_func ("/note/wire-line/reject", test_wire_line_reject);
   g_test_add_func ("/note/wire-line/reason", test_wire_line_reason);
   g_test_add_func ("/note/author/valid", test_author_valid);
+  g_test_add_func ("/note/author/agrees-with-psk", test_author_agrees_with_psk);
 
   return g_test_run ();
 }
