@@ -307,7 +307,8 @@ build_echo_retry (const guint8 *data, gsize size, GBytes *echo)
   return g_bytes_new (out, (gsize)len);
 }
 
-/* "ID\tTIME\tKEY\tTEXT\n" with the next id, a valid key and a valid note. */
+/* "ID\tTIME\tKEY\tAUTHOR\tTEXT\n" with the next id, a valid key, author and
+ * note: without its key field, a wire line. */
 static void
 check_record (const char *line, gsize len)
 {

@@ -430,7 +430,7 @@ add_answered (Fixture *fx, guint8 code, const char *line)
 static void
 test_add_created (Fixture *fx, gconstpointer data)
 {
-  add_answered (fx, MD_COAP_CREATED, "7\t2026-12-01T10:00:00Z\thello\n");
+  add_answered (fx, MD_COAP_CREATED, "7\t2026-12-01T10:00:00Z\talice\thello\n");
   g_assert_no_error (fx->error);
 }
 
@@ -438,7 +438,7 @@ test_add_created (Fixture *fx, gconstpointer data)
 static void
 test_add_stored_before (Fixture *fx, gconstpointer data)
 {
-  add_answered (fx, MD_COAP_PRECONDITION_FAILED, "7\t2026-12-01T10:00:00Z\thello\n");
+  add_answered (fx, MD_COAP_PRECONDITION_FAILED, "7\t2026-12-01T10:00:00Z\talice\thello\n");
   g_assert_no_error (fx->error);
 }
 
@@ -446,7 +446,8 @@ test_add_stored_before (Fixture *fx, gconstpointer data)
 static void
 test_add_key_reused (Fixture *fx, gconstpointer data)
 {
-  add_answered (fx, MD_COAP_PRECONDITION_FAILED, "3\t2026-12-01T10:00:00Z\tsomething else\n");
+  add_answered (fx, MD_COAP_PRECONDITION_FAILED,
+                "3\t2026-12-01T10:00:00Z\talice\tsomething else\n");
   g_assert_error (fx->error, MD_ERROR, MD_ERROR_REJECTED);
   g_assert_true (g_str_has_prefix (fx->error->message, "note rejected: "));
 }
@@ -516,7 +517,8 @@ test_add_rate_limited (Fixture *fx, gconstpointer data)
     }
   receive_put (fx, &request);
   g_assert_cmpmem (request.payload, request.payload_len, "hello", 5);
-  md_fake_server_reply (fx->server, &request, MD_COAP_CREATED, "7\t2026-12-01T10:00:00Z\thello\n");
+  md_fake_server_reply (fx->server, &request, MD_COAP_CREATED,
+                        "7\t2026-12-01T10:00:00Z\talice\thello\n");
   md_fake_pump_until (&fx->done);
   g_assert_no_error (fx->error);
 }

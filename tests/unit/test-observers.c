@@ -295,7 +295,7 @@ static void
 test_notify (Fixture *fx, gconstpointer data)
 {
   g_autoptr (MdObservers) observers = md_observers_new ();
-  g_autoptr (GString) line = g_string_new ("42\t2026-11-24T19:42:57Z\thello, 世界\n");
+  g_autoptr (GString) line = g_string_new ("42\t2026-11-24T19:42:57Z\talice\thello, 世界\n");
   guint32 before = md_observers_get_sequence (observers);
   guint16 next_mid = 0xfffe; /* wraps during the test */
   guint16 mid_a, mid_b;
@@ -314,7 +314,7 @@ test_notify (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (mid_a, !=, mid_b);
   g_assert_true ((mid_a == 0xfffe || mid_a == 0xffff) && (mid_b == 0xfffe || mid_b == 0xffff));
 
-  g_string_assign (line, "43\t2026-11-24T19:43:00Z\tsecond\n");
+  g_string_assign (line, "43\t2026-11-24T19:43:00Z\talice\tsecond\n");
   md_observers_notify (observers, line, &next_mid, T0 + 20);
   g_assert_cmpuint (md_observers_get_sequence (observers), ==, (before + 2) & 0xffffff);
   g_assert_cmpuint (next_mid, ==, 2);
@@ -328,7 +328,7 @@ static void
 test_notify_two_tokens (Fixture *fx, gconstpointer data)
 {
   g_autoptr (MdObservers) observers = md_observers_new ();
-  g_autoptr (GString) line = g_string_new ("1\t2026-11-24T19:42:57Z\tx\n");
+  g_autoptr (GString) line = g_string_new ("1\t2026-11-24T19:42:57Z\talice\tx\n");
   guint32 sequence;
   guint16 next_mid = 100;
   g_autoptr (GBytes) first = NULL;
@@ -360,7 +360,7 @@ static void
 test_notify_skips_expired (Fixture *fx, gconstpointer data)
 {
   g_autoptr (MdObservers) observers = md_observers_new ();
-  g_autoptr (GString) line = g_string_new ("7\t2026-11-24T19:42:57Z\tlate\n");
+  g_autoptr (GString) line = g_string_new ("7\t2026-11-24T19:42:57Z\talice\tlate\n");
   gint64 later = T0 + MD_OBSERVE_LEASE_US;
   guint16 next_mid = 1;
 
@@ -381,7 +381,7 @@ static void
 test_notify_nobody (Fixture *fx, gconstpointer data)
 {
   g_autoptr (MdObservers) observers = md_observers_new ();
-  g_autoptr (GString) line = g_string_new ("8\t2026-11-24T19:42:57Z\tnobody\n");
+  g_autoptr (GString) line = g_string_new ("8\t2026-11-24T19:42:57Z\talice\tnobody\n");
   guint32 before = md_observers_get_sequence (observers);
   guint16 next_mid = 5;
 
@@ -395,7 +395,7 @@ static void
 test_reset (Fixture *fx, gconstpointer data)
 {
   g_autoptr (MdObservers) observers = md_observers_new ();
-  g_autoptr (GString) line = g_string_new ("9\t2026-11-24T19:42:57Z\treset me\n");
+  g_autoptr (GString) line = g_string_new ("9\t2026-11-24T19:42:57Z\talice\treset me\n");
   guint32 sequence;
   guint16 next_mid = 300;
   guint16 mid_a, mid_b;

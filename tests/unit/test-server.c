@@ -141,6 +141,7 @@ static struct
   guint storage_errors;
   char note_id[24];
   char note_key[MD_NOTE_KEY_LEN + 1];
+  char note_author[MD_NOTE_AUTHOR_MAX_LEN + 1];
   char coap_code[8];
   char reason[128];
 } logged;
@@ -170,6 +171,8 @@ recording_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
       logged.stored++;
       copy_field (logged.note_id, sizeof logged.note_id, fields, n_fields, "NOTE_ID");
       copy_field (logged.note_key, sizeof logged.note_key, fields, n_fields, "NOTE_KEY");
+      copy_field (logged.note_author, sizeof logged.note_author, fields, n_fields,
+                  MD_PROTOCOL_FIELD_NOTE_AUTHOR);
     }
   else if (strcmp (id, MD_PROTOCOL_MESSAGE_ID_REQUEST_REJECTED) == 0)
     {
@@ -617,12 +620,14 @@ test_post_durable (Fixture *fx, gconstpointer user_data)
   g_assert_cmpuint (logged.stored, ==, 1);
   g_assert_cmpstr (logged.note_id, ==, "1");
   g_assert_cmpstr (logged.note_key, ==, "");
+  /* The test client speaks plain CoAP from loopback. */
+  g_assert_cmpstr (logged.note_author, ==, "@127.0.0.1");
   /* Read right after the answer: the note is in the file. */
   g_assert_cmpuint (md_store_get_count (fx->store), ==, 1);
   g_assert_false (md_store_has_pending (fx->store));
   g_file_get_contents (md_store_get_path (fx->store), &contents, NULL, &error);
   g_assert_no_error (error);
-  g_assert_nonnull (strstr (contents, "\t-\tdurable before the ACK\n"));
+  g_assert_nonnull (strstr (contents, "\t-\t@127.0.0.1\tdurable before the ACK\n"));
 }
 
 static const char long_note[]
@@ -1095,7 +1100,7 @@ test_observe_notified (Fixture *fx, gconstpointer user_data)
   g_assert_cmpmem (answer.msg.token, answer.msg.token_len, token, sizeof token);
   payload = payload_of (&answer);
   g_assert_true (g_str_has_prefix (payload, "2\t"));
-  g_assert_true (g_str_has_suffix (payload, "\tnews\n"));
+  g_assert_true (g_str_has_suffix (payload, "\t@127.0.0.1\tnews\n"));
 }
 
 static void

@@ -142,7 +142,8 @@ handle_message (MdMessageLayer *self, const MdPeer *peer, const MdCoapMessage *m
   return FALSE;
 }
 
-/* No resource looks at the identity yet: plain CoAP proves none. */
+/* The datagram's identity is not the layer's business: the server hands it
+ * to the resources with the request, and they make the author of it. */
 gboolean
 md_message_layer_accept (MdMessageLayer *self, const MdDatagram *datagram, MdCoapMessage *request,
                          gint64 now_us)
