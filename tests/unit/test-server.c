@@ -1182,8 +1182,10 @@ test_observe_unproven_acked (Fixture *fx, gconstpointer user_data)
   wait_confirmable_notification (fx, "one", registration_len, &answer);
   send_empty (fx, MD_COAP_TYPE_ACK, answer.msg.mid);
   wait_confirmable_notification (fx, "two", registration_len, &answer);
+  /* The second note, or its first block when the author makes the line
+   * larger than the budget. */
   payload = payload_of (&answer);
-  g_assert_true (g_str_has_suffix (payload, "\ttwo\n"));
+  g_assert_true (g_str_has_prefix (payload, "2\t"));
 }
 
 static void
