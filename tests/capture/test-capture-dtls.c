@@ -1,15 +1,16 @@
 /* A capture of coaps decrypts with a key log and reads as CoAP: the
  * debugging story survives encryption.
  *
- * tshark captures both ports on lo while coap-client-gnutls, with
- * SSLKEYLOGFILE set (GnuTLS writes it by itself), adds a note and reads the
- * history as alice.  Then tshark reads the capture back with that key log:
- * every DTLS application record must decode as CoAP.  This also checks
- * that the server never picks ChaCha20-Poly1305, which Debian 12's tshark
- * 4.0 does not decrypt.
+ * tshark captures both ports on lo while a client, with SSLKEYLOGFILE set
+ * (GnuTLS writes it by itself, in the server's library as in the
+ * clients'), adds a note and reads the history as alice: once
+ * coap-client-gnutls, once mydailyctl.  Then tshark reads the capture back
+ * with that key log: every DTLS application record must decode as CoAP.
+ * This also checks that the server never picks ChaCha20-Poly1305, which
+ * Debian 12's tshark 4.0 does not decrypt.
  *
- * Exits 77 (skip) without root (capturing needs it), tshark or
- * coap-client-gnutls. */
+ * Exits 77 (skip) without root (capturing needs it) or tshark; the
+ * coap-client-gnutls case is skipped without it. */
 #include "config.h"
 
 #include "md-test-daemon.h"
@@ -254,15 +255,54 @@ coap_client (Fixture *fx, const char *const *args)
   g_test_message ("%s: %s", COAP_CLIENT, out);
 }
 
+typedef enum
+{
+  CLIENT_LIBCOAP,
+  CLIENT_MYDAILYCTL,
+} Client;
+
+/* mydailyctl with alice's key file, over DTLS to the coaps port. */
 static void
-make_traffic (Fixture *fx)
+mydailyctl (Fixture *fx, const char *const *args)
+{
+  g_autofree char *line = g_strdup_printf ("alice %s\n", fx->key);
+  g_autofree char *path = g_build_filename (fx->root, "alice-key", NULL);
+  g_autofree char *key_arg = g_strdup_printf ("--key-file=%s", path);
+  g_autofree char *server = g_strdup_printf ("coaps://127.0.0.1:%u", fx->dtls_port);
+  const char *argv[8] = { key_arg, NULL };
+  g_autoptr (MdTestCtlResult) r = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (g_file_set_contents_full (path, line, -1, G_FILE_SET_CONTENTS_NONE, 0600, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; args[i] != NULL && i + 2 < G_N_ELEMENTS (argv); i++)
+    argv[i + 1] = args[i];
+  g_setenv ("SSLKEYLOGFILE", fx->keylog_path, TRUE);
+  r = md_test_ctl_run (server, NULL, argv, CLIENT_TIMEOUT_MS);
+  g_unsetenv ("SSLKEYLOGFILE");
+  g_test_message ("mydailyctl %s: exit %d\n%s%s", args[0], r->exit_status, r->out, r->err);
+  g_assert_cmpint (r->exit_status, ==, 0);
+}
+
+static void
+make_traffic (Fixture *fx, Client client)
 {
   const char *post[] = { "-m", "post", "-e", "captured over coaps", NULL };
   const char *get[] = { NULL };
+  const char *add[] = { "add", "captured over coaps", NULL };
+  const char *history[] = { "history", "--no-cache", NULL };
   g_autoptr (GPtrArray) records = NULL;
 
-  coap_client (fx, post);
-  coap_client (fx, get);
+  if (client == CLIENT_LIBCOAP)
+    {
+      coap_client (fx, post);
+      coap_client (fx, get);
+    }
+  else
+    {
+      mydailyctl (fx, add);
+      mydailyctl (fx, history);
+    }
   records = md_test_read_complete_notes (md_test_daemon_get_notes_path (fx->daemon));
   g_assert_cmpuint (records->len, ==, 1);
 }
@@ -333,7 +373,7 @@ typedef struct
   guint frames;
   guint records; /* application data */
   guint server_hellos;
-  gboolean post, created, get, content;
+  gboolean write, created, get, content; /* POST or PUT, 2.01, GET, 2.05 */
 } Seen;
 
 static void
@@ -361,7 +401,7 @@ check_frame (const char *line, Seen *seen)
     g_test_fail_printf ("frame %s: an application record not decoded as CoAP: %s", fields[F_NUMBER],
                         fields[F_PROTOCOLS]);
   code = (guint)g_ascii_strtoull (fields[F_CODE], NULL, 10);
-  seen->post |= code == 2;
+  seen->write |= code == 2 || code == 3;
   seen->created |= code == 65;
   seen->get |= code == 1;
   seen->content |= code == 69;
@@ -381,7 +421,7 @@ check_capture (const char *decoded)
   g_print ("# tshark decoded %u DTLS application records as CoAP\n", seen.records);
   g_assert_cmpuint (seen.records, >=, 4);
   g_assert_cmpuint (seen.server_hellos, ==, 2);
-  g_assert_true (seen.post);
+  g_assert_true (seen.write);
   g_assert_true (seen.created);
   g_assert_true (seen.get);
   g_assert_true (seen.content);
@@ -406,7 +446,7 @@ test_decrypted (Fixture *fx, gconstpointer data)
       g_test_skip_printf ("tshark may not capture on lo here: %s", log);
       return;
     }
-  make_traffic (fx);
+  make_traffic (fx, GPOINTER_TO_INT (data));
   g_assert_true (sync_capture (fx));
   stop_tshark (fx);
   g_assert_true (g_file_test (fx->keylog_path, G_FILE_TEST_IS_REGULAR));
@@ -422,16 +462,19 @@ main (int argc, char **argv)
   int status;
 
   g_test_init (&argc, &argv, NULL);
-  if (tshark == NULL || client == NULL || geteuid () != 0)
+  if (tshark == NULL || geteuid () != 0)
     {
-      g_printerr ("%s; skipping\n", tshark == NULL   ? "tshark is not installed (Debian: tshark)"
-                                    : client == NULL ? COAP_CLIENT " is not installed (Debian: "
-                                                                   "libcoap3-bin)"
-                                                     : "capturing on lo needs root");
+      g_printerr ("%s; skipping\n", tshark == NULL ? "tshark is not installed (Debian: tshark)"
+                                                   : "capturing on lo needs root");
       return 77;
     }
-  g_test_add ("/capture/tshark/dtls-decrypted", Fixture, NULL, fixture_setup, test_decrypted,
-              fixture_teardown);
+  if (client != NULL)
+    g_test_add ("/capture/tshark/dtls-decrypted", Fixture, GINT_TO_POINTER (CLIENT_LIBCOAP),
+                fixture_setup, test_decrypted, fixture_teardown);
+  else
+    g_printerr (COAP_CLIENT " is not installed (Debian: libcoap3-bin): only mydailyctl\n");
+  g_test_add ("/capture/tshark/dtls-decrypted/mydailyctl", Fixture,
+              GINT_TO_POINTER (CLIENT_MYDAILYCTL), fixture_setup, test_decrypted, fixture_teardown);
   status = g_test_run ();
   return status == 0 && skipped ? 77 : status;
 }
