@@ -11,6 +11,7 @@
 #include "md-test-daemon.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -342,6 +343,94 @@ test_history_blocks (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (count_keylog_sessions (fx), ==, 3);
 }
 
+/* ---- a follower across a daemon restart -------------------------------------- */
+
+#define CATCH_UP_TIMEOUT_MS 30000
+#define POLL_INTERVAL_MS 20
+
+typedef struct
+{
+  const char *path;
+  guint lines;
+} Printed;
+
+static gboolean
+has_printed (gpointer data)
+{
+  Printed *p = data;
+  g_autofree char *text = NULL;
+  guint n = 0;
+
+  if (!g_file_get_contents (p->path, &text, NULL, NULL))
+    return FALSE;
+  for (const char *c = text; *c != '\0'; c++)
+    n += *c == '\n';
+  return n >= p->lines;
+}
+
+static GSubprocess *
+spawn_follower (Fixture *fx, const char *out_path, const char *key_file)
+{
+  g_autoptr (GSubprocessLauncher) launcher
+      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_INHERIT);
+  g_autofree char *config = g_build_filename (md_test_ctl_get_home (), "config", NULL);
+  g_autofree char *cache = g_build_filename (md_test_ctl_get_home (), "cache", NULL);
+  g_autoptr (GError) error = NULL;
+  GSubprocess *process;
+
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", cache, TRUE);
+  g_subprocess_launcher_setenv (launcher, "MYDAILY_KEY_FILE", key_file, TRUE);
+  g_subprocess_launcher_set_stdout_file_path (launcher, out_path);
+  g_subprocess_launcher_set_child_setup (launcher, md_test_die_with_parent, NULL, NULL);
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("MYDAILYCTL"), "-s",
+                                         fx->dtls_server, "follow", "-n", "all", "-o", "tsv", NULL);
+  g_assert_no_error (error);
+  return process;
+}
+
+static void
+add_and_see (Fixture *fx, const char *text, Printed *printed)
+{
+  const char *add[] = { "add", text, NULL };
+  g_autoptr (MdTestCtlResult) r = run (fx->dtls_server, NULL, add);
+
+  g_assert_cmpint (r->exit_status, ==, 0);
+  printed->lines++;
+  if (!md_test_poll_until (has_printed, printed, POLL_INTERVAL_MS, CATCH_UP_TIMEOUT_MS))
+    g_error ("the follower did not print “%s” within %u ms", text, CATCH_UP_TIMEOUT_MS);
+}
+
+/* The daemon restarted loses every DTLS session: the follower's requests
+ * go unanswered in its old one until it shakes hands again. */
+static void
+test_follow_across_restart (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *key_file = write_private (fx, "bob-key", fx->bob_line, 0600);
+  g_autofree char *out_path = g_build_filename (fx->root, "follower", NULL);
+  g_autoptr (GSubprocess) follower = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *printed_text = NULL;
+  Printed printed = { out_path, 0 };
+
+  g_setenv ("MYDAILY_KEY_FILE", key_file, TRUE);
+  follower = spawn_follower (fx, out_path, key_file);
+  add_and_see (fx, "before the restart", &printed);
+  g_assert_true (md_test_daemon_kill (fx->daemon, SIGKILL, &error));
+  g_assert_no_error (error);
+  g_assert_true (md_test_daemon_restart (fx->daemon, &error));
+  g_assert_no_error (error);
+  add_and_see (fx, "after the restart", &printed);
+  g_subprocess_send_signal (follower, SIGTERM);
+  g_assert_true (g_subprocess_wait (follower, NULL, &error));
+  g_assert_true (g_file_get_contents (out_path, &printed_text, NULL, NULL));
+  g_assert_nonnull (strstr (printed_text, "before the restart\n"));
+  g_assert_nonnull (strstr (printed_text, "after the restart\n"));
+  g_assert_cmpuint (count_notes (fx), ==, 2);
+  g_unsetenv ("MYDAILY_KEY_FILE");
+  g_unlink (out_path);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -352,5 +441,6 @@ main (int argc, char **argv)
   ADD ("/dtls-ctl/schemes", test_schemes);
   ADD ("/dtls-ctl/key-file-env", test_key_file_env);
   ADD ("/dtls-ctl/history-blocks", test_history_blocks);
+  ADD ("/dtls-ctl/follow-across-restart", test_follow_across_restart);
   return g_test_run ();
 }
