@@ -343,6 +343,29 @@ test_history_blocks (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (count_keylog_sessions (fx), ==, 3);
 }
 
+/* More runs than the sessions a host may hold (16): each run's close_notify
+ * frees its session, so none is turned away.  (Handshakes beyond the
+ * per-host burst are slowed, not refused.) */
+#define SHORT_RUNS 18
+
+static void
+test_many_short_runs (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *key_file = write_private (fx, "bob-key", fx->bob_line, 0600);
+  g_autofree char *key_arg = g_strdup_printf ("--key-file=%s", key_file);
+
+  for (guint i = 0; i < SHORT_RUNS; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("short run %u", i);
+      const char *add[] = { key_arg, "--timeout=20", "add", text, NULL };
+      g_autoptr (MdTestCtlResult) r = run (fx->dtls_server, NULL, add);
+
+      g_assert_cmpint (r->exit_status, ==, 0);
+    }
+  g_assert_cmpuint (count_notes (fx), ==, SHORT_RUNS);
+  g_assert_cmpuint (count_keylog_sessions (fx), ==, SHORT_RUNS);
+}
+
 /* ---- a follower across a daemon restart -------------------------------------- */
 
 #define CATCH_UP_TIMEOUT_MS 30000
@@ -442,5 +465,6 @@ main (int argc, char **argv)
   ADD ("/dtls-ctl/key-file-env", test_key_file_env);
   ADD ("/dtls-ctl/history-blocks", test_history_blocks);
   ADD ("/dtls-ctl/follow-across-restart", test_follow_across_restart);
+  ADD ("/dtls-ctl/many-short-runs", test_many_short_runs);
   return g_test_run ();
 }
