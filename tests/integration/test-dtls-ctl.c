@@ -250,6 +250,28 @@ test_wrong_key (Fixture *fx, gconstpointer data)
   g_assert_null (strstr (r3->err, "queue"));
 }
 
+/* login takes keygen's line from a file, but only for the name it is for. */
+static void
+test_login_key_file (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *bob_file = write_private (fx, "bob-line", fx->bob_line, 0600);
+  g_autofree char *key_arg = g_strdup_printf ("--key-file=%s", bob_file);
+  const char *as_alice[] = { "login", key_arg, fx->dtls_server, "alice", NULL };
+  const char *as_bob[] = { "login", key_arg, fx->dtls_server, "bob", NULL };
+  g_autofree char *path = credentials_path ();
+  g_autofree char *stored = NULL;
+  g_autoptr (MdTestCtlResult) r1 = run ("127.0.0.1:1", NULL, as_alice);
+  g_autoptr (MdTestCtlResult) r2 = NULL;
+
+  g_assert_cmpint (r1->exit_status, ==, 1);
+  g_assert_nonnull (strstr (r1->err, "the key line is for “bob”, not “alice”"));
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  r2 = run ("127.0.0.1:1", NULL, as_bob);
+  g_assert_cmpint (r2->exit_status, ==, 0);
+  g_assert_true (g_file_get_contents (path, &stored, NULL, NULL));
+  g_assert_nonnull (strstr (stored, " bob "));
+}
+
 static void
 test_schemes (Fixture *fx, gconstpointer data)
 {
@@ -461,6 +483,7 @@ main (int argc, char **argv)
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/dtls-ctl/login-then-add", test_login_then_add);
   ADD ("/dtls-ctl/wrong-key", test_wrong_key);
+  ADD ("/dtls-ctl/login-key-file", test_login_key_file);
   ADD ("/dtls-ctl/schemes", test_schemes);
   ADD ("/dtls-ctl/key-file-env", test_key_file_env);
   ADD ("/dtls-ctl/history-blocks", test_history_blocks);
