@@ -106,12 +106,17 @@ md_ctl_quit_on_cancel (GCancellable *cancellable, GMainLoop *loop)
 MdClient *
 md_ctl_connect (MdCtlOptions *options, GError **error)
 {
+  MdClient *client;
+
   if (options->target == NULL)
     {
       g_propagate_error (error, g_error_copy (options->target_error));
       return NULL;
     }
-  return md_ctl_server_connect (options->target, options->timeout_s, error);
+  client = md_ctl_server_connect (options->target, options->timeout_s, error);
+  if (client != NULL && options->trace != NULL)
+    md_ctl_trace_attach (options->trace, client);
+  return client;
 }
 
 static MdCtlServer *
