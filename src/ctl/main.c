@@ -145,7 +145,6 @@ static int
 run_command (MdCtlOptions *options, const char *server, int argc, char **argv)
 {
   const MdCtlCommand *command = argc < 2 ? NULL : find_command (argv[1]);
-  g_autoptr (GError) error = NULL;
 
   if (argc >= 2 && command == NULL)
     return md_ctl_usage_error (NULL, _ ("unknown command “%s”"), argv[1]);
@@ -156,9 +155,8 @@ run_command (MdCtlOptions *options, const char *server, int argc, char **argv)
       if (status != MD_CTL_EXIT_OK)
         return status;
     }
-  else if ((command == NULL || command->needs_server)
-           && !md_ctl_choose_server (options, server, &error))
-    return md_ctl_fail (error);
+  else if (command == NULL || command->needs_server)
+    md_ctl_choose_server (options, server);
   if (command == NULL)
     return md_ctl_notebook (options);
   return command->func (options, argc - 1, argv + 1);
@@ -195,5 +193,6 @@ main (int argc, char **argv)
     status = run_command (&options, server, argc, argv);
   md_ctl_trace_free (options.trace);
   md_ctl_server_free (options.target);
+  g_clear_error (&options.target_error);
   return status;
 }

@@ -417,15 +417,14 @@ md_client_dtls_get_name (MdClientDtls *self)
 char *
 md_client_dtls_describe (MdClientDtls *self)
 {
-  char *desc;
-  char *copy;
-
   g_return_val_if_fail (self != NULL, NULL);
 
   if (!self->established)
     return NULL;
-  desc = gnutls_session_get_desc (self->tls);
-  copy = g_strdup (desc);
-  gnutls_free (desc);
-  return copy;
+  /* gnutls_session_get_desc() names the group (ECDHE-X25519), not PSK. */
+  return g_strdup_printf ("%s %s %s %s",
+                          gnutls_protocol_get_name (gnutls_protocol_get_version (self->tls)),
+                          gnutls_kx_get_name (gnutls_kx_get (self->tls)),
+                          gnutls_cipher_get_name (gnutls_cipher_get (self->tls)),
+                          gnutls_mac_get_name (gnutls_mac_get (self->tls)));
 }

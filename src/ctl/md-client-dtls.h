@@ -72,7 +72,8 @@ void md_client_dtls_reset (MdClientDtls *self);
 
 gboolean md_client_dtls_is_established (MdClientDtls *self);
 const char *md_client_dtls_get_name (MdClientDtls *self);
-/* "ECDHE-PSK-AES-128-CBC-SHA1"-like: what the handshake chose, or NULL. */
+/* "DTLS1.2 ECDHE-PSK AES-128-CBC SHA256": what the handshake chose, or
+ * NULL before. */
 char *md_client_dtls_describe (MdClientDtls *self);
 
 G_END_DECLS

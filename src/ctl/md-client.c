@@ -190,8 +190,11 @@ client_clear (gpointer data)
 {
   MdClient *client = data;
 
-  close_socket (client);
+  /* First, so that its close_notify still leaves from the session's port:
+   * the server then frees the session at once instead of keeping it, one of
+   * the few a host may hold, until it is idle. */
   g_clear_pointer (&client->dtls, md_client_dtls_free);
+  close_socket (client);
   if (client->psk_key != NULL)
     explicit_bzero (client->psk_key, strlen (client->psk_key));
   g_free (client->psk_key);

@@ -49,7 +49,8 @@ const char *md_client_get_address_name (MdClient *client);
 /* Whether requests go over DTLS, and whether its handshake is done. */
 gboolean md_client_is_secure (MdClient *client);
 gboolean md_client_is_established (MdClient *client);
-/* GnuTLS's "(DTLS1.2)-(ECDHE-PSK-…)-(AES-…)" of the session, or NULL. */
+/* "DTLS1.2 ECDHE-PSK AES-128-CBC SHA256" once the handshake is done, or
+ * NULL. */
 char *md_client_describe_security (MdClient *client);
 /* The record-layer hook for --debug (md-client-dtls.h); NULL removes it. */
 void md_client_set_record_func (MdClient *client, MdClientDtlsRecordFunc func, gpointer user_data);

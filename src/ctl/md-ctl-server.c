@@ -59,9 +59,11 @@ static gboolean
 split_host_port (const char *text, const char *given, char **host, guint16 *port, GError **error)
 {
   g_autoptr (GSocketConnectable) address = NULL;
-  g_autofree char *key = md_credentials_host_key (text, 1, NULL);
+  /* The credentials' rules for a host (any default port will do here):
+   * no blanks, no control characters, a port in range. */
+  g_autofree char *checked = md_credentials_host_key (text, 1, NULL);
 
-  if (*text != '\0' && key != NULL)
+  if (*text != '\0' && checked != NULL)
     address = g_network_address_parse (text, 0, NULL);
   if (address == NULL)
     {

@@ -106,28 +106,40 @@ md_ctl_quit_on_cancel (GCancellable *cancellable, GMainLoop *loop)
 MdClient *
 md_ctl_connect (MdCtlOptions *options, GError **error)
 {
-  MdClient *client = md_ctl_server_connect (options->target, options->timeout_s, error);
+  MdClient *client;
 
+  if (options->target == NULL)
+    {
+      g_propagate_error (error, g_error_copy (options->target_error));
+      return NULL;
+    }
+  client = md_ctl_server_connect (options->target, options->timeout_s, error);
   if (client != NULL && options->trace != NULL)
     md_ctl_trace_attach (options->trace, client);
   return client;
 }
 
-gboolean
-md_ctl_choose_server (MdCtlOptions *options, const char *server, GError **error)
+static MdCtlServer *
+choose_server (MdCtlOptions *options, const char *server, GError **error)
 {
   g_autofree char *path = md_credentials_get_path ();
   g_autoptr (MdCredentials) credentials = md_credentials_load (path, error);
 
   if (credentials == NULL)
-    return FALSE;
+    return NULL;
+  return md_ctl_server_choose (server, options->key_file, credentials, error);
+}
+
+void
+md_ctl_choose_server (MdCtlOptions *options, const char *server)
+{
   if (server == NULL)
     server = g_getenv ("MYDAILY_SERVER");
-  options->target = md_ctl_server_choose (server, options->key_file, credentials, error);
-  if (options->target == NULL)
-    return FALSE;
-  options->server = options->target->host_port;
-  return TRUE;
+  options->target = choose_server (options, server, &options->target_error);
+  if (options->target != NULL)
+    options->server = options->target->host_port;
+  else
+    options->server = server != NULL && *server != '\0' ? server : "localhost";
 }
 
 void

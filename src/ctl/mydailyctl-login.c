@@ -1,8 +1,10 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -20,36 +22,44 @@ strip_coaps (const char *host)
   return g_ascii_strncasecmp (host, "coaps://", 8) == 0 ? host + 8 : host;
 }
 
-/* The key in @text: its first line holding "KEY", or "NAME KEY" for @name
- * (what keygen printed). */
+/* The key of one line: "KEY", or "NAME KEY" for @name (what keygen
+ * printed). */
+static char *
+key_from_line (const char *line, const char *name, GError **error)
+{
+  g_autofree char *line_name = NULL;
+  g_autofree char *key = NULL;
+
+  if (strpbrk (line, " \t") == NULL && md_psk_secret_is_valid (line))
+    return g_strdup (line);
+  if (strpbrk (line, " \t") == NULL || !md_psk_parse_line (line, &line_name, &key, NULL))
+    {
+      g_set_error (error, MD_ERROR, MD_ERROR_FAILED,
+                   /* TRANSLATORS: KEY and NAME KEY are not translated */
+                   _ ("expected a KEY (%d to %d printable characters) or a “NAME KEY” line"),
+                   MD_PSK_SECRET_MIN, MD_PSK_SECRET_MAX);
+      return NULL;
+    }
+  if (!g_str_equal (line_name, name))
+    {
+      /* TRANSLATORS: both %s are names of people */
+      g_set_error (error, MD_ERROR, MD_ERROR_FAILED, _ ("the key line is for “%s”, not “%s”"),
+                   line_name, name);
+      return NULL;
+    }
+  return g_steal_pointer (&key);
+}
+
+/* The key on the first line of @text that is not blank. */
 static char *
 key_from_text (const char *text, const char *name, GError **error)
 {
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
 
   for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_auto (GStrv) fields = g_strsplit_set (g_strstrip (lines[i]), " \t", -1);
-      guint n = g_strv_length (fields);
-
-      if (n == 0 || *fields[0] == '\0')
-        continue;
-      if (n == 2 && !g_str_equal (fields[0], name))
-        {
-          /* TRANSLATORS: both %s are names of people */
-          g_set_error (error, MD_ERROR, MD_ERROR_FAILED, _ ("the key line is for “%s”, not “%s”"),
-                       fields[0], name);
-          return NULL;
-        }
-      if ((n == 1 || n == 2) && md_psk_secret_is_valid (fields[n - 1]))
-        return g_strdup (fields[n - 1]);
-      break;
-    }
-  g_set_error (error, MD_ERROR, MD_ERROR_FAILED,
-               /* TRANSLATORS: KEY and NAME KEY are not translated */
-               _ ("expected a KEY (%d to %d printable characters) or a “NAME KEY” line"),
-               MD_PSK_SECRET_MIN, MD_PSK_SECRET_MAX);
-  return NULL;
+    if (*g_strstrip (lines[i]) != '\0')
+      return key_from_line (lines[i], name, error);
+  return key_from_line ("", name, error);
 }
 
 /* One line from stdin; on a terminal asked for without echo. */
@@ -79,6 +89,22 @@ read_key_input (const char *name, const char *host)
   return got != NULL ? g_strdup (line) : g_strdup ("");
 }
 
+/* A key file is small: anything else (a device, a FIFO, a large file) is
+ * refused before it is read. */
+static gboolean
+read_key_file (const char *path, char **text, GError **error)
+{
+  GStatBuf st;
+
+  if (g_stat (path, &st) == 0 && (!S_ISREG (st.st_mode) || st.st_size > KEY_INPUT_MAX))
+    {
+      /* TRANSLATORS: %s is a file name */
+      g_set_error (error, MD_ERROR, MD_ERROR_FAILED, _ ("%s: not a key file"), path);
+      return FALSE;
+    }
+  return g_file_get_contents (path, text, NULL, error);
+}
+
 static char *
 read_key (const char *key_file, const char *name, const char *host, GError **error)
 {
@@ -87,7 +113,7 @@ read_key (const char *key_file, const char *name, const char *host, GError **err
 
   if (key_file == NULL)
     text = read_key_input (name, host);
-  else if (!g_file_get_contents (key_file, &text, NULL, error))
+  else if (!read_key_file (key_file, &text, error))
     return NULL;
   key = key_from_text (text, name, error);
   explicit_bzero (text, strlen (text));

@@ -35,6 +35,7 @@ typedef struct
 {
   const char *server;   /* "HOST:PORT" of @target, as the outbox and cache name it */
   MdCtlServer *target;  /* the server, scheme and key (md-ctl-server.h) */
+  GError *target_error; /* why there is no @target: md_ctl_connect() says it */
   const char *key_file; /* --key-file, else $MYDAILY_KEY_FILE, or NULL */
   double timeout_s;
   gboolean no_queue;         /* --no-queue: no answer fails (2) instead of queueing (75) */
@@ -88,8 +89,10 @@ GSource *md_ctl_quit_on_cancel (GCancellable *cancellable, GMainLoop *loop);
 /* A client for options->target. */
 MdClient *md_ctl_connect (MdCtlOptions *options, GError **error);
 /* Chooses options->target and options->server from -s (@server), the
- * environment and the stored credentials. */
-gboolean md_ctl_choose_server (MdCtlOptions *options, const char *server, GError **error);
+ * environment and the stored credentials.  A failure (a bad credentials
+ * file, coaps:// without a key) waits in options->target_error for
+ * md_ctl_connect(), so that "COMMAND --help" still works. */
+void md_ctl_choose_server (MdCtlOptions *options, const char *server);
 
 /* No -s and no $MYDAILY_SERVER (mydailyctl-choose.c): options->target is
  * a daemon on this host if one answers a ping, else the notebook found on

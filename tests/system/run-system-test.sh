@@ -220,7 +220,7 @@ history_has_first_note () {
   local out
   out=$(md_ctl history -o tsv --no-pager 2>&1)
   printf '%s\n' "$out" | awk -F '\t' -v id="$first_note_id" -v text="$first_note_text" \
-    '$1 == id && $2 ~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z$/ && $3 == text { found = 1 }
+    '$1 == id && $2 ~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z$/ && $3 ~ /^@/ && $4 == text { found = 1 }
      END { exit !found }' && return 0
   md_diag "history (${MD_SERVER:-127.0.0.1:5683}) did not list note $first_note_id:" "$out"
   return 1
@@ -287,7 +287,8 @@ coaps_setup () {
 coaps_post () {
   timeout 60 nsenter -t "$md_pid1" --net coap-client-gnutls -B 10 -u "$1" -k "$2" \
     -m post -e "$3" coaps://127.0.0.1:5684/notes >>"$workdir/coaps.log" 2>&1
-  md_ctl history -o tsv --no-pager 2>/dev/null | grep -q "	$3\$"
+  # The key's name is the note's author.
+  md_ctl history -o tsv --no-pager 2>/dev/null | grep -q "	$1	$3\$"
 }
 
 coaps_note_stored () {
@@ -320,16 +321,81 @@ coaps_removed_key_refused () {
   return 1
 }
 
+# ---- mydailyctl on the host over coaps: login, add, history ----
+#
+# The build's mydailyctl runs on the host, in the container's network
+# namespace (md_ctl), with its own config directory: the credential it
+# stores must not land in the host's ~/.config.
+
+ctl_config=
+ctl_text=
+
+md_ctl_dtls () {
+  XDG_CONFIG_HOME="$ctl_config" SSLKEYLOGFILE="$workdir/ctl.keylog" \
+    MD_SERVER=127.0.0.1:5684 md_ctl "$@"
+}
+
+ctl_login () {
+  local mode
+  ctl_config=$workdir/ctl-config
+  printf '%s\n' "$coaps_key" |
+    md_ctl_dtls login 127.0.0.1:5684 alice >"$workdir/ctl-login.log" 2>&1 &&
+    mode=$(stat -c %a "$ctl_config/mydaily/credentials") && [ "$mode" = 600 ] && return 0
+  md_diag "credentials mode: ${mode:-none}"
+  md_diag <"$workdir/ctl-login.log"
+  return 1
+}
+
+# A bare -s 127.0.0.1:5684 uses DTLS by itself after the login; the key log
+# GnuTLS wrote for the client shows the session.
+ctl_add_read () {
+  ctl_text="mydailyctl over coaps $run_id"
+  md_ctl_dtls add "$ctl_text" >"$workdir/ctl-add.log" 2>&1 &&
+    md_ctl_dtls history -o tsv --no-pager --no-cache 2>>"$workdir/ctl-add.log" |
+    grep -q "	$ctl_text\$" &&
+    grep -q '^CLIENT_RANDOM ' "$workdir/ctl.keylog" &&
+    grep -q "	$ctl_text\$" "$md_root/$state_dir/notes" && return 0
+  md_diag <"$workdir/ctl-add.log"
+  return 1
+}
+
+# After the key's removal and a restart: one line, exit 2, nothing stored.
+ctl_removed_key_refused () {
+  local status=0
+  md_ctl_dtls add "refused $run_id" >"$workdir/ctl-refused.log" 2>&1 || status=$?
+  [ "$status" -eq 2 ] && grep -q "refused the key for “alice”" "$workdir/ctl-refused.log" &&
+    ! grep -q "refused $run_id" "$md_root/$state_dir/notes" && return 0
+  md_diag "exit status $status:"
+  md_diag <"$workdir/ctl-refused.log"
+  return 1
+}
+
+coaps_remove_key () {
+  : >"$md_root/etc/mydaily/keys" &&
+    md_in systemctl restart mydaily.service >>"$workdir/coaps.log" 2>&1 && return 0
+  md_diag <"$workdir/coaps.log"
+  return 1
+}
+
 coaps_checks () {
-  if ! command -v coap-client-gnutls >/dev/null; then
-    md_ok "coaps checks # SKIP coap-client-gnutls is not installed"
-    return
-  fi
+  local libcoap=1
+  command -v coap-client-gnutls >/dev/null || libcoap=
   md_check "coaps: mydaily-coaps.socket on, a key in /etc/mydaily/keys, restart" coaps_setup
-  md_check "coaps: a POST over DTLS with the key is stored" coaps_note_stored
+  if [ -n "$libcoap" ]; then
+    md_check "coaps: a POST over DTLS with the key is stored" coaps_note_stored
+  else
+    md_ok "coaps: a POST with coap-client-gnutls # SKIP coap-client-gnutls is not installed"
+  fi
+  md_check "coaps: mydailyctl login on the host (key on stdin), credentials 0600" ctl_login
+  md_check "coaps: mydailyctl add and history from the host over DTLS" ctl_add_read
   md_check "coaps: systemctl reload re-reads the keys (SIGHUP)" coaps_reload_rereads
-  md_check "coaps: with the key removed and a restart, nothing is stored" \
-    coaps_removed_key_refused
+  if [ -n "$libcoap" ]; then
+    md_check "coaps: with the key removed and a restart, nothing is stored" \
+      coaps_removed_key_refused
+  else
+    md_check "coaps: the key removed from /etc/mydaily/keys, and a restart" coaps_remove_key
+  fi
+  md_check "coaps: then mydailyctl is refused in one line, exit 2" ctl_removed_key_refused
 }
 
 # The state directory belongs to the dynamic user the running daemon has.
