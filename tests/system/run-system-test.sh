@@ -641,7 +641,8 @@ storm_run () {
 storm_history_exact () {
   md_ctl history -o tsv --no-pager >"$workdir/history-after-storm.tsv" 2>"$workdir/history.err" ||
     { md_diag <"$workdir/history.err"; return 1; }
-  cut -f 3- "$workdir/history-after-storm.tsv" | grep "^storm $run_id " | sort \
+  # ID TIME AUTHOR TEXT: the text is the fourth field.
+  cut -f 4- "$workdir/history-after-storm.tsv" | grep "^storm $run_id " | sort \
     >"$storm_dir/stored.txt"
   cat "$storm_dir"/sent-*.txt | sort >"$storm_dir/sent.txt"
   diff -q "$storm_dir/sent.txt" "$storm_dir/stored.txt" >/dev/null && return 0
