@@ -13,7 +13,9 @@
  *     same token, Echo), 2.05;
  *   - follow: GET /latest with Observe 0, 2.05 with Observe, then a
  *     notification for the new note: a 2.05 with a later Observe in a
- *     message of its own.
+ *     message of its own;
+ *   - foreign traffic: datagrams of another process that only share the
+ *     daemon's port number (on another loopback address) are not in it.
  * Every line of mydailyctl --debug (Message ID, token, code, direction)
  * must be a frame of the capture.
  *
@@ -23,8 +25,12 @@
 #include "md-capture.h"
 #include "md-test-daemon.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define CTL_TIMEOUT_MS 60000
 #define WAIT_TIMEOUT_MS 30000
@@ -37,6 +43,9 @@
 #define COAP_CONTENT 69
 #define COAP_UNAUTHORIZED 129
 #define COAP_ACK "2"
+/* A loopback address of no one's, for traffic that only shares the
+ * daemon's port number. */
+#define FOREIGN_ADDRESS "127.1.0.1"
 /* What Wireshark 4.0 calls the Echo option (252) it does not know. */
 #define ECHO_OPTION_NAME "No-Op"
 
@@ -122,7 +131,7 @@ fixture_teardown (Fixture *fx, gconstpointer data)
 static gboolean
 start_capture (Fixture *fx)
 {
-  g_autofree char *filter = g_strdup_printf ("udp port %u", fx->port);
+  g_autofree char *filter = md_capture_filter_for (fx->port);
   g_autofree char *reason = NULL;
 
   if (md_capture_start (fx->capture, filter, &reason))
@@ -451,6 +460,84 @@ test_echo_round_trip (Fixture *fx, gconstpointer data)
   assert_debug_matches (fx, frames, err);
 }
 
+/* ---- traffic that is not the daemon's ----------------------------------- */
+
+/* The start of a DTLS HelloVerifyRequest record, as a flood test running
+ * beside this one sends to its 10,000 sources.  Read as CoAP (version 0,
+ * TKL 6, then options 0x00 0x00 0x1f) it is malformed: tshark says
+ * "end-of-options marker found, but option delta isn't 15". */
+static const guint8 foreign_record[] = { 0x16, 0xfe, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                         0x00, 0x00, 0x00, 0x1f, 0x03, 0x00, 0x00, 0x13 };
+
+static int
+bound_socket (const char *address, guint16 port, guint16 *bound_port)
+{
+  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (port) };
+  socklen_t len = sizeof sin;
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (inet_pton (AF_INET, address, &sin.sin_addr), ==, 1);
+  g_assert_cmpint (bind (fd, (struct sockaddr *)&sin, sizeof sin), ==, 0);
+  g_assert_cmpint (getsockname (fd, (struct sockaddr *)&sin, &len), ==, 0);
+  *bound_port = ntohs (sin.sin_port);
+  return fd;
+}
+
+/* Sends the record from @from to @to_address:@to. */
+static void
+send_foreign (int from, const char *to_address, guint16 to)
+{
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (to) };
+
+  g_assert_cmpint (inet_pton (AF_INET, to_address, &sin.sin_addr), ==, 1);
+  g_assert_cmpint (
+      sendto (from, foreign_record, sizeof foreign_record, 0, (struct sockaddr *)&sin, sizeof sin),
+      ==, sizeof foreign_record);
+}
+
+/* Proves the record crossed lo (delivery on loopback is done when sendto
+ * returns), so the test cannot pass because nothing was sent. */
+static void
+assert_received (int fd)
+{
+  guint8 buf[sizeof foreign_record + 1];
+
+  g_assert_cmpint (recv (fd, buf, sizeof buf, MSG_DONTWAIT), ==, sizeof foreign_record);
+}
+
+/* Another process's socket at FOREIGN_ADDRESS:PORT (the daemon's port
+ * number) talks with one at 127.0.0.1: none of it may be in the capture,
+ * which would decode it as CoAP and fail. */
+static void
+test_foreign_traffic (Fixture *fx, gconstpointer data)
+{
+  const char *const argv[] = { "add", "only the daemon's traffic is captured", NULL };
+  g_autoptr (GPtrArray) frames = NULL;
+  guint16 foreign_port, sink_port;
+  int foreign, sink;
+
+  if (!start_capture (fx))
+    return;
+  foreign = bound_socket (FOREIGN_ADDRESS, fx->port, &foreign_port);
+  sink = bound_socket ("127.0.0.1", 0, &sink_port);
+  send_foreign (foreign, "127.0.0.1", sink_port);
+  send_foreign (sink, FOREIGN_ADDRESS, foreign_port);
+  assert_received (sink);
+  assert_received (foreign);
+  close (foreign);
+  close (sink);
+  g_free (run_ctl_ok (fx, NULL, argv, NULL));
+  frames = read_session (fx);
+  for (guint i = 0; i < frames->len; i++)
+    {
+      GStrv f = g_ptr_array_index (frames, i);
+
+      if (field_uint (f, F_SRCPORT) == sink_port || field_uint (f, F_DSTPORT) == sink_port)
+        g_test_fail_printf ("frame %s is another process's traffic", f[F_NUMBER]);
+    }
+}
+
 typedef struct
 {
   char *path;
@@ -611,6 +698,8 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/capture/tshark/follow-notification", Fixture, NULL, fixture_setup,
               test_follow_notification, fixture_teardown);
+  g_test_add ("/capture/tshark/foreign-traffic", Fixture, NULL, fixture_setup, test_foreign_traffic,
+              fixture_teardown);
   status = g_test_run ();
   return status == 0 && skipped ? 77 : status;
 }
