@@ -4,6 +4,7 @@
 
 #include "md-error.h"
 #include "md-note-simd.h"
+#include "md-psk.h"
 
 #include <string.h>
 
@@ -240,6 +241,68 @@ md_note_validate (const char *text, gsize len, GError **error)
   return TRUE;
 }
 
+/* The characters an author may hold, as bits: a PSK name's (md-psk.h:
+ * letters, digits, '.', '_', '-') and an address's (inet_ntop's text of an
+ * IPv4 or IPv6 address, without a scope, which the transport never gives).
+ * Start-up checks the author of every record, so the check is one pass over
+ * a table rather than md_psk_name_is_valid() on a copy; a unit test holds
+ * the two to the same answers. */
+enum
+{
+  AUTHOR_NAME_CHAR = 1 << 0,
+  AUTHOR_ADDRESS_CHAR = 1 << 1,
+};
+
+/* A name is an author as it is. */
+G_STATIC_ASSERT (MD_PSK_NAME_MAX <= MD_NOTE_AUTHOR_MAX_LEN);
+
+static guint8 author_chars[256];
+static gsize author_chars_ready = 0;
+
+static void
+author_chars_ensure (void)
+{
+  if (!g_once_init_enter (&author_chars_ready))
+    return;
+  for (guint c = 0; c < 256; c++)
+    {
+      if (g_ascii_isalnum ((gchar)c) || c == '.' || c == '_' || c == '-')
+        author_chars[c] |= AUTHOR_NAME_CHAR;
+      if (g_ascii_isxdigit ((gchar)c) || c == '.' || c == ':')
+        author_chars[c] |= AUTHOR_ADDRESS_CHAR;
+    }
+  g_once_init_leave (&author_chars_ready, 1);
+}
+
+/* The classes every byte of @s belongs to. */
+static guint
+author_classes (const char *s, gsize len)
+{
+  guint classes = AUTHOR_NAME_CHAR | AUTHOR_ADDRESS_CHAR;
+
+  for (gsize i = 0; i < len; i++)
+    classes &= author_chars[(guchar)s[i]];
+  return classes;
+}
+
+gboolean
+md_note_author_is_valid (const char *author, gsize len)
+{
+  g_return_val_if_fail (author != NULL || len == 0, FALSE);
+
+  author_chars_ensure ();
+  if (len == 0 || len > MD_NOTE_AUTHOR_MAX_LEN)
+    return FALSE;
+  if (author[0] == '@')
+    /* "@?" is md-author.c's word for an address without a text form. */
+    return len > 1
+           && ((author_classes (author + 1, len - 1) & AUTHOR_ADDRESS_CHAR)
+               || (len == 2 && author[1] == '?'));
+  /* Never an option or a hidden file's name, as md-psk.h says. */
+  return author[0] != '.' && author[0] != '-' && len <= MD_PSK_NAME_MAX
+         && (author_classes (author, len) & AUTHOR_NAME_CHAR);
+}
+
 gboolean
 md_note_key_is_valid (const char *key, gsize len)
 {
@@ -382,14 +445,17 @@ md_note_parse_time (const char *s, gsize len, gint64 *unix_time)
 }
 
 void
-md_note_append_wire_line (GString *out, guint64 id, gint64 unix_time, const char *text,
-                          gsize text_len)
+md_note_append_wire_line (GString *out, guint64 id, gint64 unix_time, const char *author,
+                          const char *text, gsize text_len)
 {
   g_return_if_fail (out != NULL);
+  g_return_if_fail (author != NULL);
   g_return_if_fail (text != NULL || text_len == 0);
 
   g_string_append_printf (out, "%" G_GUINT64_FORMAT "\t", id);
   md_note_append_time (out, unix_time);
+  g_string_append_c (out, '\t');
+  g_string_append (out, author);
   g_string_append_c (out, '\t');
   g_string_append_len (out, text, (gssize)text_len);
   g_string_append_c (out, '\n');
@@ -429,7 +495,7 @@ malformed_line (GError **error, const char *reason)
 gboolean
 md_note_parse_wire_line (const char *line, gsize len, MdNoteLine *note, GError **error)
 {
-  const char *id_end, *time, *time_end, *text;
+  const char *id_end, *time, *time_end, *author, *author_end, *text;
   g_autoptr (GError) text_error = NULL;
 
   g_return_val_if_fail (line != NULL || len == 0, FALSE);
@@ -445,11 +511,20 @@ md_note_parse_wire_line (const char *line, gsize len, MdNoteLine *note, GError *
   time_end = memchr (time, '\t', (gsize)(line + len - time));
   if (time_end == NULL)
     return malformed_line (error, "no tab after the time");
-  text = time_end + 1;
+  author = time_end + 1;
+  author_end = memchr (author, '\t', (gsize)(line + len - author));
+  if (author_end == NULL)
+    return malformed_line (error, "no tab after the author");
+  text = author_end + 1;
   if (!md_note_parse_id (line, (gsize)(id_end - line), &note->id))
     return malformed_line (error, "bad id");
   if (!md_note_parse_time (time, (gsize)(time_end - time), &note->time))
     return malformed_line (error, "bad time");
+  note->author = author;
+  note->author_len = (gsize)(author_end - author);
+  if (!md_note_author_is_valid (note->author, note->author_len)
+      && !(note->author_len == 1 && author[0] == MD_NOTE_AUTHOR_UNKNOWN[0]))
+    return malformed_line (error, "bad author");
   note->text = text;
   note->text_len = (gsize)(line + len - text);
   if (!md_note_validate (note->text, note->text_len, &text_error))

@@ -58,6 +58,8 @@ G_BEGIN_DECLS
 /* Journal fields of the daemon's structured events (journalctl FIELD=). */
 #define MD_PROTOCOL_FIELD_NOTE_ID "NOTE_ID"
 #define MD_PROTOCOL_FIELD_NOTE_KEY "NOTE_KEY"
+/* Who wrote it: the PSK name, or "@" and the address (md-note.h). */
+#define MD_PROTOCOL_FIELD_NOTE_AUTHOR "NOTE_AUTHOR"
 #define MD_PROTOCOL_FIELD_PEER "PEER"
 #define MD_PROTOCOL_FIELD_REASON "REASON"
 #define MD_PROTOCOL_FIELD_COAP_CODE "COAP_CODE"

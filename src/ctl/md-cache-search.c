@@ -2,7 +2,11 @@
 
 #include "md-cache-search.h"
 
+#include "md-error.h"
+#include "md-terminal.h"
+
 #include <glib/gi18n.h>
+#include <string.h>
 
 void
 md_cache_query_init (MdCacheQuery *query)
@@ -12,6 +16,7 @@ md_cache_query_init (MdCacheQuery *query)
   query->after = 0;
   md_time_range_init (&query->range);
   query->grep = NULL;
+  query->author = NULL;
   query->limit = 0;
 }
 
@@ -21,6 +26,31 @@ md_cache_query_clear (MdCacheQuery *query)
   g_return_if_fail (query != NULL);
 
   g_clear_pointer (&query->grep, g_regex_unref);
+  g_clear_pointer (&query->author, g_free);
+}
+
+gboolean
+md_cache_query_set_author (MdCacheQuery *query, const char *author, GError **error)
+{
+  g_return_val_if_fail (query != NULL, FALSE);
+  g_return_val_if_fail (author != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!md_note_author_is_valid (author, strlen (author))
+      && !g_str_equal (author, MD_NOTE_AUTHOR_UNKNOWN))
+    {
+      g_autofree char *shown = md_terminal_dup_safe (author, -1, MD_TERMINAL_NONE);
+
+      /* TRANSLATORS: --author is the option, do not translate it; %s is what was given */
+      g_set_error (error, MD_ERROR, MD_ERROR_FAILED,
+                   _ ("--author: no note has the author “%s”: an author is a key's name or "
+                      "“@” and an address"),
+                   shown);
+      return FALSE;
+    }
+  g_free (query->author);
+  query->author = g_strdup (author);
+  return TRUE;
 }
 
 gboolean
@@ -78,14 +108,24 @@ md_cache_find_time (MdCache *cache, gint64 unix_time)
 }
 
 static gboolean
+is_by (const MdNoteLine *note, const char *author)
+{
+  return author == NULL
+         || (note->author_len == strlen (author)
+             && memcmp (note->author, author, note->author_len) == 0);
+}
+
+static gboolean
 matches (MdCache *cache, const MdCacheQuery *query, guint64 id)
 {
   MdNoteLine note;
 
-  if (query->grep == NULL)
+  if (query->grep == NULL && query->author == NULL)
     return TRUE;
-  return md_cache_get_note (cache, id, &note)
-         && g_regex_match_full (query->grep, note.text, (gssize)note.text_len, 0, 0, NULL, NULL);
+  return md_cache_get_note (cache, id, &note) && is_by (&note, query->author)
+         && (query->grep == NULL
+             || g_regex_match_full (query->grep, note.text, (gssize)note.text_len, 0, 0, NULL,
+                                    NULL));
 }
 
 static void

@@ -1,10 +1,10 @@
-/* The questions `history` asks the cache: a time range, a pattern, the
- * last N, after an id.
+/* The questions `history` asks the cache: a time range, a pattern, an
+ * author, the last N, after an id.
  *
  * The server never gives a note a time earlier than the one before it, and
  * the cache checks that, so a time range is two binary searches over the
- * notes, not a scan.  Only --grep reads the texts, and with -n it reads
- * backwards from the end of the range and stops after N matches. */
+ * notes, not a scan.  Only --grep and --author read the notes, and with -n
+ * they read backwards from the end of the range and stop after N matches. */
 #pragma once
 
 #include "md-cache.h"
@@ -19,6 +19,7 @@ typedef struct
   guint64 after;     /* only notes with a larger id (--after); 0: all */
   MdTimeRange range; /* --since, --until */
   GRegex *grep;      /* only notes whose text matches (--grep); NULL: all */
+  char *author;      /* only notes by exactly this author (--author); NULL: all */
   guint64 limit;     /* only the last this many that match (-n); 0: all */
 } MdCacheQuery;
 
@@ -31,6 +32,11 @@ void md_cache_query_clear (MdCacheQuery *query);
  * it and says what is wrong. */
 gboolean md_cache_query_set_grep (MdCacheQuery *query, const char *pattern, gboolean caseless,
                                   GError **error);
+
+/* Sets the --author filter: notes whose AUTHOR is exactly @author, a valid
+ * author or "-" (the notes from before authors); else the error says that
+ * no note can have it. */
+gboolean md_cache_query_set_author (MdCacheQuery *query, const char *author, GError **error);
 
 /* The first note whose TIME is @unix_time or later; count + 1 if none. */
 guint64 md_cache_find_time (MdCache *cache, gint64 unix_time);

@@ -259,6 +259,21 @@ drop_torn_tail (MdCache *cache, GError **error)
   return TRUE;
 }
 
+/* Whether @data starts with a line the previous version cached, before notes
+ * had authors: "ID\tTIME\tTEXT\n", one tab fewer than a line now. */
+static gboolean
+is_previous_version (const char *data, gsize len)
+{
+  const char *nl = memchr (data, '\n', MIN (len, MD_NOTE_MAX_WIRE_LINE));
+  const char *tab1 = nl ? memchr (data, '\t', (gsize)(nl - data)) : NULL;
+  const char *tab2 = tab1 ? memchr (tab1 + 1, '\t', (gsize)(nl - tab1 - 1)) : NULL;
+  guint64 id;
+
+  return tab2 != NULL && memchr (tab2 + 1, '\t', (gsize)(nl - tab2 - 1)) == NULL
+         && md_note_parse_id (data, (gsize)(tab1 - data), &id)
+         && md_note_parse_time (tab1 + 1, (gsize)(tab2 - tab1 - 1), NULL);
+}
+
 /* Checks and indexes what the file holds beyond cache->size, up to
  * @file_size.  Holds the lock. */
 static gboolean
@@ -274,6 +289,11 @@ catch_up (MdCache *cache, gsize file_size, GError **error)
   result = scan_lines (cache->map + cache->size, file_size - cache->size, cache->size, &last_id,
                        &cache->last_time, cache->starts, &good, &damage);
   cache->size += good;
+  /* A cache from before authors is not damaged, only stale: its lines lack
+   * the AUTHOR field, which only the server can fill in.  The simplest
+   * correct answer is to set it aside quietly and fetch everything again. */
+  if (result == SCAN_BAD && cache->size == 0 && is_previous_version (cache->map, file_size))
+    return set_aside (cache, REPLACED_NAME, error);
   if (result == SCAN_BAD)
     return set_aside_damaged (cache, damage, error);
   if (result == SCAN_TORN)

@@ -24,8 +24,10 @@
  * Memory: the file is mapped, and the cache keeps one offset per note.
  *
  * Served lines are stored opaquely and only read through
- * md_note_parse_wire_line, so a new wire format (the AUTHOR field) changes
- * md-note.c alone.  A redaction (ARCHITECTURE.md "Later: corrections")
+ * md_note_parse_wire_line, so a new wire format changes md-note.c alone.
+ * A cache the previous version wrote (lines without the AUTHOR field) is
+ * stale, not damaged: it is set aside as notes.replaced, quietly, and the
+ * notes are fetched again.  A redaction (ARCHITECTURE.md "Later: corrections")
  * overwrites a note's text in place with filler of the same byte length. */
 #pragma once
 

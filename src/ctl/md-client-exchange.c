@@ -293,20 +293,28 @@ is_stale_challenge (const Exchange *ex, const MdCoapMessage *msg)
   return msg->type == MD_COAP_TYPE_ACK && ex->n_mids > 0 && msg->mid != ex->mids[ex->n_mids - 1];
 }
 
+/* A 4.01 with an Echo value, or a 2.05 with one: the small block a server
+ * sends an unproven address instead of a full one (md-budget.h).  Sending
+ * the request again with the value gets the full answer. */
+static gboolean
+asks_for_proof (const MdClientResponse *response)
+{
+  return response->echo != NULL
+         && (response->code == MD_COAP_UNAUTHORIZED || response->code == MD_COAP_CONTENT);
+}
+
 static void
 on_response (Exchange *ex, const MdCoapMessage *msg)
 {
   MdClientResponse *response = md_client_response_new (msg);
 
   response->retransmissions = ex->retransmissions;
-  if (response->code == MD_COAP_UNAUTHORIZED && response->echo != NULL
-      && is_stale_challenge (ex, msg))
+  if (asks_for_proof (response) && is_stale_challenge (ex, msg))
     {
       md_client_response_free (response);
       return;
     }
-  if (response->code == MD_COAP_UNAUTHORIZED && response->echo != NULL
-      && ex->echo_rounds < MAX_ECHO_ROUNDS)
+  if (asks_for_proof (response) && ex->echo_rounds < MAX_ECHO_ROUNDS)
     {
       /* RFC 9175 §2.4: the server wants proof that we own our address. */
       ex->echo_rounds++;

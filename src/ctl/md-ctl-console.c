@@ -7,10 +7,20 @@
 
 #include "md-terminal.h"
 
+/* https://no-color.org: set and not empty.  A dumb terminal (TERM=dumb,
+ * Emacs's shell) shows escape sequences as text, so it gets none either. */
+static gboolean
+color_refused (void)
+{
+  const char *no_color = g_getenv ("NO_COLOR");
+
+  return (no_color != NULL && *no_color != '\0') || g_strcmp0 (g_getenv ("TERM"), "dumb") == 0;
+}
+
 gboolean
 md_ctl_use_color (int fd)
 {
-  return isatty (fd) && g_getenv ("NO_COLOR") == NULL;
+  return isatty (fd) && !color_refused ();
 }
 
 void

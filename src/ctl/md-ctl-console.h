@@ -6,7 +6,8 @@
 
 G_BEGIN_DECLS
 
-/* TRUE when @fd is a terminal and NO_COLOR is not set. */
+/* TRUE when @fd is a terminal, NO_COLOR is unset (or empty) and TERM is not
+ * "dumb". */
 gboolean md_ctl_use_color (int fd);
 
 /* Prints "mydailyctl: MESSAGE" on stderr, after flushing stdout. */

@@ -18,7 +18,9 @@
 #include "md-terminal.h"
 
 #define DEFAULT_PAGER "less -FRSX"
+/* Dim times and cyan authors: the text stays in the terminal's own colour. */
 #define COLOR_TIME "\033[2m"
+#define COLOR_AUTHOR "\033[36m"
 #define COLOR_RESET "\033[0m"
 
 struct _MdCtlPrinter
@@ -195,14 +197,35 @@ print_text (MdCtlPrinter *printer, const char *text, gsize len, MdTerminalFlags 
   fwrite (safe->str, 1, safe->len, printer->out);
 }
 
+/* Starts the colour @sequence, if colour is on. */
+static void
+begin_color (MdCtlPrinter *printer, const char *sequence)
+{
+  if (printer->color)
+    fputs (sequence, printer->out);
+}
+
+static void
+end_color (MdCtlPrinter *printer)
+{
+  begin_color (printer, COLOR_RESET);
+}
+
+/* "2026-11-24 20:42  alice  text", the time local. */
 static void
 print_short (MdCtlPrinter *printer, const MdNoteLine *note)
 {
   g_autoptr (GDateTime) time = g_date_time_new_from_unix_local (note->time);
   g_autofree char *when = time != NULL ? g_date_time_format (time, "%Y-%m-%d %H:%M") : NULL;
 
-  fprintf (printer->out, "%s%s%s  ", printer->color ? COLOR_TIME : "", when != NULL ? when : "-",
-           printer->color ? COLOR_RESET : "");
+  begin_color (printer, COLOR_TIME);
+  fputs (when != NULL ? when : "-", printer->out);
+  end_color (printer);
+  fputs ("  ", printer->out);
+  begin_color (printer, COLOR_AUTHOR);
+  print_text (printer, note->author, note->author_len, MD_TERMINAL_NONE);
+  end_color (printer);
+  fputs ("  ", printer->out);
   print_text (printer, note->text, note->text_len, MD_TERMINAL_NONE);
   fputc ('\n', printer->out);
 }
@@ -214,6 +237,7 @@ print_json (MdCtlPrinter *printer, const MdNoteLine *note)
   g_autoptr (JsonGenerator) generator = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
   g_autoptr (GString) time = g_string_new (NULL);
+  g_autofree char *author = g_strndup (note->author, note->author_len);
   g_autofree char *text = g_strndup (note->text, note->text_len);
   g_autofree char *json = NULL;
 
@@ -225,6 +249,8 @@ print_json (MdCtlPrinter *printer, const MdNoteLine *note)
   json_builder_add_int_value (builder, (gint64)note->id);
   json_builder_set_member_name (builder, "time");
   json_builder_add_string_value (builder, time->str);
+  json_builder_set_member_name (builder, "author");
+  json_builder_add_string_value (builder, author);
   json_builder_set_member_name (builder, "text");
   json_builder_add_string_value (builder, text);
   json_builder_end_object (builder);

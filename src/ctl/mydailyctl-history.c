@@ -20,6 +20,7 @@ typedef struct
   gboolean no_cache;
   gboolean caseless;
   char *grep;
+  char *author;
   char *since;
   char *until;
   MdCacheQuery query; /* from the above, for the cache */
@@ -116,9 +117,9 @@ cached_history (MdCtlOptions *options, const HistoryArgs *args, MdCtlPrinter *pr
       /* A server that names no notebook (an older daemon) is read without
        * a cache: there is nothing to key one by. */
       g_debug ("no cache: %s", (*error)->message);
-      if (args->grep != NULL || args->since != NULL || args->until != NULL)
+      if (args->grep != NULL || args->author != NULL || args->since != NULL || args->until != NULL)
         {
-          g_prefix_error (error, _ ("--grep, --since and --until need the cache: "));
+          g_prefix_error (error, _ ("--grep, --author, --since and --until need the cache: "));
           return FALSE;
         }
       g_clear_error (error);
@@ -178,18 +179,20 @@ check_query (HistoryArgs *args)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GTimeZone) tz = g_time_zone_new_local ();
-  gboolean searching = args->grep != NULL || args->since != NULL || args->until != NULL;
+  gboolean searching
+      = args->grep != NULL || args->author != NULL || args->since != NULL || args->until != NULL;
 
   if (searching && (args->no_cache || args->follow))
     return md_ctl_usage_error ("history",
-                               _ ("--grep, --since and --until read the cache; they do not go with "
-                                  "--no-cache or --follow"));
+                               _ ("--grep, --author, --since and --until read the cache; "
+                                  "they do not go with --no-cache or --follow"));
   if (args->caseless && args->grep == NULL)
     return md_ctl_usage_error ("history", _ ("-i goes with --grep"));
   if (!md_time_range_parse (&args->query.range, args->since, args->until,
                             g_get_real_time () / G_USEC_PER_SEC, tz, &error)
       || (args->grep != NULL
-          && !md_cache_query_set_grep (&args->query, args->grep, args->caseless, &error)))
+          && !md_cache_query_set_grep (&args->query, args->grep, args->caseless, &error))
+      || (args->author != NULL && !md_cache_query_set_author (&args->query, args->author, &error)))
     return md_ctl_usage_error ("history", "%s", error->message);
   args->query.after = (guint64)args->after;
   args->query.limit = args->last_n > 0 ? (guint64)args->last_n : 0;
@@ -214,6 +217,7 @@ static void
 history_args_clear (HistoryArgs *args)
 {
   g_free (args->grep);
+  g_free (args->author);
   g_free (args->since);
   g_free (args->until);
   md_cache_query_clear (&args->query);
@@ -247,6 +251,9 @@ md_ctl_history (MdCtlOptions *options, int argc, char **argv)
     { "ignore-case", 'i', 0, G_OPTION_ARG_NONE, &args.caseless,
       /* TRANSLATORS: help of "history -i" */
       N_ ("Match --grep's PATTERN regardless of case"), NULL },
+    { "author", 0, 0, G_OPTION_ARG_STRING, &args.author,
+      /* TRANSLATORS: help of "history --author"; "@" is not translated */
+      N_ ("Show only notes by NAME exactly: a key's name, or “@” and an address"), N_ ("NAME") },
     { "since", 0, 0, G_OPTION_ARG_STRING, &args.since,
       /* TRANSLATORS: help of "history --since"; the examples are not translated */
       N_ ("Show only notes from TIME on: 2026-11-24, “2026-11-24 18:00”, yesterday, today, -2h"),

@@ -144,7 +144,8 @@ static gboolean
 time_synced_appends (const char *directory, guint n, double *seconds, GError **error)
 {
   g_autofree char *path = g_build_filename (directory, "bench-sync", NULL);
-  const char line[] = "1\t2026-01-01T00:00:00Z\t-\tbackup disk swapped, next swap Friday\n";
+  const char line[]
+      = "1\t2026-01-01T00:00:00Z\t-\t@127.0.0.1\tbackup disk swapped, next swap Friday\n";
   int fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   gint64 start = g_get_monotonic_time ();
   gboolean ok = fd >= 0;

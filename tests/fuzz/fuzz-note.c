@@ -1,8 +1,9 @@
 /* fuzz-note: the note rules and the wire line parser on arbitrary bytes.
  *
  * What md_note_validate accepts must really be a note (1..1000 bytes of
- * UTF-8, no control character); a wire line that parses must print back to
- * the same bytes; a time that parses must format back to itself. */
+ * UTF-8, no control character); a valid author is printable ASCII; a wire
+ * line that parses must print back to the same bytes; a time that parses
+ * must format back to itself. */
 #include "config.h"
 
 #include "fuzz-common.h"
@@ -38,6 +39,7 @@ check_wire_line (const char *line, gsize len)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GString) again = g_string_new (NULL);
+  g_autofree char *author = NULL;
   MdNoteLine note;
 
   if (!md_note_parse_wire_line (line, len, &note, &error))
@@ -46,11 +48,28 @@ check_wire_line (const char *line, gsize len)
       return;
     }
   g_assert_true (note.text >= line && note.text + note.text_len <= line + len);
+  g_assert_true (note.author >= line && note.author + note.author_len < note.text);
   g_assert_cmpuint (note.id, >=, 1);
-  md_note_append_wire_line (again, note.id, note.time, note.text, note.text_len);
+  author = g_strndup (note.author, note.author_len);
+  /* What a terminal could act on never passes as an author. */
+  for (gsize i = 0; i < note.author_len; i++)
+    g_assert_true (g_ascii_isgraph (author[i]));
+  md_note_append_wire_line (again, note.id, note.time, author, note.text, note.text_len);
   /* The input may lack the final newline; everything else is canonical. */
   g_assert_cmpuint (again->len, ==, line[len - 1] == '\n' ? len : len + 1);
   g_assert_cmpmem (again->str, again->len - 1, line, again->len - 1);
+}
+
+/* A valid author is short and printable ASCII without a space or a tab. */
+static void
+check_author (const char *s, gsize len)
+{
+  if (!md_note_author_is_valid (s, len))
+    return;
+  g_assert_cmpuint (len, >=, 1);
+  g_assert_cmpuint (len, <=, MD_NOTE_AUTHOR_MAX_LEN);
+  for (gsize i = 0; i < len; i++)
+    g_assert_true (g_ascii_isgraph (s[i]));
 }
 
 static void
@@ -77,6 +96,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   check_wire_line (text, size);
   check_time (text, size);
   md_note_key_is_valid (text, size);
+  check_author (text, size);
   /* The time field alone, as the store and the client see it. */
   if (size >= 20)
     check_time (text + size - 20, 20);

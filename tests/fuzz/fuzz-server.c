@@ -254,7 +254,8 @@ assert_same_replies (const Replies *a, const Replies *b)
     g_assert_true (g_bytes_equal (a->replies[i], b->replies[i]));
 }
 
-/* The Echo value of a 4.01 challenge among @r, or NULL. */
+/* The Echo value among @r (a 4.01 challenge, or a small block that also
+ * offers the proof), or NULL. */
 static GBytes *
 find_challenge (const Replies *r)
 {
@@ -267,7 +268,7 @@ find_challenge (const Replies *r)
       const guint8 *data = g_bytes_get_data (r->replies[i], &len);
       const MdCoapOption *opt;
 
-      if (!md_coap_parse (data, len, msg, NULL) || msg->code != MD_COAP_UNAUTHORIZED)
+      if (!md_coap_parse (data, len, msg, NULL))
         continue;
       opt = md_coap_message_find_option (msg, MD_COAP_OPTION_ECHO);
       if (opt != NULL)
@@ -306,7 +307,8 @@ build_echo_retry (const guint8 *data, gsize size, GBytes *echo)
   return g_bytes_new (out, (gsize)len);
 }
 
-/* "ID\tTIME\tKEY\tTEXT\n" with the next id, a valid key and a valid note. */
+/* "ID\tTIME\tKEY\tAUTHOR\tTEXT\n" with the next id, a valid key, author and
+ * note: without its key field, a wire line. */
 static void
 check_record (const char *line, gsize len)
 {
@@ -366,7 +368,9 @@ check_notes_growth (guint max_new)
   fx.notes_size = size;
 }
 
-static void
+/* TRUE when the input proved the client's address, which then stays
+ * verified on every port. */
+static gboolean
 run_input (int client, const guint8 *data, gsize size)
 {
   Replies first = { 0 }, again = { 0 }, verified = { 0 };
@@ -391,6 +395,7 @@ run_input (int client, const guint8 *data, gsize size)
   replies_clear (&first);
   replies_clear (&again);
   replies_clear (&verified);
+  return retry != NULL;
 }
 
 int
@@ -408,7 +413,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       start_server ();
     }
   client = open_client ();
-  run_input (client, data, size);
+  /* A fresh server forgets the proof: the next input is unverified again. */
+  if (run_input (client, data, size))
+    {
+      stop_server ();
+      start_server ();
+    }
   close (client);
   return 0;
 }

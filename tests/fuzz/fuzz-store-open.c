@@ -15,6 +15,8 @@
 
 /* Reads of the body in odd-sized pieces cross record boundaries. */
 #define READ_PIECE 777
+/* The author of the note appended after the open. */
+#define AUTHOR "@127.0.0.1"
 
 static const char *
 state_dir (void)
@@ -101,7 +103,8 @@ append_and_reopen (MdStore *store, const char *dir)
   guint64 count = md_store_get_count (store);
   guint64 id = 0;
 
-  g_assert_true (md_store_append (store, NULL, text, strlen (text), 1764013377, &id, &error));
+  g_assert_true (
+      md_store_append (store, NULL, AUTHOR, text, strlen (text), 1764013377, &id, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (id, ==, count + 1);
   g_assert_true (md_store_commit (store, &error));

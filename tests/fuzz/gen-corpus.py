@@ -119,23 +119,34 @@ NOTE = {
     "del": b"a\x7fb",
     "nul": b"a\0b",
     "truncated-utf8": b"abc\xe4\xbd",
-    "wire-line": b"1\t2026-11-24T19:42:57Z\thello\n",
-    "wire-line-no-newline": b"42\t2026-11-24T19:42:57Z\thello",
-    "wire-leap-day": b"7\t2024-02-29T23:59:59Z\tleap\n",
-    "wire-bad-leap": b"7\t2023-02-29T00:00:00Z\tnot leap\n",
-    "wire-leading-zero": b"01\t2026-11-24T19:42:57Z\tx\n",
-    "wire-id-overflow": b"18446744073709551616\t2026-11-24T19:42:57Z\tx\n",
-    "wire-id-max": b"18446744073709551615\t9999-12-31T23:59:59Z\tx\n",
-    "wire-year-0": b"1\t0000-01-01T00:00:00Z\tx\n",
-    "wire-empty-text": b"1\t2026-11-24T19:42:57Z\t\n",
+    "wire-line": b"1\t2026-11-24T19:42:57Z\talice\thello\n",
+    "wire-line-no-newline": b"42\t2026-11-24T19:42:57Z\t@192.0.2.1\thello",
+    "wire-leap-day": b"7\t2024-02-29T23:59:59Z\talice\tleap\n",
+    "wire-bad-leap": b"7\t2023-02-29T00:00:00Z\talice\tnot leap\n",
+    "wire-leading-zero": b"01\t2026-11-24T19:42:57Z\talice\tx\n",
+    "wire-id-overflow": b"18446744073709551616\t2026-11-24T19:42:57Z\talice\tx\n",
+    "wire-id-max": b"18446744073709551615\t9999-12-31T23:59:59Z\talice\tx\n",
+    "wire-year-0": b"1\t0000-01-01T00:00:00Z\talice\tx\n",
+    "wire-empty-text": b"1\t2026-11-24T19:42:57Z\talice\t\n",
+    "wire-author-unknown": b"3\t2026-11-24T19:42:57Z\t-\tan old note\n",
+    "wire-author-ipv6": b"4\t2026-11-24T19:42:57Z\t@2001:db8::1\tv6\n",
+    "wire-author-longest": b"5\t2026-11-24T19:42:57Z\t" + b"n" * 64 + b"\tx\n",
+    "wire-author-too-long": b"5\t2026-11-24T19:42:57Z\t" + b"n" * 65 + b"\tx\n",
+    "wire-author-escape": b"6\t2026-11-24T19:42:57Z\t\x1b]0;pwned\x07\tx\n",
+    "wire-previous-version": b"1\t2026-11-24T19:42:57Z\thello\n",
+    "author": b"alice",
+    "author-address": b"@127.0.0.1",
     "time-only": b"2026-11-24T19:42:57Z",
     "key": KEY,
     "key-upper": KEY.upper(),
 }
 
-GOOD = (b"1\t2026-11-24T19:42:57Z\t-\tfirst note\n"
-        b"2\t2026-11-24T19:43:00Z\t" + KEY + b"\tsecond, by key\n"
-        b"3\t2026-11-24T19:44:10Z\t-\tcaf\xc3\xa9\n")
+GOOD = (b"1\t2026-11-24T19:42:57Z\t-\t@127.0.0.1\tfirst note\n"
+        b"2\t2026-11-24T19:43:00Z\t" + KEY + b"\talice\tsecond, by key\n"
+        b"3\t2026-11-24T19:44:10Z\t-\t@::1\tcaf\xc3\xa9\n")
+# A file from before authors, four fields a record, then new records.
+OLD = (b"1\t2026-11-24T19:42:57Z\t-\tfirst note\n"
+       b"2\t2026-11-24T19:43:00Z\t" + KEY + b"\tsecond, by key\n")
 
 STORE = {
     "empty": b"",
@@ -153,6 +164,12 @@ STORE = {
     "long-text": b"1\t2026-11-24T19:42:57Z\t-\t" + b"l" * 1001 + b"\n",
     "max-text": b"1\t2026-11-24T19:42:57Z\t-\t" + b"m" * 1000 + b"\n",
     "three-fields": b"1\t2026-11-24T19:42:57Z\tx\n",
+    "old-records": OLD,
+    "old-then-new": OLD + b"3\t2026-11-24T19:44:10Z\t-\tbob\tnew\n",
+    "old-then-torn-new": OLD + b"3\t2026-11-24T19:44:10Z\t-\tbo",
+    "bad-author": b"1\t2026-11-24T19:42:57Z\t-\tal ice\tx\n",
+    "six-fields": b"1\t2026-11-24T19:42:57Z\t-\talice\tx\ty\n",
+    "max-record": b"1\t2026-11-24T19:42:57Z\t" + KEY + b"\t" + b"n" * 64 + b"\t" + b"m" * 1000 + b"\n",
 }
 
 # md_terminal_append_safe: the first byte is the flags (1 keeps LF, 2 TAB).
@@ -169,7 +186,7 @@ TERMINAL = {
     "bidi": b"\0" + "\u202eevil\u202c \u2066iso\u2069 \u200f\u061c".encode(),
     "separators": b"\0" + "one\u2028two\u2029".encode(),
     "status-lines": b"\1version: 1\nlast-id: 12\r\n",
-    "tsv-line": b"\2" b"7\t2026-11-24T19:42:57Z\thello\n",
+    "tsv-line": b"\2" b"7\t2026-11-24T19:42:57Z\talice\thello\n",
     "both-kept": b"\3a\tb\nc",
     "invalid-utf8": b"\0\xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80 \xe4\xbd",
     "escaped-already": b"\0\\u001b]0; \\x9b",

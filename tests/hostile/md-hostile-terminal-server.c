@@ -8,10 +8,11 @@
  *   - GET /status: ESC ] 0 (window title), ESC [ 2J (clear), OSC 52
  *     (clipboard), C1 CSI as U+009B and as a raw 0x9b byte, DEL, U+202E;
  *   - GET /notes: notes the client must reject (C0, C1, DEL, bytes that are
- *     not UTF-8) and notes it accepts (bidi controls, Chinese text);
+ *     not UTF-8, in the text and in the author) and notes it accepts (bidi
+ *     controls, Chinese text);
  *   - GET /latest with Observe: the newest accepted note, then notifications
- *     (a rejected one, an accepted one, and one past a gap, which makes the
- *     client fetch /notes?after=);
+ *     (a rejected one, one rejected for its author alone, an accepted one,
+ *     and one past a gap, which makes the client fetch /notes?after=);
  *   - PUT /notes/KEY: chosen by the note's text, a 4.00 with a hostile UTF-8
  *     diagnostic ("diag"), with one that is not UTF-8 ("raw"), a 2.01 whose
  *     stored line is hostile ("stored"), or a 4.12 with another note
@@ -61,6 +62,14 @@ static const char *const notes[] = {
   "\342\201\250gap\342\201\251 follow-end",
 };
 
+/* The authors of notes[]: hostile ones where the note is rejected anyway,
+ * valid ones where it is accepted (a valid author has no character a
+ * terminal acts on; the client escapes it all the same). */
+static const char *const authors[] = {
+  TITLE "a",    CLEAR "b", "c" CLIPBOARD, C1_CSI "d", RAW_CSI "e", "f\177",
+  "@127.0.0.1", "mallory", "@::1",        "eve",      RLO "eve",   "@192.0.2.7",
+};
+
 static const char status_body[]
     = "version: 1" TITLE "\n"
       "notes: 12" CLEAR "\n"
@@ -77,10 +86,20 @@ typedef struct
   guint16 next_mid;
 } Server;
 
+/* A wire line as md_note_append_wire_line() makes it, without its checks:
+ * the author may be hostile too. */
+static void
+append_line (GString *body, guint64 id, const char *author, const char *text)
+{
+  g_string_append_printf (body, "%" G_GUINT64_FORMAT "\t", id);
+  md_note_append_time (body, NOTE_TIME);
+  g_string_append_printf (body, "\t%s\t%s\n", author, text);
+}
+
 static void
 append_note (GString *body, guint64 id, const char *text)
 {
-  md_note_append_wire_line (body, id, NOTE_TIME, text, strlen (text));
+  append_line (body, id, authors[(id - 1) % G_N_ELEMENTS (authors)], text);
 }
 
 static void
@@ -152,11 +171,13 @@ answer_observe (Server *server, MdCoapMessage *response, const MdCoapMessage *re
   const struct
   {
     guint64 id;
+    const char *author;
     const char *text;
   } notifications[] = {
-    { 10, TITLE "rejected notification" },
-    { 10, notes[9] },
-    { 12, notes[11] }, /* past a gap: the client fetches /notes?after=10 */
+    { 10, "eve", TITLE "rejected notification" },
+    { 10, CLEAR "eve" TITLE, "a benign note by a hostile author" },
+    { 10, authors[9], notes[9] },
+    { 12, authors[11], notes[11] }, /* past a gap: the client fetches /notes?after=10 */
   };
   g_autoptr (GString) line = g_string_new (NULL);
 
@@ -173,7 +194,7 @@ answer_observe (Server *server, MdCoapMessage *response, const MdCoapMessage *re
       g_assert_true (
           md_coap_message_add_uint_option (&notification, MD_COAP_OPTION_OBSERVE, 2 + i));
       g_string_truncate (line, 0);
-      append_note (line, notifications[i].id, notifications[i].text);
+      append_line (line, notifications[i].id, notifications[i].author, notifications[i].text);
       set_text_payload (&notification, line->str, line->len);
       send_message (server, &notification, peer);
     }

@@ -301,7 +301,8 @@ register_observers (int fd, guint32 first, guint n)
     {
       make_observe (request, next_mid++, i, echo.length > 0 ? &echo : NULL);
       exchange (fd, request, buf, sizeof buf, answer);
-      if (answer->code == MD_COAP_UNAUTHORIZED)
+      /* A 4.01, or a small block that offers the proof as well. */
+      if (md_coap_message_find_option (answer, MD_COAP_OPTION_ECHO) != NULL)
         {
           const MdCoapOption *value = md_coap_message_find_option (answer, MD_COAP_OPTION_ECHO);
 

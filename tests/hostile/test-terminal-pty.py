@@ -14,6 +14,12 @@ also checks that the output shows what it should (the escaped form, the
 Chinese text), so an empty output cannot pass.  Two rows run into a pipe
 instead: there -o tsv and -o json keep the server's bytes as they came.
 
+Colour (issue 12, item 6): the rows run with NO_COLOR=1 and TERM=dumb.  The
+colour rows run on TERM=xterm-256color: without NO_COLOR (or with it empty,
+which the convention says to ignore) times and authors come in mydailyctl's
+own SGR sequences on the pty and nothing else does; with NO_COLOR=1, on
+TERM=dumb or into a pipe, not one ESC.
+
 Usage: test-terminal-pty.py SERVER-BINARY (MYDAILYCTL names the client).
 Prints TAP.  Exits 77 when the machine cannot open a pty.
 """
@@ -133,8 +139,12 @@ def start_server(path):
     return server, int(line)
 
 
-Row = collections.namedtuple("Row", "name args wants status where steps finish",
-                             defaults=(0, "pty", (), "exit"))
+Row = collections.namedtuple("Row", "name args wants status where steps finish color",
+                             defaults=(0, "pty", (), "exit", None))
+
+# mydailyctl's colours: dim times, cyan authors, the red "mydailyctl:" of
+# an error, and the reset after each.
+COLORS = (b"\x1b[2m", b"\x1b[36m", b"\x1b[1;31m", b"\x1b[0m")
 
 # follow ends at the message that closes the gap fetch; the notebook gets a
 # note typed at its prompt (which the server rejects), then Ctrl-D.
@@ -147,12 +157,12 @@ ROWS = [
         ["\\u001b]0;pwned-title\\u0007", "\\u009b31m", "\\x9b2J", "\\u007f", "\\u202e",
          "last-id: 12", "motd: 今天学习了 UDP 和 CoAP"]),
     Row("history", ["history"],
-        ["printer toner 今天学习了 UDP 和 CoAP", "\\u202eevil reversed\\u202c text",
-         "\\u2066isolate\\u2069", "ignored 7 malformed lines"]),
+        ["printer toner 今天学习了 UDP 和 CoAP", "mallory  \\u202eevil reversed\\u202c text",
+         "@::1  \\u2066isolate\\u2069", "ignored 7 malformed lines"]),
     Row("history -n 5 -o tsv", ["history", "-n", "5", "-o", "tsv"],
-        ["10\t2026-11-18T11:06:40Z\t\\u202enotified\\u202c 你好"]),
+        ["10\t2026-11-18T11:06:40Z\teve\t\\u202enotified\\u202c 你好"]),
     Row("history -o json", ["history", "-o", "json"],
-        ['"text":"\\u202eevil reversed\\u202c text"']),
+        ['"author":"mallory","text":"\\u202eevil reversed\\u202c text"']),
     Row("add diag", ["add", "diag"],
         ["note rejected: diag\\u001b]0;pwned-title\\u0007\\u001b[2J", "\\u202eevil 坏"], 1),
     Row("add raw", ["add", "raw"], ["the server answered 4.00"], 1),
@@ -169,10 +179,52 @@ ROWS = [
         ["\\u001b]0;pwned\\u0007"], 64),
     # Into a pipe, tsv and json keep the server's bytes.
     Row("history -o tsv | pipe", ["history", "-o", "tsv"],
-        ["8\t2026-11-18T11:06:40Z\t" + RLO + "evil reversed\u202c text"], where="pipe"),
+        ["8\t2026-11-18T11:06:40Z\tmallory\t" + RLO + "evil reversed\u202c text"], where="pipe"),
     Row("history -o json | pipe", ["history", "-o", "json"],
         ['"text":"' + RLO + 'evil reversed\u202c text"'], where="pipe"),
+    # Colour on a terminal without NO_COLOR, or with it empty; never in a pipe.
+    Row("history in colour", ["history", "--no-pager"],
+        ["\x1b[36mmallory\x1b[0m  \\u202eevil reversed", "\x1b[2m2026-11-18 11:06\x1b[0m"],
+        color="unset"),
+    Row("history, NO_COLOR empty", ["history", "--no-pager"], ["\x1b[36m@::1\x1b[0m"],
+        color="empty"),
+    Row("history | pipe, no NO_COLOR", ["history"], ["mallory  \\u202eevil reversed"],
+        where="pipe", color="unset"),
+    Row("history, TERM=dumb", ["history", "--no-pager"], ["mallory  \\u202eevil reversed"],
+        color="dumb"),
+    Row("history, NO_COLOR=1", ["history", "--no-pager"], ["mallory  \\u202eevil reversed"],
+        color="refused"),
+    Row("follow, NO_COLOR=1", ["follow"], ["eve  \\u202enotified"], steps=FOLLOWED,
+        finish="term", color="refused"),
+    Row("follow in colour", ["follow"], ["\x1b[36meve\x1b[0m  \\u202enotified"],
+        steps=FOLLOWED, finish="term", color="unset"),
 ]
+
+
+def row_env(env, row):
+    """@env for @row: NO_COLOR=1 and TERM=dumb unless the row tests colour."""
+    env = dict(env)
+    if row.color is not None:
+        env.pop("NO_COLOR", None)
+        env["TERM"] = "xterm-256color"
+    if row.color == "empty":
+        env["NO_COLOR"] = ""
+    elif row.color == "dumb":
+        env["TERM"] = "dumb"
+    elif row.color == "refused":
+        env["NO_COLOR"] = "1"
+    return env
+
+
+def color_problems(row, out):
+    """With NO_COLOR, on a dumb terminal or into a pipe no ESC at all; on a
+    pty otherwise only mydailyctl's SGR sequences, which are taken out before
+    forbidden() looks."""
+    if row.where == "pipe" or row.color in ("dumb", "refused"):
+        return ["ESC at %d" % out.find(b"\x1b")] if b"\x1b" in out else []
+    for sequence in COLORS:
+        out = out.replace(sequence, b"")
+    return forbidden(out.replace(b"\r\x1b[K", b"\r"))
 
 
 def json_problems(text):
@@ -191,16 +243,23 @@ def json_problems(text):
 
 def check_row(number, row, ctl, port, env):
     argv = [ctl, "--server", "127.0.0.1:%d" % port, "--timeout", "5"] + row.args
+    env = row_env(env, row)
     if row.where == "pty":
         status, out, failures = run_pty(argv, env, row)
-        # The notebook's own "clear the prompt line" before a note.
-        failures += forbidden(out.replace(b"\r\x1b[K", b"\r"))
     else:
         status, out, failures = run_pipe(argv, env)
+    if row.color is not None:
+        failures += color_problems(row, out)
+    elif row.where == "pty":
+        # The notebook's own "clear the prompt line" before a note.
+        failures += forbidden(out.replace(b"\r\x1b[K", b"\r"))
     text = out.decode("utf-8", errors="replace")
     if status != row.status:
         failures.append("exit status %s, expected %d" % (status, row.status))
     failures += ["missing %r" % want for want in row.wants if want not in text]
+    # A note whose author breaks the rules is rejected, however benign its text.
+    if "benign note by a hostile author" in text:
+        failures.append("printed the note of a hostile author")
     if "json" in row.args:
         failures += json_problems(text)
     print("%s %d - %s" % ("not ok" if failures else "ok", number, row.name))

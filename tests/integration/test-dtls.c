@@ -197,11 +197,16 @@ test_post_and_read (Fixture *fx, gconstpointer data)
   records = read_records (fx);
   g_assert_cmpuint (records->len, ==, 1);
   g_assert_cmpstr (((MdTestRecord *)records->pdata[0])->text, ==, "written over coaps");
+  /* The key's name is the author, in the file and on the wire. */
+  g_assert_cmpstr (((MdTestRecord *)records->pdata[0])->author, ==, "alice");
   body = get_notes_over_dtls (fx, "alice", fx->alice_key);
   wire = md_test_records_to_wire (records);
   g_assert_cmpstr (body, ==, wire);
+  g_assert_nonnull (strstr (body, "Z\talice\twritten over coaps\n"));
   log = md_test_daemon_get_log (fx->daemon);
   g_assert_null (strstr (log, "DTLS handshake from"));
+  /* The note-stored event names the author (NOTE_AUTHOR= in the journal). */
+  g_assert_nonnull (strstr (log, "stored note 1 by alice from "));
 }
 
 /* A note added over plain CoAP from loopback, which PlainFrom= allows. */
@@ -306,6 +311,8 @@ test_reload (Fixture *fx, gconstpointer data)
   records = read_records (fx);
   g_assert_cmpuint (records->len, ==, 2);
   g_assert_cmpstr (((MdTestRecord *)records->pdata[1])->text, ==, "alice still");
+  g_assert_cmpstr (((MdTestRecord *)records->pdata[0])->author, ==, "bob");
+  g_assert_cmpstr (((MdTestRecord *)records->pdata[1])->author, ==, "alice");
   /* A file others may read is refused, and the keys in force stay. */
   rewrite_keys (fx, fx->bob_line, 0644);
   reload (fx, "refused the keys file");

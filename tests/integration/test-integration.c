@@ -163,6 +163,7 @@ assert_json_line (const char *line, MdTestRecord *record)
   object = json_node_get_object (node);
   g_assert_cmpint (json_object_get_int_member (object, "id"), ==, (gint64)record->id);
   g_assert_cmpstr (json_object_get_string_member (object, "time"), ==, record->time);
+  g_assert_cmpstr (json_object_get_string_member (object, "author"), ==, record->author);
   g_assert_cmpstr (json_object_get_string_member (object, "text"), ==, record->text);
 }
 
@@ -178,7 +179,7 @@ assert_json_history (Fixture *fx, GPtrArray *records)
     assert_json_line (lines[i], records->pdata[i]);
 }
 
-/* "YYYY-MM-DD HH:MM  TEXT" in local time. */
+/* "YYYY-MM-DD HH:MM  AUTHOR  TEXT" in local time. */
 static char *
 short_line (MdTestRecord *record)
 {
@@ -189,7 +190,7 @@ short_line (MdTestRecord *record)
   g_assert_nonnull (utc);
   local = g_date_time_to_local (utc);
   when = g_date_time_format (local, "%Y-%m-%d %H:%M");
-  return g_strdup_printf ("%s  %s\n", when, record->text);
+  return g_strdup_printf ("%s  %s  %s\n", when, record->author, record->text);
 }
 
 static void
@@ -217,6 +218,8 @@ assert_single_note (Fixture *fx, const char *text)
   record = record_at (records, 0);
   g_assert_cmpuint (record->id, ==, 1);
   g_assert_cmpstr (record->text, ==, text);
+  /* A plain add from loopback: the address, without the port. */
+  g_assert_cmpstr (record->author, ==, "@127.0.0.1");
   assert_time_is_now (record->time);
   assert_key_format (record->key);
   assert_history_is_file (fx);
@@ -310,6 +313,70 @@ test_history_filters (Fixture *fx, gconstpointer data)
     g_assert_cmpstr (last->out, ==, wire);
     g_assert_cmpstr (after->out, ==, wire);
   }
+}
+
+/* history -o tsv with @args before it, asserting success. */
+static char *
+history_tsv_with (Fixture *fx, const char *arg)
+{
+  g_autoptr (MdTestCtlResult) r
+      = md_test_ctl_runv (fx->daemon, NULL, "history", "-o", "tsv", arg, NULL);
+
+  assert_exit (r, 0);
+  return g_steal_pointer (&r->out);
+}
+
+/* A notes file from before authors opens as it is; its notes are served
+ * with the author "-", new ones with theirs, and --author picks either. */
+static void
+test_history_authors (Fixture *fx, gconstpointer data)
+{
+  static const char old[] = "1\t2026-11-24T19:42:57Z\t-\twritten before authors\n"
+                            "2\t2026-11-24T19:43:00Z\t3f2504e0-4f89-41d3-9a0c-0305e82c3301\t"
+                            "also old\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (MdTestCtlResult) bad = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *old_ones = NULL;
+  g_autofree char *new_ones = NULL;
+  g_autofree char *nobody = NULL;
+  g_autofree char *wire = NULL;
+
+  if (fx->daemon == NULL)
+    return;
+  md_test_daemon_stop (fx->daemon, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (md_test_daemon_get_notes_path (fx->daemon), old, -1, &error));
+  md_test_daemon_start (fx->daemon, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (add_note (fx, "written with an author"), ==, 3);
+  /* The old records are never rewritten. */
+  g_assert_true (
+      g_file_get_contents (md_test_daemon_get_notes_path (fx->daemon), &contents, NULL, &error));
+  g_assert_true (g_str_has_prefix (contents, old));
+  g_assert_true (g_str_has_suffix (contents, "\t@127.0.0.1\twritten with an author\n"));
+  records = read_records (fx);
+  g_assert_cmpstr (record_at (records, 0)->author, ==, "-");
+  g_assert_cmpstr (record_at (records, 2)->author, ==, "@127.0.0.1");
+  assert_history_is_file (fx);
+  assert_json_history (fx, records);
+  assert_short_history (fx, records);
+
+  old_ones = history_tsv_with (fx, "--author=-");
+  new_ones = history_tsv_with (fx, "--author=@127.0.0.1");
+  nobody = history_tsv_with (fx, "--author=alice");
+  g_assert_cmpstr (nobody, ==, "");
+  wire = md_test_records_to_wire (records);
+  g_assert_true (g_str_has_prefix (wire, old_ones));
+  g_assert_true (g_str_has_suffix (old_ones, "\t-\talso old\n"));
+  g_assert_true (g_str_has_suffix (wire, new_ones));
+  g_assert_true (g_str_has_prefix (new_ones, "3\t"));
+  g_assert_true (strchr (new_ones, '\n') == new_ones + strlen (new_ones) - 1);
+  /* A name no note can have is a usage error, not an empty answer. */
+  bad = md_test_ctl_runv (fx->daemon, NULL, "history", "--author=al ice", NULL);
+  assert_exit (bad, 64);
+  g_assert_nonnull (strstr (bad->err, "--author"));
 }
 
 /* ---- a history bigger than one block, many times over ---- */
@@ -520,7 +587,7 @@ test_restart_torn_tail (Fixture *fx, gconstpointer data)
   md_test_daemon_stop (fx->daemon, &error);
   g_assert_no_error (error);
   /* What a crash in the middle of a write leaves: a record without its '\n'. */
-  append_torn_tail (fx, "4\t2026-11-24T19:42:57Z\t-\tthis record was torn in hal");
+  append_torn_tail (fx, "4\t2026-11-24T19:42:57Z\t-\t@127.0.0.1\tthis record was torn in hal");
   md_test_daemon_start (fx->daemon, &error);
   g_assert_no_error (error);
   after = history (fx, "tsv");
@@ -857,6 +924,7 @@ main (int argc, char **argv)
   add_both ("round-trip/stdin", test_round_trip_stdin);
   add_both ("history/filters", test_history_filters);
   add_both ("history/large", test_history_large);
+  add_both ("history/authors", test_history_authors);
   add_both ("concurrent/ten-clients", test_concurrent_ten);
   add_both ("concurrent/two-clients-1000", test_concurrent_two);
   add_both ("restart/keeps-notes", test_restart_keeps_notes);

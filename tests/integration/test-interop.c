@@ -36,6 +36,30 @@ fixture_setup (Fixture *fx, gconstpointer data)
   }
 }
 
+/* About 20 KB of history, written before the daemon starts (old 4-field
+ * lines, which every version reads): twenty full blocks. */
+static void
+fixture_setup_history (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GString) notes = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *path = NULL;
+
+  fx->daemon = md_test_daemon_new (MD_TEST_DAEMON_LISTEN);
+  g_assert_cmpint (g_mkdir_with_parents (md_test_daemon_get_state_dir (fx->daemon), 0700), ==, 0);
+  path = g_build_filename (md_test_daemon_get_state_dir (fx->daemon), "notes", NULL);
+  for (guint id = 1; notes->len < 20 * 1024; id++)
+    g_string_append_printf (notes, "%u\t2026-11-30T08:00:00Z\t-\thistory note %u for libcoap\n", id,
+                            id);
+  g_file_set_contents (path, notes->str, (gssize)notes->len, &error);
+  g_assert_no_error (error);
+  md_test_daemon_start (fx->daemon, &error);
+  g_assert_no_error (error);
+  root = g_path_get_dirname (md_test_daemon_get_state_dir (fx->daemon));
+  fx->out_path = g_build_filename (root, "coap-body", NULL);
+}
+
 static void
 fixture_teardown (Fixture *fx, gconstpointer data)
 {
@@ -157,6 +181,79 @@ test_post_then_blockwise_get (Fixture *fx, gconstpointer data)
   g_assert_cmpstr (body, ==, wire);
 }
 
+/* GET /notes with coap-client: the body must be the history; returns the
+ * client's log. */
+static char *
+get_history (Fixture *fx)
+{
+  g_autoptr (GPtrArray) records = read_records (fx);
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_autofree char *target = uri (fx, "/notes");
+  g_autofree char *wire = md_test_records_to_wire (records);
+  g_autoptr (MdTestCtlResult) r = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_unlink (fx->out_path);
+  g_ptr_array_add (args, (gpointer) "-o");
+  g_ptr_array_add (args, fx->out_path);
+  g_ptr_array_add (args, target);
+  r = coap_client (args);
+  g_assert_cmpint (r->exit_status, ==, 0);
+  g_file_get_contents (fx->out_path, &body, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (body, ==, wire);
+  return g_strconcat (r->out, r->err, NULL);
+}
+
+/* How many of the 2.05 blocks in @log are @size bytes, and how many in all. */
+static guint
+count_blocks (const char *log, guint size, guint *total)
+{
+  g_autoptr (GRegex) regex = g_regex_new ("c:2\\.05 .*Block2:[0-9]+/[_M]/([0-9]+)", 0, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+  guint n = 0;
+
+  *total = 0;
+  g_regex_match (regex, log, 0, &match);
+  while (g_match_info_matches (match))
+    {
+      g_autofree char *found = g_match_info_fetch (match, 1);
+
+      (*total)++;
+      n += (guint)g_ascii_strtoull (found, NULL, 10) == size;
+      g_match_info_next (match, NULL);
+    }
+  return n;
+}
+
+/* A client that answers Echo: the first read goes in small blocks within
+ * the budget, offering an Echo value that coap-client sends back (RFC 7959
+ * lets a client keep the server's smaller size for the rest of a transfer,
+ * and libcoap does).  That proves the address, on every port, so the next
+ * read is in full 1024-byte blocks from the start. */
+static void
+test_echo_then_full_blocks (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *first = get_history (fx);
+  g_autofree char *second = NULL;
+  guint full, total;
+
+  g_assert_true (g_regex_match_simple ("c:2\\.05 .*Echo:", first, 0, 0));
+  g_assert_true (g_regex_match_simple ("c:GET .*Echo:", first, 0, 0));
+  full = count_blocks (first, 1024, &total);
+  g_test_message ("first read: %u blocks, %u of 1024 bytes", total, full);
+  g_assert_cmpuint (full, <, total);
+
+  second = get_history (fx);
+  full = count_blocks (second, 1024, &total);
+  g_test_message ("second read: %u blocks, %u of 1024 bytes", total, full);
+  g_assert_cmpuint (total, >=, 20);
+  /* Every block full but the last. */
+  g_assert_cmpuint (full, >=, total - 1);
+  g_assert_false (g_regex_match_simple ("c:2\\.05 .*Echo:", second, 0, 0));
+}
+
 static void
 assert_post_rejected (Fixture *fx, const char *payload, const char *reason)
 {
@@ -198,5 +295,7 @@ main (int argc, char **argv)
               test_post_then_blockwise_get, fixture_teardown);
   g_test_add ("/interop/coap-client/post-rejected", Fixture, NULL, fixture_setup,
               test_post_rejected, fixture_teardown);
+  g_test_add ("/interop/coap-client/echo-then-full-blocks", Fixture, NULL, fixture_setup_history,
+              test_echo_then_full_blocks, fixture_teardown);
   return g_test_run ();
 }

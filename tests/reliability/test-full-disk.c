@@ -29,8 +29,10 @@
 #define TMPFS_SIZE "size=64k"
 #define TMPFS_GROWN_SIZE "size=256k"
 #define NOTE_LEN 1000 /* the longest note there is */
-/* A record is "ID\tTIME\tKEY\tTEXT\n": 20-byte time, 36-byte key. */
-#define RECORD_OVERHEAD (1 + 20 + 1 + 36 + 1 + 1)
+/* A record is "ID\tTIME\tKEY\tAUTHOR\tTEXT\n": 20-byte time, 36-byte key,
+ * and the author of a plain add from loopback. */
+#define AUTHOR "@127.0.0.1"
+#define RECORD_OVERHEAD (1 + 20 + 1 + 36 + 1 + (sizeof AUTHOR - 1) + 1 + 1)
 #define MAX_NOTES 200
 #define MAX_FILLER_BLOCKS 1024
 #define CLIENT_TIMEOUT_MS 60000

@@ -152,20 +152,23 @@ GPtrArray *md_test_ctl_run_many (const char *server, guint n, const char *const 
 typedef struct
 {
   guint64 id;
-  char *time; /* "2026-11-24T19:42:57Z" */
-  char *key;  /* canonical UUID or "-" */
+  char *time;   /* "2026-11-24T19:42:57Z" */
+  char *key;    /* canonical UUID or "-" */
+  char *author; /* "alice", "@127.0.0.1"; "-" for a record from before authors */
   char *text;
 } MdTestRecord;
 
 /* Reads STATE/notes into an array of MdTestRecord.  Every complete line must
- * have four fields and a decimal id; a last line without '\n' is a torn tail
- * and left out (*torn_tail says whether there was one).  A missing file is an
- * empty array. */
+ * have five fields ("ID\tTIME\tKEY\tAUTHOR\tTEXT", or four for a record
+ * from before authors) and a decimal id; a last line without '\n' is a torn
+ * tail and left out (*torn_tail says whether there was one).  A missing file
+ * is an empty array. */
 GPtrArray *md_test_read_notes (const char *path, gboolean *torn_tail, GError **error);
 /* The same, asserting the file reads and has no torn tail: what a test
  * expects after every acknowledged note. */
 GPtrArray *md_test_read_complete_notes (const char *path);
-/* "ID\tTIME\tTEXT\n" for every record: what GET /notes and history -o tsv give. */
+/* "ID\tTIME\tAUTHOR\tTEXT\n" for every record: what GET /notes and
+ * history -o tsv give. */
 char *md_test_records_to_wire (GPtrArray *records);
 
 G_END_DECLS

@@ -4,13 +4,16 @@
 
 #include <string.h>
 
-#define RECORD_FIELDS 4
+/* "ID TIME KEY AUTHOR TEXT"; records from before authors have no AUTHOR. */
+#define RECORD_FIELDS 5
+#define OLD_RECORD_FIELDS 4
 
 static void
 record_free (MdTestRecord *record)
 {
   g_free (record->time);
   g_free (record->key);
+  g_free (record->author);
   g_free (record->text);
   g_free (record);
 }
@@ -18,22 +21,26 @@ record_free (MdTestRecord *record)
 static MdTestRecord *
 parse_record (const char *line, guint line_number, GError **error)
 {
-  g_auto (GStrv) fields = g_strsplit (line, "\t", RECORD_FIELDS);
+  g_auto (GStrv) fields = g_strsplit (line, "\t", -1);
+  guint n_fields = g_strv_length (fields);
+  gboolean old = n_fields == OLD_RECORD_FIELDS;
   MdTestRecord *record;
   guint64 id = 0;
 
-  if (g_strv_length (fields) != RECORD_FIELDS
+  if ((n_fields != RECORD_FIELDS && !old)
       || !g_ascii_string_to_unsigned (fields[0], 10, 1, G_MAXUINT64, &id, NULL))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "notes line %u is not \"ID\\tTIME\\tKEY\\tTEXT\": \"%s\"", line_number, line);
+                   "notes line %u is not \"ID\\tTIME\\tKEY\\tAUTHOR\\tTEXT\": \"%s\"", line_number,
+                   line);
       return NULL;
     }
   record = g_new0 (MdTestRecord, 1);
   record->id = id;
   record->time = g_strdup (fields[1]);
   record->key = g_strdup (fields[2]);
-  record->text = g_strdup (fields[3]);
+  record->author = g_strdup (old ? "-" : fields[3]);
+  record->text = g_strdup (fields[old ? 3 : 4]);
   return record;
 }
 
@@ -82,8 +89,8 @@ md_test_records_to_wire (GPtrArray *records)
     {
       MdTestRecord *record = records->pdata[i];
 
-      g_string_append_printf (wire, "%" G_GUINT64_FORMAT "\t%s\t%s\n", record->id, record->time,
-                              record->text);
+      g_string_append_printf (wire, "%" G_GUINT64_FORMAT "\t%s\t%s\t%s\n", record->id, record->time,
+                              record->author, record->text);
     }
   return g_string_free (wire, FALSE);
 }

@@ -154,7 +154,7 @@ history_has_first_note () {
   local out
   out=$(md_ctl history -o tsv --no-pager 2>&1)
   printf '%s\n' "$out" | awk -F '\t' -v id="$first_note_id" -v text="$first_note_text" \
-    '$1 == id && $2 ~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z$/ && $3 == text { found = 1 }
+    '$1 == id && $2 ~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z$/ && $3 ~ /^@/ && $4 == text { found = 1 }
      END { exit !found }' && return 0
   md_diag "history (${MD_SERVER:-127.0.0.1:5683}) did not list note $first_note_id:" "$out"
   return 1
@@ -221,7 +221,8 @@ coaps_setup () {
 coaps_post () {
   timeout 60 nsenter -t "$md_pid1" --net coap-client-gnutls -B 10 -u "$1" -k "$2" \
     -m post -e "$3" coaps://127.0.0.1:5684/notes >>"$workdir/coaps.log" 2>&1
-  md_ctl history -o tsv --no-pager 2>/dev/null | grep -q "	$3\$"
+  # The key's name is the note's author.
+  md_ctl history -o tsv --no-pager 2>/dev/null | grep -q "	$1	$3\$"
 }
 
 coaps_note_stored () {

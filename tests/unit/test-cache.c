@@ -20,6 +20,8 @@
 
 /* 2026-11-24T19:42:57Z */
 #define T0 G_GINT64_CONSTANT (1795549377)
+/* The author of the served lines of these tests. */
+#define AUTHOR "bob"
 #define NOTEBOOK "0f8a3c1e-5b2d-4e6f-9a7b-1c2d3e4f5a6b"
 #define OTHER_NOTEBOOK "7d6c5b4a-3928-4716-a5b4-c3d2e1f0a9b8"
 
@@ -81,7 +83,7 @@ served (guint64 first, guint64 last)
     {
       g_autofree char *text = g_strdup_printf ("note %" G_GUINT64_FORMAT, id);
 
-      md_note_append_wire_line (out, id, T0 + (gint64)(id / 2) * 60, text, strlen (text));
+      md_note_append_wire_line (out, id, T0 + (gint64)(id / 2) * 60, AUTHOR, text, strlen (text));
     }
   return out;
 }
@@ -202,7 +204,7 @@ test_append_reopen (Fixture *f, gconstpointer data)
 
     g_assert_cmpuint (md_cache_get_count (cache), ==, 3);
     line = md_cache_get_line (cache, 2, &len);
-    g_assert_cmpmem (line, len, "2\t2026-11-24T19:43:57Z\tnote 2\n", 30);
+    g_assert_cmpmem (line, len, "2\t2026-11-24T19:43:57Z\tbob\tnote 2\n", 34);
     g_assert_true (md_cache_get_note (cache, 3, &note));
     g_assert_cmpuint (note.id, ==, 3);
     g_assert_cmpmem (note.text, note.text_len, "note 3", 6);
@@ -243,8 +245,8 @@ test_append_mismatch (Fixture *f, gconstpointer data)
   g_autofree char *contents = NULL;
 
   append_ok (cache, 1, 3);
-  md_note_append_wire_line (lines, 3, T0 + 60, "not note 3", 10);
-  md_note_append_wire_line (lines, 4, T0 + 60, "note 4", 6);
+  md_note_append_wire_line (lines, 3, T0 + 60, AUTHOR, "not note 3", 10);
+  md_note_append_wire_line (lines, 4, T0 + 60, AUTHOR, "note 4", 6);
   g_assert_false (md_cache_append (cache, lines->str, lines->len, &error));
   g_assert_error (error, MD_ERROR, MD_ERROR_CORRUPT_STORE);
   g_assert_cmpuint (md_cache_get_count (cache), ==, 3);
@@ -259,20 +261,20 @@ typedef struct
 } MdBadChunk;
 
 static const MdBadChunk bad_chunks[] = {
-  { "gap", "4\t2026-11-24T19:45:00Z\tfour\n" },
-  { "repeat-new", "3\t2026-11-24T19:45:00Z\tthree\n3\t2026-11-24T19:45:00Z\tthree\n" },
-  { "backwards", "3\t2026-11-24T19:00:00Z\tthree\n" },
-  { "no-newline", "3\t2026-11-24T19:45:00Z\tthree" },
-  { "half-second-line", "3\t2026-11-24T19:45:00Z\tthree\n4\t2026" },
-  { "control", "3\t2026-11-24T19:45:00Z\tth\x1b[2Jree\n" },
-  { "c1-control", "3\t2026-11-24T19:45:00Z\tth\xc2\x9bree\n" },
-  { "not-utf8", "3\t2026-11-24T19:45:00Z\tth\xff\xferee\n" },
-  { "empty-text", "3\t2026-11-24T19:45:00Z\t\n" },
+  { "gap", "4\t2026-11-24T19:45:00Z\tbob\tfour\n" },
+  { "repeat-new", "3\t2026-11-24T19:45:00Z\tbob\tthree\n3\t2026-11-24T19:45:00Z\tbob\tthree\n" },
+  { "backwards", "3\t2026-11-24T19:00:00Z\tbob\tthree\n" },
+  { "no-newline", "3\t2026-11-24T19:45:00Z\tbob\tthree" },
+  { "half-second-line", "3\t2026-11-24T19:45:00Z\tbob\tthree\n4\t2026" },
+  { "control", "3\t2026-11-24T19:45:00Z\tbob\tth\x1b[2Jree\n" },
+  { "c1-control", "3\t2026-11-24T19:45:00Z\tbob\tth\xc2\x9bree\n" },
+  { "not-utf8", "3\t2026-11-24T19:45:00Z\tbob\tth\xff\xferee\n" },
+  { "empty-text", "3\t2026-11-24T19:45:00Z\tbob\t\n" },
   { "bad-time", "3\t2026-11-24 19:45:00\tthree\n" },
-  { "bad-id", "03\t2026-11-24T19:45:00Z\tthree\n" },
+  { "bad-id", "03\t2026-11-24T19:45:00Z\tbob\tthree\n" },
   { "empty-line", "\n" },
-  { "crlf", "3\t2026-11-24T19:45:00Z\tthree\r\n" },
-  { "good-then-bad", "3\t2026-11-24T19:45:00Z\tthree\n4\t2026-11-24T19:45:00Z\t\x01\n" },
+  { "crlf", "3\t2026-11-24T19:45:00Z\tbob\tthree\r\n" },
+  { "good-then-bad", "3\t2026-11-24T19:45:00Z\tbob\tthree\n4\t2026-11-24T19:45:00Z\tbob\t\x01\n" },
 };
 
 static void
@@ -302,7 +304,7 @@ static void
 test_append_huge_line (Fixture *f, gconstpointer data)
 {
   g_autoptr (MdCache) cache = open_ok (f);
-  g_autoptr (GString) lines = g_string_new ("1\t2026-11-24T19:45:00Z\t");
+  g_autoptr (GString) lines = g_string_new ("1\t2026-11-24T19:45:00Z\tbob\t");
   g_autoptr (GError) error = NULL;
 
   for (guint i = 0; i < 4 * 1024 * 1024; i++)
@@ -341,22 +343,27 @@ typedef struct
 } MdBadFile;
 
 static const MdBadFile bad_files[] = {
-  { "control-bytes", "1\t2026-11-24T19:45:00Z\tone\n2\t2026-11-24T19:45:00Z\t\x1b]0;pwned\x07\n" },
-  { "not-utf8", "1\t2026-11-24T19:45:00Z\t\xc3\x28\n" },
-  { "overlong-utf8", "1\t2026-11-24T19:45:00Z\t\xc0\xaf\n" },
-  { "ids-out-of-order", "2\t2026-11-24T19:45:00Z\ttwo\n1\t2026-11-24T19:45:00Z\tone\n" },
-  { "ids-not-from-1", "5\t2026-11-24T19:45:00Z\tfive\n" },
-  { "id-gap", "1\t2026-11-24T19:45:00Z\tone\n3\t2026-11-24T19:45:00Z\tthree\n" },
-  { "id-repeated", "1\t2026-11-24T19:45:00Z\tone\n1\t2026-11-24T19:45:00Z\tone\n" },
-  { "time-backwards", "1\t2026-11-24T19:45:00Z\tone\n2\t2026-11-24T19:44:59Z\ttwo\n" },
-  { "nul-byte", "1\t2026-11-24T19:45:00Z\to\0ne\n", 28 },
+  { "control-bytes",
+    "1\t2026-11-24T19:45:00Z\tbob\tone\n2\t2026-11-24T19:45:00Z\tbob\t\x1b]0;pwned\x07\n" },
+  { "not-utf8", "1\t2026-11-24T19:45:00Z\tbob\t\xc3\x28\n" },
+  { "overlong-utf8", "1\t2026-11-24T19:45:00Z\tbob\t\xc0\xaf\n" },
+  { "ids-out-of-order", "2\t2026-11-24T19:45:00Z\tbob\ttwo\n1\t2026-11-24T19:45:00Z\tbob\tone\n" },
+  { "ids-not-from-1", "5\t2026-11-24T19:45:00Z\tbob\tfive\n" },
+  { "id-gap", "1\t2026-11-24T19:45:00Z\tbob\tone\n3\t2026-11-24T19:45:00Z\tbob\tthree\n" },
+  { "id-repeated", "1\t2026-11-24T19:45:00Z\tbob\tone\n1\t2026-11-24T19:45:00Z\tbob\tone\n" },
+  { "time-backwards", "1\t2026-11-24T19:45:00Z\tbob\tone\n2\t2026-11-24T19:44:59Z\tbob\ttwo\n" },
+  { "nul-byte", "1\t2026-11-24T19:45:00Z\tbob\to\0ne\n", 32 },
   { "binary",
     "\x7f"
     "ELF\x02\x01\x01\0\0\0\0\n",
     12 },
-  { "crlf", "1\t2026-11-24T19:45:00Z\tone\r\n" },
-  { "notes-file-format", "1\t2026-11-24T19:45:00Z\t-\tone\n2\t2026-11-24T19:45:00Z\t-\t\n" },
-  { "empty-line", "1\t2026-11-24T19:45:00Z\tone\n\n" },
+  { "crlf", "1\t2026-11-24T19:45:00Z\tbob\tone\r\n" },
+  { "notes-file-format", "1\t2026-11-24T19:45:00Z\t-\tbob\tone\n" },
+  /* Only a file of the previous version's lines is stale rather than
+   * damaged: one such line after lines of this version is damage. */
+  { "previous-version-after-good",
+    "1\t2026-11-24T19:45:00Z\tbob\tone\n2\t2026-11-24T19:45:00Z\ttwo\n" },
+  { "empty-line", "1\t2026-11-24T19:45:00Z\tbob\tone\n\n" },
   { "text-too-long", NULL },
 };
 
@@ -364,7 +371,7 @@ static const MdBadFile bad_files[] = {
 static GString *
 long_text_file (void)
 {
-  GString *out = g_string_new ("1\t2026-11-24T19:45:00Z\t");
+  GString *out = g_string_new ("1\t2026-11-24T19:45:00Z\tbob\t");
 
   for (guint i = 0; i <= MD_NOTE_MAX_BYTES; i++)
     g_string_append_c (out, 'a');
@@ -412,6 +419,36 @@ test_open_damaged (Fixture *f, gconstpointer data)
     }
 }
 
+/* A cache the previous version wrote, before notes had authors: stale, not
+ * damaged.  It is set aside as notes.replaced without a repair message, the
+ * meta file goes (so the next fetch starts from note 1), and the cache
+ * fills again with this version's lines. */
+static void
+test_open_previous_version (Fixture *f, gconstpointer data)
+{
+  static const char old[] = "1\t2026-11-24T19:45:00Z\tone\n2\t2026-11-24T19:46:00Z\ttwo\n";
+  g_autofree char *replaced_path = g_build_filename (f->notebook_dir, "notes.replaced", NULL);
+  g_autofree char *replaced = NULL;
+  g_autoptr (MdCache) cache = NULL;
+  g_autoptr (GError) error = NULL;
+
+  {
+    g_autoptr (MdCache) before = open_ok (f);
+
+    g_assert_true (md_cache_set_fetched (before, "host:5683", 1000, &error));
+    g_assert_no_error (error);
+  }
+  write_notes (f, old, -1);
+  cache = open_ok (f);
+  g_assert_cmpuint (md_cache_get_count (cache), ==, 0);
+  g_assert_null (md_cache_get_repair (cache));
+  g_assert_cmpint (md_cache_get_fetched (cache), ==, 0);
+  g_assert_true (g_file_get_contents (replaced_path, &replaced, NULL, NULL));
+  g_assert_cmpstr (replaced, ==, old);
+  append_ok (cache, 1, 2);
+  g_assert_cmpuint (md_cache_get_count (cache), ==, 2);
+}
+
 /* A huge file of one line without a newline is damage, found without
  * reading all of it as one line. */
 static void
@@ -431,7 +468,7 @@ test_open_damaged_after_good (Fixture *f, gconstpointer data)
 {
   g_autoptr (GString) lines = served (1, 100);
 
-  g_string_append (lines, "101\t2026-11-24T23:00:00Z\tbad \x1b text\n");
+  g_string_append (lines, "101\t2026-11-24T23:00:00Z\tbob\tbad \x1b text\n");
   check_set_aside (f, lines->str, lines->len);
 }
 
@@ -484,7 +521,8 @@ test_open_symlink_dir (Fixture *f, gconstpointer data)
   g_autoptr (MdCache) other = NULL;
 
   g_assert_cmpint (g_mkdir (target, 0700), ==, 0);
-  g_assert_true (g_file_set_contents (planted, "1\t2026-11-24T19:45:00Z\tplanted\n", -1, NULL));
+  g_assert_true (
+      g_file_set_contents (planted, "1\t2026-11-24T19:45:00Z\tbob\tplanted\n", -1, NULL));
   g_assert_cmpint (symlink (target, f->notebook_dir), ==, 0);
   cache = md_cache_open (f->dir, NOTEBOOK, &error);
   g_assert_null (cache);
@@ -700,18 +738,18 @@ test_redact (Fixture *f, gconstpointer data)
   const char *password = "password: hunter2 密码";
   MdNoteLine note;
 
-  md_note_append_wire_line (lines, 1, T0, "one", 3);
-  md_note_append_wire_line (lines, 2, T0, password, strlen (password));
-  md_note_append_wire_line (lines, 3, T0, "three", 5);
+  md_note_append_wire_line (lines, 1, T0, AUTHOR, "one", 3);
+  md_note_append_wire_line (lines, 2, T0, AUTHOR, password, strlen (password));
+  md_note_append_wire_line (lines, 3, T0, AUTHOR, "three", 5);
   g_assert_true (md_cache_append (cache, lines->str, lines->len, NULL));
   g_assert_true (md_cache_redact (cache, ids, G_N_ELEMENTS (ids), NULL));
 
-  md_note_append_wire_line (expected, 1, T0, "one", 3);
-  g_string_append (expected, "2\t2026-11-24T19:42:57Z\t");
+  md_note_append_wire_line (expected, 1, T0, AUTHOR, "one", 3);
+  g_string_append (expected, "2\t2026-11-24T19:42:57Z\tbob\t");
   for (gsize i = 0; i < strlen (password); i++)
     g_string_append_c (expected, MD_CACHE_REDACTION_FILLER);
   g_string_append_c (expected, '\n');
-  md_note_append_wire_line (expected, 3, T0, "three", 5);
+  md_note_append_wire_line (expected, 3, T0, AUTHOR, "three", 5);
   contents = read_notes (f);
   g_assert_cmpstr (contents, ==, expected->str);
   /* The open cache sees it too, and a reopen finds a valid file. */
@@ -808,7 +846,7 @@ append_texts (MdCache *cache, const char *const *texts)
   g_autoptr (GString) lines = g_string_new (NULL);
 
   for (guint i = 0; texts[i] != NULL; i++)
-    md_note_append_wire_line (lines, i + 1, T0 + i, texts[i], strlen (texts[i]));
+    md_note_append_wire_line (lines, i + 1, T0 + i, AUTHOR, texts[i], strlen (texts[i]));
   g_assert_true (md_cache_append (cache, lines->str, lines->len, NULL));
 }
 
@@ -866,6 +904,7 @@ main (int argc, char **argv)
   ADD ("/cache/open/bad-identity", test_open_bad_identity);
   ADD ("/cache/open/damaged", test_open_damaged);
   ADD ("/cache/open/huge-line", test_open_huge_line);
+  ADD ("/cache/open/previous-version", test_open_previous_version);
   ADD ("/cache/open/damaged-after-good", test_open_damaged_after_good);
   ADD ("/cache/open/torn-tail", test_open_torn_tail);
   ADD ("/cache/open/symlink-file", test_open_symlink_file);

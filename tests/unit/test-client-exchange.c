@@ -154,6 +154,36 @@ test_echo (Fixture *fx, gconstpointer data)
   g_assert_cmpmem (echo->value, echo->length, "nonce", 5);
 }
 
+/* A 2.05 with an Echo value is the small block an unproven address gets
+ * instead of a full one: the request goes again with the value, and the
+ * answer to that is the result. */
+static void
+test_echo_offered_with_content (Fixture *fx, gconstpointer data)
+{
+  MdCoapMessage request, small, again;
+  const MdCoapOption *echo;
+  MdCoapBlock block = { 0, TRUE, 0 };
+
+  start_get (fx, NULL);
+  md_fake_server_receive (fx->server, &request);
+  md_coap_message_init_response (&small, &request, MD_COAP_CONTENT, 0);
+  g_assert_true (md_coap_message_add_block (&small, MD_COAP_OPTION_BLOCK2, &block));
+  g_assert_true (md_coap_message_add_option (&small, MD_COAP_OPTION_ECHO, "offer", 5));
+  g_assert_true (md_coap_message_set_payload (&small, "sixteen bytes...", 16));
+  md_fake_server_send (fx->server, &small);
+  md_fake_pump_pending ();
+  g_assert_false (fx->done);
+  md_fake_server_receive (fx->server, &again);
+  g_assert_cmpuint (again.mid, !=, request.mid);
+  echo = md_coap_message_find_option (&again, MD_COAP_OPTION_ECHO);
+  g_assert_nonnull (echo);
+  g_assert_cmpmem (echo->value, echo->length, "offer", 5);
+  md_fake_server_reply (fx->server, &again, MD_COAP_CONTENT, "the whole body");
+  md_fake_pump_until (&fx->done);
+  g_assert_no_error (fx->error);
+  assert_payload (fx->response, "the whole body");
+}
+
 /* A server that asks for Echo forever gets its 4.01 back after a few
  * rounds instead of a loop. */
 static void
@@ -400,7 +430,7 @@ add_answered (Fixture *fx, guint8 code, const char *line)
 static void
 test_add_created (Fixture *fx, gconstpointer data)
 {
-  add_answered (fx, MD_COAP_CREATED, "7\t2026-12-01T10:00:00Z\thello\n");
+  add_answered (fx, MD_COAP_CREATED, "7\t2026-12-01T10:00:00Z\talice\thello\n");
   g_assert_no_error (fx->error);
 }
 
@@ -408,7 +438,7 @@ test_add_created (Fixture *fx, gconstpointer data)
 static void
 test_add_stored_before (Fixture *fx, gconstpointer data)
 {
-  add_answered (fx, MD_COAP_PRECONDITION_FAILED, "7\t2026-12-01T10:00:00Z\thello\n");
+  add_answered (fx, MD_COAP_PRECONDITION_FAILED, "7\t2026-12-01T10:00:00Z\talice\thello\n");
   g_assert_no_error (fx->error);
 }
 
@@ -416,7 +446,8 @@ test_add_stored_before (Fixture *fx, gconstpointer data)
 static void
 test_add_key_reused (Fixture *fx, gconstpointer data)
 {
-  add_answered (fx, MD_COAP_PRECONDITION_FAILED, "3\t2026-12-01T10:00:00Z\tsomething else\n");
+  add_answered (fx, MD_COAP_PRECONDITION_FAILED,
+                "3\t2026-12-01T10:00:00Z\talice\tsomething else\n");
   g_assert_error (fx->error, MD_ERROR, MD_ERROR_REJECTED);
   g_assert_true (g_str_has_prefix (fx->error->message, "note rejected: "));
 }
@@ -486,7 +517,8 @@ test_add_rate_limited (Fixture *fx, gconstpointer data)
     }
   receive_put (fx, &request);
   g_assert_cmpmem (request.payload, request.payload_len, "hello", 5);
-  md_fake_server_reply (fx->server, &request, MD_COAP_CREATED, "7\t2026-12-01T10:00:00Z\thello\n");
+  md_fake_server_reply (fx->server, &request, MD_COAP_CREATED,
+                        "7\t2026-12-01T10:00:00Z\talice\thello\n");
   md_fake_pump_until (&fx->done);
   g_assert_no_error (fx->error);
 }
@@ -554,6 +586,7 @@ main (int argc, char **argv)
   ADD ("/client/exchange/retransmit-backoff", test_retransmit_backoff);
   ADD ("/client/exchange/echo", test_echo);
   ADD ("/client/exchange/echo-forever", test_echo_forever);
+  ADD ("/client/exchange/echo-offered-with-content", test_echo_offered_with_content);
   ADD ("/client/exchange/lost-ack", test_lost_ack);
   ADD ("/client/exchange/duplicate-response", test_duplicate_response);
   ADD ("/client/exchange/no-answer", test_no_answer);

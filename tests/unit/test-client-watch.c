@@ -25,12 +25,12 @@ typedef struct
 
 static const char *const notes[] = {
   NULL,
-  "1\t2026-12-01T10:00:00Z\tone\n",
-  "2\t2026-12-01T10:00:01Z\ttwo\n",
-  "3\t2026-12-01T10:00:02Z\tthree\n",
-  "4\t2026-12-01T10:00:03Z\tfour\n",
-  "5\t2026-12-01T10:00:04Z\tfive\n",
-  "6\t2026-12-01T10:00:05Z\tsix\n",
+  "1\t2026-12-01T10:00:00Z\talice\tone\n",
+  "2\t2026-12-01T10:00:01Z\talice\ttwo\n",
+  "3\t2026-12-01T10:00:02Z\talice\tthree\n",
+  "4\t2026-12-01T10:00:03Z\talice\tfour\n",
+  "5\t2026-12-01T10:00:04Z\talice\tfive\n",
+  "6\t2026-12-01T10:00:05Z\talice\tsix\n",
 };
 
 static void

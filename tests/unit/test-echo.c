@@ -62,8 +62,8 @@ test_echo_other_peer (void)
   MdPeer alice = md_test_peer4 (3, "127.0.0.1", 40000);
   MdPeer others[] = {
     md_test_peer4 (3, "127.0.0.2", 40000),
-    md_test_peer4 (3, "127.0.0.1", 40001),
-    md_test_peer6 (3, "::ffff:127.0.0.1", 40000),
+    md_test_peer6 (3, "::1", 40000),
+    md_test_peer6 (3, "::ffff:127.0.0.2", 40000),
   };
   guint8 value[MD_ECHO_VALUE_LEN];
 
@@ -182,34 +182,48 @@ test_echo_table_bound (void)
     }
 }
 
-/* One host verifying from ever new ports keeps only its share, giving up
- * its own oldest; another host's entry stays. */
+/* Clients open a new port per request: the proof is the address's, on any
+ * port, and an IPv4-mapped IPv6 address is the same IPv4 address. */
 static void
-test_echo_host_share (void)
+test_echo_any_port (void)
 {
   g_autoptr (MdEcho) echo = md_echo_new ();
-  MdPeer other = md_test_peer4 (3, "192.0.2.7", 40000);
-  const gint64 now_us = G_GINT64_CONSTANT (1000) * G_USEC_PER_SEC;
-  guint still = 0;
+  MdPeer first = md_test_peer4 (3, "192.0.2.1", 20000);
+  MdPeer later = md_test_peer4 (3, "192.0.2.1", 20001);
+  MdPeer mapped = md_test_peer6 (3, "::ffff:192.0.2.1", 20002);
+  MdPeer neighbour = md_test_peer4 (3, "192.0.2.2", 20000);
+  guint8 value[MD_ECHO_VALUE_LEN];
 
-  verify (echo, &other, now_us);
-  for (guint i = 0; i < 3 * MD_ECHO_MAX_VERIFIED_PER_HOST; i++)
+  md_echo_make_value (echo, &first, T0, value);
+  g_assert_true (md_echo_check_value (echo, &later, value, sizeof value, T0));
+  g_assert_true (md_echo_is_verified (echo, &first, T0 + 1));
+  g_assert_true (md_echo_is_verified (echo, &mapped, T0 + MD_ECHO_VERIFIED_US - 1));
+  g_assert_false (md_echo_is_verified (echo, &neighbour, T0 + 1));
+  g_assert_false (md_echo_is_verified (echo, &later, T0 + MD_ECHO_VERIFIED_US));
+}
+
+/* However many ports one address verifies from, it holds one entry: the
+ * others' stay. */
+static void
+test_echo_one_entry_per_address (void)
+{
+  g_autoptr (MdEcho) echo = md_echo_new ();
+  MdPeer first = make_nth_peer (0);
+
+  verify (echo, &first, T0);
+  for (guint n = 1; n < MD_ECHO_MAX_VERIFIED; n++)
     {
-      MdPeer port = md_test_peer4 (3, "192.0.2.1", (guint16)(20000 + i));
+      MdPeer peer = make_nth_peer (n);
 
-      verify (echo, &port, now_us + i);
+      verify (echo, &peer, T0 + n);
     }
-  for (guint i = 0; i < 3 * MD_ECHO_MAX_VERIFIED_PER_HOST; i++)
+  for (guint i = 0; i < 2 * MD_ECHO_MAX_VERIFIED; i++)
     {
-      MdPeer port = md_test_peer4 (3, "192.0.2.1", (guint16)(20000 + i));
-      gboolean verified = md_echo_is_verified (echo, &port, now_us + 1000);
+      MdPeer port = md_test_peer4 (3, "127.0.0.1", (guint16)(20000 + i));
 
-      still += verified;
-      /* The newest are the ones kept. */
-      g_assert_true (verified == (i >= 2 * MD_ECHO_MAX_VERIFIED_PER_HOST));
+      verify (echo, &port, T0 + MD_ECHO_MAX_VERIFIED + i);
     }
-  g_assert_cmpuint (still, ==, MD_ECHO_MAX_VERIFIED_PER_HOST);
-  g_assert_true (md_echo_is_verified (echo, &other, now_us + 1000));
+  g_assert_true (md_echo_is_verified (echo, &first, T0 + 3 * MD_ECHO_MAX_VERIFIED));
 }
 
 int
@@ -222,7 +236,8 @@ main (int argc, char **argv)
   g_test_add_func ("/echo/tampered", test_echo_tampered);
   g_test_add_func ("/echo/windows", test_echo_windows);
   g_test_add_func ("/echo/verified-expiry", test_echo_verified_expiry);
-  g_test_add_func ("/echo/host-share", test_echo_host_share);
+  g_test_add_func ("/echo/any-port", test_echo_any_port);
+  g_test_add_func ("/echo/one-entry-per-address", test_echo_one_entry_per_address);
   g_test_add_func ("/echo/table-bound", test_echo_table_bound);
   return g_test_run ();
 }

@@ -3,6 +3,7 @@
 
 #include "md-error.h"
 #include "md-note.h"
+#include "md-psk.h"
 #include "md-note-simd.h"
 
 #include <string.h>
@@ -427,14 +428,14 @@ test_wire_line_format (void)
 {
   g_autoptr (GString) out = g_string_new ("previous\n");
 
-  md_note_append_wire_line (out, 42, 1795549377, "买牛奶 milk", strlen ("买牛奶 milk"));
-  g_assert_cmpstr (out->str, ==, "previous\n42\t2026-11-24T19:42:57Z\t买牛奶 milk\n");
+  md_note_append_wire_line (out, 42, 1795549377, "alice", "买牛奶 milk", strlen ("买牛奶 milk"));
+  g_assert_cmpstr (out->str, ==, "previous\n42\t2026-11-24T19:42:57Z\talice\t买牛奶 milk\n");
 }
 
 static void
 test_wire_line_parse (void)
 {
-  static const char line[] = "42\t2026-11-24T19:42:57Z\t买牛奶 milk\n";
+  static const char line[] = "42\t2026-11-24T19:42:57Z\t@192.0.2.1\t买牛奶 milk\n";
   g_autoptr (GError) error = NULL;
   MdNoteLine note;
 
@@ -442,31 +443,42 @@ test_wire_line_parse (void)
   g_assert_no_error (error);
   g_assert_cmpuint (note.id, ==, 42);
   g_assert_cmpint (note.time, ==, 1795549377);
-  g_assert_true (note.text == line + 24);
+  g_assert_true (note.author == line + 24);
+  g_assert_cmpmem (note.author, note.author_len, "@192.0.2.1", 10);
+  g_assert_true (note.text == line + 35);
   g_assert_cmpmem (note.text, note.text_len, "买牛奶 milk", strlen ("买牛奶 milk"));
   /* Without the newline too. */
   g_assert_true (md_note_parse_wire_line (line, sizeof line - 2, &note, &error));
   g_assert_cmpmem (note.text, note.text_len, "买牛奶 milk", strlen ("买牛奶 milk"));
-  g_assert_true (
-      md_note_parse_wire_line ("18446744073709551615\t1970-01-01T00:00:00Z\tx", 43, &note, &error));
+  g_assert_true (md_note_parse_wire_line ("18446744073709551615\t1970-01-01T00:00:00Z\tbob\tx", 47,
+                                          &note, &error));
   g_assert_cmpuint (note.id, ==, G_MAXUINT64);
+  g_assert_cmpmem (note.author, note.author_len, "bob", 3);
+  /* A note stored before authors existed is served with the author "-". */
+  g_assert_true (md_note_parse_wire_line ("7\t2026-11-24T19:42:57Z\t-\told", 28, &note, &error));
+  g_assert_cmpmem (note.author, note.author_len, "-", 1);
+  g_assert_cmpmem (note.text, note.text_len, "old", 3);
 }
 
 static void
 test_wire_line_round_trip (void)
 {
   g_autofree char *text = g_malloc (MD_NOTE_MAX_BYTES);
+  g_autofree char *author = g_strnfill (MD_NOTE_AUTHOR_MAX_LEN, 'a');
   g_autoptr (GString) out = g_string_new (NULL);
   MdNoteLine note;
 
   memset (text, 'z', MD_NOTE_MAX_BYTES);
-  md_note_append_wire_line (out, G_MAXUINT64, 253402300799, text, MD_NOTE_MAX_BYTES);
+  md_note_append_wire_line (out, G_MAXUINT64, 253402300799, author, text, MD_NOTE_MAX_BYTES);
   g_assert_cmpuint (out->len, ==, MD_NOTE_MAX_WIRE_LINE);
   g_assert_true (md_note_parse_wire_line (out->str, out->len, &note, NULL));
   g_assert_cmpuint (note.id, ==, G_MAXUINT64);
   g_assert_cmpint (note.time, ==, 253402300799);
+  g_assert_cmpmem (note.author, note.author_len, author, MD_NOTE_AUTHOR_MAX_LEN);
   g_assert_cmpmem (note.text, note.text_len, text, MD_NOTE_MAX_BYTES);
 }
+
+#define AUTHOR_65 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 static void
 test_wire_line_reject (void)
@@ -476,24 +488,37 @@ test_wire_line_reject (void)
     "\n",
     "42",
     "42\t2026-11-24T19:42:57Z",
-    "42\t2026-11-24T19:42:57Z\t",   /* empty note */
-    "42\t2026-11-24T19:42:57Z\t\n", /* empty note */
-    "\t2026-11-24T19:42:57Z\tx",    /* no id */
-    "0\t2026-11-24T19:42:57Z\tx",   /* ids start at 1 */
-    "042\t2026-11-24T19:42:57Z\tx", /* leading zero */
-    "+42\t2026-11-24T19:42:57Z\tx",
-    "-42\t2026-11-24T19:42:57Z\tx",
-    " 42\t2026-11-24T19:42:57Z\tx",
-    "4x2\t2026-11-24T19:42:57Z\tx",
-    "18446744073709551616\t2026-11-24T19:42:57Z\tx", /* 2^64 */
-    "99999999999999999999\t2026-11-24T19:42:57Z\tx",
-    "42\t2026-11-24 19:42:57Z\tx",
-    "42\t2026-11-24T19:42:57Z\ta\tb",  /* a tab in the text */
-    "42\t2026-11-24T19:42:57Z\tx\n\n", /* two newlines */
-    "42\t2026-11-24T19:42:57Z\tx\r\n", /* CR */
-    "42\t2026-11-24T19:42:57Z\t\xc0\xaf",
-    "42\t2026-11-24T19:42:57Z\t\xc2\x85",
-    "42\t-\t2026-11-24T19:42:57Z\tx", /* a file line is not a wire line */
+    "42\t2026-11-24T19:42:57Z\tal",
+    "42\t2026-11-24T19:42:57Z\tal\t",   /* empty note */
+    "42\t2026-11-24T19:42:57Z\tal\t\n", /* empty note */
+    "\t2026-11-24T19:42:57Z\tal\tx",    /* no id */
+    "0\t2026-11-24T19:42:57Z\tal\tx",   /* ids start at 1 */
+    "042\t2026-11-24T19:42:57Z\tal\tx", /* leading zero */
+    "+42\t2026-11-24T19:42:57Z\tal\tx",
+    "-42\t2026-11-24T19:42:57Z\tal\tx",
+    " 42\t2026-11-24T19:42:57Z\tal\tx",
+    "4x2\t2026-11-24T19:42:57Z\tal\tx",
+    "18446744073709551616\t2026-11-24T19:42:57Z\tal\tx", /* 2^64 */
+    "99999999999999999999\t2026-11-24T19:42:57Z\tal\tx",
+    "42\t2026-11-24 19:42:57Z\tal\tx",
+    "42\t2026-11-24T19:42:57Z\tal\ta\tb",  /* a tab in the text */
+    "42\t2026-11-24T19:42:57Z\tal\tx\n\n", /* two newlines */
+    "42\t2026-11-24T19:42:57Z\tal\tx\r\n", /* CR */
+    "42\t2026-11-24T19:42:57Z\tal\t\xc0\xaf",
+    "42\t2026-11-24T19:42:57Z\tal\t\xc2\x85",
+    "42\t-\t2026-11-24T19:42:57Z\tal\tx", /* a file line is not a wire line */
+    "42\t2026-11-24T19:42:57Z\tx",        /* the line of the previous version */
+    "42\t2026-11-24T19:42:57Z\t\tx",      /* empty author */
+    "42\t2026-11-24T19:42:57Z\tal ice\tx",
+    "42\t2026-11-24T19:42:57Z\t.alice\tx",
+    "42\t2026-11-24T19:42:57Z\t-alice\tx",
+    "42\t2026-11-24T19:42:57Z\t--\tx",
+    "42\t2026-11-24T19:42:57Z\t@\tx",
+    "42\t2026-11-24T19:42:57Z\t@fe80::1%eth0\tx",
+    "42\t2026-11-24T19:42:57Z\t@192.0.2.1:5683x\tx",
+    "42\t2026-11-24T19:42:57Z\t\x1b[31mred\tx",
+    "42\t2026-11-24T19:42:57Z\t李\tx",
+    "42\t2026-11-24T19:42:57Z\t" AUTHOR_65 "\tx",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
@@ -510,13 +535,68 @@ test_wire_line_reject (void)
     }
 }
 
+/* md_note_author_is_valid() spells md-psk.h's name rules with a table:
+ * both must agree, on every string of one and two bytes and on the
+ * lengths around the limit. */
+static void
+test_author_agrees_with_psk (void)
+{
+  char s[3] = { 0 };
+
+  for (guint a = 1; a < 256; a++)
+    {
+      s[0] = (char)a;
+      s[1] = '\0';
+      if (a != '@')
+        g_assert_cmpint (md_note_author_is_valid (s, 1), ==, md_psk_name_is_valid (s));
+      for (guint b = 1; b < 256; b++)
+        {
+          s[1] = (char)b;
+          if (a != '@')
+            g_assert_cmpint (md_note_author_is_valid (s, 2), ==, md_psk_name_is_valid (s));
+        }
+    }
+  for (gsize len = MD_PSK_NAME_MAX - 1; len <= MD_PSK_NAME_MAX + 1; len++)
+    {
+      g_autofree char *name = g_strnfill (len, 'x');
+
+      g_assert_cmpint (md_note_author_is_valid (name, len), ==, md_psk_name_is_valid (name));
+    }
+}
+
+static void
+test_author_valid (void)
+{
+  static const char *const good[] = {
+    "alice",     "a",
+    "Bob_2.x-y", "@127.0.0.1",
+    "@::1",      "@2001:db8::1",
+    "@?",        "@ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255",
+  };
+  static const char *const bad[] = {
+    "", "-", ".a", "-a", "a b", "a\tb", "@", "@1.2.3.4 ", "@x", "@??", "ä", AUTHOR_65,
+  };
+  g_autofree char *longest = g_strnfill (MD_NOTE_AUTHOR_MAX_LEN, 'n');
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    g_assert_true (md_note_author_is_valid (good[i], strlen (good[i])));
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    g_assert_false (md_note_author_is_valid (bad[i], strlen (bad[i])));
+  g_assert_true (md_note_author_is_valid (longest, strlen (longest)));
+  /* A NUL does not end an author early. */
+  g_assert_false (md_note_author_is_valid ("a\0b", 3));
+  /* The length is the caller's: a longer buffer is not read past it. */
+  g_assert_true (md_note_author_is_valid ("alice\tx", 5));
+}
+
 static void
 test_wire_line_reason (void)
 {
   g_autoptr (GError) error = NULL;
   MdNoteLine note;
 
-  g_assert_false (md_note_parse_wire_line ("1\t2026-11-24T19:42:57Z\ta\x7f", 25, &note, &error));
+  g_assert_false (
+      md_note_parse_wire_line ("1\t2026-11-24T19:42:57Z\tal\ta\x7f", 28, &note, &error));
   g_assert_error (error, MD_ERROR, MD_ERROR_MALFORMED);
   g_assert_nonnull (strstr (error->message, "note contains a control character"));
 }
@@ -578,6 +658,8 @@ main (int argc, char **argv)
   g_test_add_func ("/note/wire-line/round-trip", test_wire_line_round_trip);
   g_test_add_func ("/note/wire-line/reject", test_wire_line_reject);
   g_test_add_func ("/note/wire-line/reason", test_wire_line_reason);
+  g_test_add_func ("/note/author/valid", test_author_valid);
+  g_test_add_func ("/note/author/agrees-with-psk", test_author_agrees_with_psk);
 
   return g_test_run ();
 }

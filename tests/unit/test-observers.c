@@ -295,7 +295,7 @@ static void
 test_notify (Fixture *fx, gconstpointer data)
 {
   g_autoptr (MdObservers) observers = md_observers_new ();
-  g_autoptr (GString) line = g_string_new ("42\t2026-11-24T19:42:57Z\thello, 世界\n");
+  g_autoptr (GString) line = g_string_new ("42\t2026-11-24T19:42:57Z\talice\thello, 世界\n");
   guint32 before = md_observers_get_sequence (observers);
   guint16 next_mid = 0xfffe; /* wraps during the test */
   guint16 mid_a, mid_b;
@@ -314,7 +314,7 @@ test_notify (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (mid_a, !=, mid_b);
   g_assert_true ((mid_a == 0xfffe || mid_a == 0xffff) && (mid_b == 0xfffe || mid_b == 0xffff));
 
-  g_string_assign (line, "43\t2026-11-24T19:43:00Z\tsecond\n");
+  g_string_assign (line, "43\t2026-11-24T19:43:00Z\talice\tsecond\n");
   md_observers_notify (observers, line, &next_mid, T0 + 20);
   g_assert_cmpuint (md_observers_get_sequence (observers), ==, (before + 2) & 0xffffff);
   g_assert_cmpuint (next_mid, ==, 2);
@@ -328,7 +328,7 @@ static void
 test_notify_two_tokens (Fixture *fx, gconstpointer data)
 {
   g_autoptr (MdObservers) observers = md_observers_new ();
-  g_autoptr (GString) line = g_string_new ("1\t2026-11-24T19:42:57Z\tx\n");
+  g_autoptr (GString) line = g_string_new ("1\t2026-11-24T19:42:57Z\talice\tx\n");
   guint32 sequence;
   guint16 next_mid = 100;
   g_autoptr (GBytes) first = NULL;
@@ -360,7 +360,7 @@ static void
 test_notify_skips_expired (Fixture *fx, gconstpointer data)
 {
   g_autoptr (MdObservers) observers = md_observers_new ();
-  g_autoptr (GString) line = g_string_new ("7\t2026-11-24T19:42:57Z\tlate\n");
+  g_autoptr (GString) line = g_string_new ("7\t2026-11-24T19:42:57Z\talice\tlate\n");
   gint64 later = T0 + MD_OBSERVE_LEASE_US;
   guint16 next_mid = 1;
 
@@ -381,7 +381,7 @@ static void
 test_notify_nobody (Fixture *fx, gconstpointer data)
 {
   g_autoptr (MdObservers) observers = md_observers_new ();
-  g_autoptr (GString) line = g_string_new ("8\t2026-11-24T19:42:57Z\tnobody\n");
+  g_autoptr (GString) line = g_string_new ("8\t2026-11-24T19:42:57Z\talice\tnobody\n");
   guint32 before = md_observers_get_sequence (observers);
   guint16 next_mid = 5;
 
@@ -395,7 +395,7 @@ static void
 test_reset (Fixture *fx, gconstpointer data)
 {
   g_autoptr (MdObservers) observers = md_observers_new ();
-  g_autoptr (GString) line = g_string_new ("9\t2026-11-24T19:42:57Z\treset me\n");
+  g_autoptr (GString) line = g_string_new ("9\t2026-11-24T19:42:57Z\talice\treset me\n");
   guint32 sequence;
   guint16 next_mid = 300;
   guint16 mid_a, mid_b;
@@ -427,6 +427,106 @@ test_reset (Fixture *fx, gconstpointer data)
   assert_nothing_before_marker (fx, 0);
 }
 
+/* An unverified observer's notification: CON, within @max_bytes; returns
+ * it parsed (pointing into @datagram). */
+static void
+receive_confirmable (int fd, gsize max_bytes, GBytes **datagram, MdCoapMessage *msg)
+{
+  gsize len;
+  const guint8 *data;
+
+  *datagram = receive (fd);
+  data = g_bytes_get_data (*datagram, &len);
+  g_assert_cmpuint (len, <=, max_bytes);
+  g_assert_true (md_coap_parse (data, len, msg, NULL));
+  g_assert_cmpint (msg->type, ==, MD_COAP_TYPE_CON);
+  g_assert_cmpuint (msg->code, ==, MD_COAP_CONTENT);
+}
+
+/* One CON at a time, within the budget (a first block when the note does
+ * not fit); an ACK lets the next one go. */
+static void
+test_unverified_acked (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (MdObservers) observers = md_observers_new ();
+  g_autoptr (GString) line = g_string_new ("9\t2026-11-24T19:42:57Z\ta note too long to fit\n");
+  g_autofree MdCoapMessage *msg = g_new0 (MdCoapMessage, 1);
+  g_autoptr (GBytes) first = NULL;
+  g_autoptr (GBytes) second = NULL;
+  guint16 next_mid = 500;
+  MdCoapBlock block;
+
+  if (!fixture_ready (fx))
+    return;
+  g_assert_true (md_observers_register (observers, &fx->client[0], token_a, 4, T0));
+  g_assert_true (md_observers_set_budget (observers, &fx->client[0], token_a, 4, 48));
+  md_observers_notify (observers, line, &next_mid, T0);
+  receive_confirmable (fx->client_fd[0], 48, &first, msg);
+  g_assert_true (md_coap_message_get_block (msg, MD_COAP_OPTION_BLOCK2, &block));
+  g_assert_true (block.more);
+  g_assert_cmpmem (msg->payload, msg->payload_len, line->str, md_coap_block_size (block.szx));
+
+  /* Unacknowledged: the next note is not notified, the observer stays. */
+  md_observers_notify (observers, line, &next_mid, T0 + 1);
+  assert_nothing_before_marker (fx, 0);
+  md_observers_ack (observers, &fx->client[0], msg->mid);
+  md_observers_notify (observers, line, &next_mid, T0 + MD_OBSERVE_ACK_WAIT_US + 2);
+  receive_confirmable (fx->client_fd[0], 48, &second, msg);
+  g_assert_cmpuint (md_observers_get_count (observers, T0 + MD_OBSERVE_ACK_WAIT_US + 2), ==, 1);
+}
+
+/* No ACK within MD_OBSERVE_ACK_WAIT_US: dropped; a proven observer beside
+ * it keeps its NON notifications. */
+static void
+test_unverified_unacked (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (MdObservers) observers = md_observers_new ();
+  g_autoptr (GString) line = g_string_new ("9\t2026-11-24T19:42:57Z\tshort\n");
+  g_autofree MdCoapMessage *msg = g_new0 (MdCoapMessage, 1);
+  g_autoptr (GBytes) notification = NULL;
+  guint16 next_mid = 600;
+
+  if (!fixture_ready (fx))
+    return;
+  g_assert_true (md_observers_register (observers, &fx->client[0], token_a, 4, T0));
+  g_assert_true (md_observers_set_budget (observers, &fx->client[0], token_a, 4, 200));
+  g_assert_true (md_observers_register (observers, &fx->client[1], token_b, 8, T0));
+  g_assert_true (md_observers_set_budget (observers, &fx->client[1], token_b, 8, 0));
+  md_observers_notify (observers, line, &next_mid, T0);
+  receive_confirmable (fx->client_fd[0], 200, &notification, msg);
+  g_assert_false (md_coap_message_has_option (msg, MD_COAP_OPTION_BLOCK2));
+  receive_notification (fx->client_fd[1], token_b, 8, md_observers_get_sequence (observers), line);
+  g_assert_cmpuint (md_observers_get_count (observers, T0 + MD_OBSERVE_ACK_WAIT_US - 1), ==, 2);
+  g_assert_cmpuint (md_observers_get_count (observers, T0 + MD_OBSERVE_ACK_WAIT_US), ==, 1);
+  md_observers_notify (observers, line, &next_mid, T0 + MD_OBSERVE_ACK_WAIT_US);
+  receive_notification (fx->client_fd[1], token_b, 8, md_observers_get_sequence (observers), line);
+  assert_nothing_before_marker (fx, 0);
+}
+
+/* At most MD_OBSERVE_MAX_UNVERIFIED; proving the address frees a place. */
+static void
+test_unverified_cap (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (MdObservers) observers = md_observers_new ();
+  guint8 token[4];
+  MdPeer peer;
+
+  for (guint32 i = 0; i < MD_OBSERVE_MAX_UNVERIFIED; i++)
+    {
+      peer = nth_host_peer (fx, i);
+      memcpy (token, &i, sizeof token);
+      g_assert_true (md_observers_register (observers, &peer, token, 4, T0));
+      g_assert_true (md_observers_set_budget (observers, &peer, token, 4, 48));
+    }
+  g_assert_true (md_observers_register (observers, &fx->client[0], token_a, 4, T0));
+  g_assert_false (md_observers_set_budget (observers, &fx->client[0], token_a, 4, 48));
+  /* A proven one is always taken, and one becoming proven makes room. */
+  g_assert_true (md_observers_set_budget (observers, &fx->client[0], token_a, 4, 0));
+  g_assert_true (md_observers_set_budget (observers, &peer, token, 4, 0));
+  g_assert_true (md_observers_register (observers, &fx->client[1], token_b, 8, T0));
+  g_assert_true (md_observers_set_budget (observers, &fx->client[1], token_b, 8, 48));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -448,6 +548,9 @@ main (int argc, char **argv)
   ADD ("/observers/notify/two-tokens", test_notify_two_tokens, v4);
   ADD ("/observers/notify/skips-expired", test_notify_skips_expired, v4);
   ADD ("/observers/notify/nobody", test_notify_nobody, v4);
+  ADD ("/observers/unverified/acked", test_unverified_acked, v4);
+  ADD ("/observers/unverified/unacked", test_unverified_unacked, v4);
+  ADD ("/observers/unverified/cap", test_unverified_cap, v4);
 #undef ADD
   return g_test_run ();
 }

@@ -22,19 +22,40 @@ test_parse_good (void)
 {
   MdRecordInfo info;
 
-  parse_ok ("1\t2026-11-24T19:43:57Z\t-\tfirst note", 1, &info);
+  parse_ok ("1\t2026-11-24T19:43:57Z\t-\t@127.0.0.1\tfirst note", 1, &info);
   g_assert_false (info.has_key);
+  g_assert_true (info.has_author);
   g_assert_cmpuint (md_record_key_field_len (info.has_key), ==, 1);
 
-  parse_ok ("42\t2026-11-24T19:43:57Z\t0F1E2D3C-4B5A-6978-8796-a5b4c3d2e1f0\t今天 🙂", 42,
-            &info);
+  /* A record from before authors: four fields, read as it is. */
+  parse_ok ("1\t2026-11-24T19:43:57Z\t-\told note", 1, &info);
+  g_assert_false (info.has_key);
+  g_assert_false (info.has_author);
+  parse_ok ("3\t2026-11-24T19:43:57Z\t0F1E2D3C-4B5A-6978-8796-a5b4c3d2e1f0\told keyed", 3, &info);
   g_assert_true (info.has_key);
+  g_assert_false (info.has_author);
+
+  parse_ok ("42\t2026-11-24T19:43:57Z\t0F1E2D3C-4B5A-6978-8796-a5b4c3d2e1f0\talice\t今天 🙂",
+            42, &info);
+  g_assert_true (info.has_key);
+  g_assert_true (info.has_author);
   g_assert_cmpuint (md_record_key_field_len (info.has_key), ==, MD_NOTE_KEY_LEN);
   g_assert_cmphex (info.key.hi, ==, G_GUINT64_CONSTANT (0x0f1e2d3c4b5a6978));
   g_assert_cmphex (info.key.lo, ==, G_GUINT64_CONSTANT (0x8796a5b4c3d2e1f0));
 
   /* A text that looks like an empty key field is still text. */
   parse_ok ("7\t2026-11-24T19:43:57Z\t-\t-", 7, &info);
+  g_assert_false (info.has_author);
+  /* The longest author, whose tab is the last the fast path looks at; and
+   * an old text longer than that search. */
+  parse_ok ("8\t2026-11-24T19:43:57Z\t-\t"
+            "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn\tx",
+            8, &info);
+  g_assert_true (info.has_author);
+  parse_ok ("9\t2026-11-24T19:43:57Z\t-\t"
+            "an old note that is rather longer than any author could ever be, seventy bytes",
+            9, &info);
+  g_assert_false (info.has_author);
 }
 
 /* Past 19 digits the fast path leaves the id to the precise parser: both
@@ -66,7 +87,17 @@ static const struct
   { "2\t2026-02-30T19:43:57Z\t-\tno such day", "time" },
   { "2\t2026-11-24T19:43:57Z\tnot-a-key\tbad key", "key" },
   { "2\t2026-11-24T19:43:57Z\t-\t", "empty" },
-  { "2\t2026-11-24T19:43:57Z\t-\ttab\tin the text", "control" },
+  { "2\t2026-11-24T19:43:57Z\t-\tal\ttab\tin the text", "more than 5 fields" },
+  { "2\t2026-11-24T19:43:57Z\t-\tal ice\ttext", "author" },
+  { "2\t2026-11-24T19:43:57Z\t-\t\ttext", "author" },
+  { "2\t2026-11-24T19:43:57Z\t-\t@\ttext", "author" },
+  { "2\t2026-11-24T19:43:57Z\t-\t-\ttext", "author" }, /* served, never stored */
+  { "2\t2026-11-24T19:43:57Z\t-\t\x1b]0;x\ttext", "author" },
+  { "2\t2026-11-24T19:43:57Z\t-\t"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\ttext",
+    "author" },
+  { "2\t2026-11-24T19:43:57Z\t-\talice\t", "empty" },
+  { "2\t2026-11-24T19:43:57Z\t-\talice\tbad \x01", "control" },
   { "2\t2026-11-24T19:43:57Z\t-\tbad \xff utf-8", "UTF-8" },
   { "", "fields" },
   { "2\t2026-11-24T19:43:57Z\t-no tab before the text", "fields" },
@@ -100,54 +131,67 @@ test_format (void)
   g_autoptr (GString) out = g_string_new ("replaced");
   MdRecordInfo info;
 
-  md_record_format (out, 12, "ABCDEF01-2345-4678-89AB-CDEF01234567", "hi", 2, T0);
+  md_record_format (out, 12, "ABCDEF01-2345-4678-89AB-CDEF01234567", "alice", "hi", 2, T0);
   g_assert_cmpstr (out->str, ==,
-                   "12\t2026-11-24T19:42:57Z\tabcdef01-2345-4678-89ab-cdef01234567\thi\n");
+                   "12\t2026-11-24T19:42:57Z\tabcdef01-2345-4678-89ab-cdef01234567\talice\thi\n");
   g_assert_true (md_record_parse (out->str, out->len - 1, 12, &info, NULL));
-  g_assert_cmpuint (md_record_wire_len (out->len, info.has_key), ==,
-                    strlen ("12\t2026-11-24T19:42:57Z\thi\n"));
+  g_assert_cmpuint (md_record_wire_len (out->len, info.has_key, info.has_author), ==,
+                    strlen ("12\t2026-11-24T19:42:57Z\talice\thi\n"));
 
-  md_record_format (out, 1, NULL, "二三", strlen ("二三"), T0);
-  g_assert_cmpstr (out->str, ==, "1\t2026-11-24T19:42:57Z\t-\t二三\n");
+  md_record_format (out, 1, NULL, "@::1", "二三", strlen ("二三"), T0);
+  g_assert_cmpstr (out->str, ==, "1\t2026-11-24T19:42:57Z\t-\t@::1\t二三\n");
+
+  /* An old record's wire line gains "-\t" where its key was. */
+  g_assert_cmpuint (md_record_wire_len (strlen ("1\t2026-11-24T19:42:57Z\t-\thi\n"), FALSE, FALSE),
+                    ==, strlen ("1\t2026-11-24T19:42:57Z\t-\thi\n"));
 }
 
+/* Splits @rec as the store does and checks that its parts make @wire. */
 static void
-split_ok (const char *rec, const char *head, const char *tail)
+split_ok (const char *rec, const char *wire)
 {
   g_autoptr (GError) error = NULL;
-  gsize head_len = 0;
-  const guint8 *t = NULL;
+  g_autoptr (GString) joined = g_string_new (NULL);
+  MdRecordWire parts;
 
-  g_assert_true (md_record_split_wire ((const guint8 *)rec, strlen (rec),
-                                       strlen (head) + strlen (tail), &head_len, &t, &error));
+  g_assert_true (
+      md_record_split_wire ((const guint8 *)rec, strlen (rec), strlen (wire), &parts, &error));
   g_assert_no_error (error);
-  g_assert_cmpmem (rec, head_len, head, strlen (head));
-  g_assert_cmpstr ((const char *)t, ==, tail);
+  g_string_append_len (joined, rec, (gssize)parts.head_len);
+  if (parts.unknown_author)
+    g_string_append (joined, MD_RECORD_UNKNOWN_AUTHOR_FIELD);
+  g_string_append (joined, (const char *)parts.tail);
+  g_assert_cmpstr (joined->str, ==, wire);
 }
 
 static void
 split_fails (const char *rec, gsize wire_len)
 {
   g_autoptr (GError) error = NULL;
-  gsize head_len;
-  const guint8 *tail;
+  MdRecordWire parts;
 
   g_assert_false (
-      md_record_split_wire ((const guint8 *)rec, strlen (rec), wire_len, &head_len, &tail, &error));
+      md_record_split_wire ((const guint8 *)rec, strlen (rec), wire_len, &parts, &error));
   g_assert_error (error, MD_ERROR, MD_ERROR_CORRUPT_STORE);
 }
 
 static void
 test_split_wire (void)
 {
-  const char *keyed = "3\t2026-11-24T19:42:57Z\taaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee\ttext\n";
-  gsize keyed_wire = strlen ("3\t2026-11-24T19:42:57Z\ttext\n");
+  const char *keyed = "3\t2026-11-24T19:42:57Z\taaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee\tbob\ttext\n";
+  gsize keyed_wire = strlen ("3\t2026-11-24T19:42:57Z\tbob\ttext\n");
 
-  split_ok ("1\t2026-11-24T19:42:57Z\t-\tone\n", "1\t2026-11-24T19:42:57Z\t", "one\n");
-  split_ok (keyed, "3\t2026-11-24T19:42:57Z\t", "text\n");
+  split_ok ("1\t2026-11-24T19:42:57Z\t-\t@::1\tone\n", "1\t2026-11-24T19:42:57Z\t@::1\tone\n");
+  split_ok (keyed, "3\t2026-11-24T19:42:57Z\tbob\ttext\n");
+  /* Old records, with the author "-". */
+  split_ok ("1\t2026-11-24T19:42:57Z\t-\tone\n", "1\t2026-11-24T19:42:57Z\t-\tone\n");
+  split_ok ("2\t2026-11-24T19:42:57Z\taaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee\ttwo\n",
+            "2\t2026-11-24T19:42:57Z\t-\ttwo\n");
   /* What the index says no longer matches the file. */
   split_fails (keyed, keyed_wire + 1);
-  split_fails ("3\t2026-11-24T19:42:57Z\t-\ttext", strlen ("3\t2026-11-24T19:42:57Z\ttext"));
+  split_fails (keyed, keyed_wire - 1);
+  split_fails ("3\t2026-11-24T19:42:57Z\t-\tbob\ttext",
+               strlen ("3\t2026-11-24T19:42:57Z\tbob\ttext"));
   split_fails ("3\t2026-11-24T19:42:57Z\n", 0 + strlen ("3\t2026-11-24T19:42:57Z\n"));
 }
 

@@ -26,6 +26,7 @@ typedef struct
   MdObservers *observers;
   MdResources *resources;
   MdPeer peer;
+  const char *identity; /* the transport's, NULL: plain CoAP */
   gint64 started_us;
   MdCoapMessage request;
   MdCoapMessage response;
@@ -119,8 +120,8 @@ handle_at (Fixture *f, gint64 now_us)
   md_coap_message_init_response (&f->response, &f->request, MD_COAP_EMPTY, 0x4321);
   /* Filled with junk: md_resources_handle() must clear it. */
   memset (&f->stored, 0x55, sizeof f->stored);
-  return md_resources_handle (f->resources, &f->request, &f->peer, now_us, &f->response,
-                              &f->stored);
+  return md_resources_handle (f->resources, &f->request, &f->peer, f->identity, now_us,
+                              &f->response, &f->stored);
 }
 
 /* Handles the request; a write is committed as the server would. */
@@ -244,6 +245,17 @@ response_note_text (Fixture *f, guint64 *id)
   if (id != NULL)
     *id = note.id;
   return g_strndup (note.text, note.text_len);
+}
+
+/* The author of the note in the response's wire line. */
+static gchar *
+response_note_author (Fixture *f)
+{
+  MdNoteLine note;
+
+  g_assert_true (md_note_parse_wire_line ((const char *)f->response.payload,
+                                          f->response.payload_len, &note, NULL));
+  return g_strndup (note.author, note.author_len);
 }
 
 /* ---- POST /notes ---- */
@@ -385,6 +397,64 @@ put_key (Fixture *f, const char *key, const char *text)
   request_init (f, MD_COAP_PUT, path);
   g_assert_true (md_coap_message_add_option (&f->request, MD_COAP_OPTION_IF_NONE_MATCH, NULL, 0));
   request_set_text (f, text);
+}
+
+/* Plain CoAP: "@" and the address, without the port; the file, the wire
+ * and what the server logs (stored.author) agree. */
+static void
+test_post_author_plain (Fixture *f, gconstpointer unused)
+{
+  g_autofree gchar *author = NULL;
+  g_autofree gchar *line = NULL;
+  g_autofree gchar *contents = NULL;
+
+  post_note (f, "from loopback");
+  g_assert_cmpstr (f->stored.author, ==, "@127.0.0.1");
+  line = stored_line (f, 1);
+  g_assert_true (g_str_has_suffix (line, "\t@127.0.0.1\tfrom loopback\n"));
+  g_assert_true (g_file_get_contents (md_store_get_path (f->store), &contents, NULL, NULL));
+  g_assert_true (g_str_has_suffix (contents, "Z\t-\t@127.0.0.1\tfrom loopback\n"));
+  request_init (f, MD_COAP_GET, "latest");
+  handle (f);
+  author = response_note_author (f);
+  g_assert_cmpstr (author, ==, "@127.0.0.1");
+}
+
+/* DTLS: the identity the transport proved is the author. */
+static void
+test_post_author_identity (Fixture *f, gconstpointer unused)
+{
+  g_autofree gchar *author = NULL;
+
+  f->identity = "alice";
+  put_key (f, KEY_A, "from alice");
+  g_assert_cmpint (handle (f), ==, MD_HANDLED_WROTE);
+  assert_text_content (f, MD_COAP_CREATED);
+  g_assert_cmpstr (f->stored.author, ==, "alice");
+  author = response_note_author (f);
+  g_assert_cmpstr (author, ==, "alice");
+  /* The 4.12 of a retry carries the stored line, author and all, whoever
+   * asks. */
+  g_clear_pointer (&author, g_free);
+  f->identity = NULL;
+  put_key (f, KEY_A, "from alice");
+  handle (f);
+  assert_text_content (f, MD_COAP_PRECONDITION_FAILED);
+  author = response_note_author (f);
+  g_assert_cmpstr (author, ==, "alice");
+}
+
+/* An identity that breaks the name rules (a transport bug) stores nothing. */
+static void
+test_post_author_refused (Fixture *f, gconstpointer unused)
+{
+  f->identity = "\x1b[2J";
+  request_init (f, MD_COAP_POST, "notes");
+  request_set_text (f, "never stored");
+  g_assert_cmpint (handle (f), ==, MD_HANDLED_READ);
+  assert_code (f, MD_COAP_UNAUTHORIZED);
+  g_assert_cmpuint (md_store_get_last_id (f->store), ==, 0);
+  g_assert_cmpuint (f->stored.id, ==, 0);
 }
 
 static void
@@ -649,9 +719,10 @@ test_get_notes_exact_end (Fixture *f, gconstpointer unused)
 {
   MdCoapBlock got;
 
-  post_note (f, "12345678"); /* "1\tTIME\t12345678\n": 32 bytes, two 16-byte blocks */
-  g_assert_cmpuint (md_store_get_body_size (f->store, 0), ==, 32);
-  get_block (f, 1, 0);
+  /* "1\tTIME\t@127.0.0.1\t1234567890123\n": 48 bytes, three 16-byte blocks */
+  post_note (f, "1234567890123");
+  g_assert_cmpuint (md_store_get_body_size (f->store, 0), ==, 48);
+  get_block (f, 2, 0);
   assert_text_content (f, MD_COAP_CONTENT);
   g_assert_cmpuint (f->response.payload_len, ==, 16);
   g_assert_true (md_coap_message_get_block (&f->response, MD_COAP_OPTION_BLOCK2, &got));
@@ -659,8 +730,8 @@ test_get_notes_exact_end (Fixture *f, gconstpointer unused)
   get_block (f, 0, 0);
   g_assert_true (md_coap_message_get_block (&f->response, MD_COAP_OPTION_BLOCK2, &got));
   g_assert_true (got.more);
-  g_assert_cmpuint (response_uint (f, MD_COAP_OPTION_SIZE2), ==, 32);
-  get_block (f, 2, 0);
+  g_assert_cmpuint (response_uint (f, MD_COAP_OPTION_SIZE2), ==, 48);
+  get_block (f, 3, 0);
   assert_error (f, MD_COAP_BAD_OPTION, "block beyond end");
 }
 
@@ -1088,6 +1159,9 @@ main (int argc, char **argv)
 
   ADD_OBS ("/resources/post/created", test_post_created);
   ADD_OBS ("/resources/post/chinese", test_post_chinese);
+  ADD ("/resources/author/plain", test_post_author_plain);
+  ADD ("/resources/author/identity", test_post_author_identity);
+  ADD ("/resources/author/refused", test_post_author_refused);
   ADD_OBS ("/resources/post/invalid", test_post_invalid);
   ADD_OBS ("/resources/post/longest", test_post_longest);
   ADD_OBS ("/resources/post/content-format", test_post_content_format);

@@ -141,6 +141,7 @@ static struct
   guint storage_errors;
   char note_id[24];
   char note_key[MD_NOTE_KEY_LEN + 1];
+  char note_author[MD_NOTE_AUTHOR_MAX_LEN + 1];
   char coap_code[8];
   char reason[128];
 } logged;
@@ -170,6 +171,8 @@ recording_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
       logged.stored++;
       copy_field (logged.note_id, sizeof logged.note_id, fields, n_fields, "NOTE_ID");
       copy_field (logged.note_key, sizeof logged.note_key, fields, n_fields, "NOTE_KEY");
+      copy_field (logged.note_author, sizeof logged.note_author, fields, n_fields,
+                  MD_PROTOCOL_FIELD_NOTE_AUTHOR);
     }
   else if (strcmp (id, MD_PROTOCOL_MESSAGE_ID_REQUEST_REJECTED) == 0)
     {
@@ -251,6 +254,20 @@ fixture_setup (Fixture *fx, gconstpointer user_data)
   g_assert_cmpint (connect (fx->client_fd, (struct sockaddr *)&server_addr, sizeof server_addr), ==,
                    0);
   fixture_start (fx);
+}
+
+/* The client on a new port, as clients that open one per request are. */
+static void
+reconnect_client (Fixture *fx)
+{
+  struct sockaddr_in server_addr, client_addr;
+  socklen_t len = sizeof server_addr;
+
+  g_assert_cmpint (getsockname (fx->server_fd, (struct sockaddr *)&server_addr, &len), ==, 0);
+  close (fx->client_fd);
+  fx->client_fd = loopback_socket (&client_addr);
+  g_assert_cmpint (connect (fx->client_fd, (struct sockaddr *)&server_addr, sizeof server_addr), ==,
+                   0);
 }
 
 static void
@@ -603,12 +620,14 @@ test_post_durable (Fixture *fx, gconstpointer user_data)
   g_assert_cmpuint (logged.stored, ==, 1);
   g_assert_cmpstr (logged.note_id, ==, "1");
   g_assert_cmpstr (logged.note_key, ==, "");
+  /* The test client speaks plain CoAP from loopback. */
+  g_assert_cmpstr (logged.note_author, ==, "@127.0.0.1");
   /* Read right after the answer: the note is in the file. */
   g_assert_cmpuint (md_store_get_count (fx->store), ==, 1);
   g_assert_false (md_store_has_pending (fx->store));
   g_file_get_contents (md_store_get_path (fx->store), &contents, NULL, &error);
   g_assert_no_error (error);
-  g_assert_nonnull (strstr (contents, "\t-\tdurable before the ACK\n"));
+  g_assert_nonnull (strstr (contents, "\t-\t@127.0.0.1\tdurable before the ACK\n"));
 }
 
 static const char long_note[]
@@ -629,6 +648,35 @@ wait_echo_challenge (Fixture *fx, gsize request_len, guint8 value[MD_ECHO_VALUE_
   g_assert_cmpuint (answer.len, <=, MD_ECHO_AMPLIFICATION * request_len);
   g_assert_cmpuint (answer.msg.payload_len, ==, 0);
   g_assert_cmpuint (logged.rejected, ==, 0);
+  if (value == NULL)
+    return;
+  echo = md_coap_message_find_option (&answer.msg, MD_COAP_OPTION_ECHO);
+  g_assert_nonnull (echo);
+  g_assert_cmpuint (echo->length, ==, MD_ECHO_VALUE_LEN);
+  memcpy (value, echo->value, MD_ECHO_VALUE_LEN);
+}
+
+/* Waits for the answer of an unproven GET whose body is over the budget: a
+ * 2.05 with the first small Block2 block that fits three times the request,
+ * and unless @value is NULL an Echo value, which it copies out. */
+static void
+wait_small_block (Fixture *fx, gsize request_len, guint8 value[MD_ECHO_VALUE_LEN])
+{
+  const MdCoapOption *echo;
+  MdCoapBlock block;
+  Answer answer;
+
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_CONTENT);
+  g_assert_cmpuint (answer.len, <=, MD_ECHO_AMPLIFICATION * request_len);
+  g_assert_true (md_coap_message_get_block (&answer.msg, MD_COAP_OPTION_BLOCK2, &block));
+  g_assert_cmpuint (block.num, ==, 0);
+  g_assert_true (block.more);
+  g_assert_cmpuint (block.szx, <, MD_COAP_MAX_BLOCK_SZX);
+  g_assert_cmpuint (answer.msg.payload_len, ==, md_coap_block_size (block.szx));
+  g_assert_cmpuint (logged.rejected, ==, 0);
+  if (value == NULL)
+    return;
   echo = md_coap_message_find_option (&answer.msg, MD_COAP_OPTION_ECHO);
   g_assert_nonnull (echo);
   g_assert_cmpuint (echo->length, ==, MD_ECHO_VALUE_LEN);
@@ -649,9 +697,11 @@ test_echo_large_get (Fixture *fx, gconstpointer user_data)
       wait_answer (fx, &answer);
       assert_code (&answer, MD_COAP_CREATED);
     }
+  /* An 8-byte token, as most clients send, leaves room for the Echo. */
   make_request (fx, &request, MD_COAP_GET, "notes");
+  md_coap_message_set_token (&request, (const guint8 *)"8-bytes!", 8);
   request_len = send_message (fx, &request);
-  wait_echo_challenge (fx, request_len, value);
+  wait_small_block (fx, request_len, value);
 
   make_request (fx, &request, MD_COAP_GET, "notes");
   g_assert_true (md_coap_message_add_option (&request, MD_COAP_OPTION_ECHO, value, sizeof value));
@@ -660,6 +710,54 @@ test_echo_large_get (Fixture *fx, gconstpointer user_data)
   assert_code (&answer, MD_COAP_CONTENT);
   g_assert_cmpuint (answer.len, >, MD_ECHO_AMPLIFICATION * request_len);
   g_assert_nonnull (g_strstr_len ((const char *)answer.msg.payload, answer.msg.payload_len, "3\t"));
+
+  /* Proven for the address: a new port needs no Echo value. */
+  reconnect_client (fx);
+  make_request (fx, &request, MD_COAP_GET, "notes");
+  send_message (fx, &request);
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_CONTENT);
+  g_assert_null (md_coap_message_find_option (&answer.msg, MD_COAP_OPTION_ECHO));
+  g_assert_cmpuint (answer.len, >, MD_ECHO_AMPLIFICATION * request_len);
+}
+
+/* An unproven client asking for the next block in the size it was given
+ * gets that size again: it reads the whole body in small blocks. */
+static void
+test_echo_small_blocks (Fixture *fx, gconstpointer user_data)
+{
+  g_autoptr (GString) body = g_string_new (NULL);
+  g_autoptr (GString) expected = g_string_new (NULL);
+  MdCoapMessage request;
+  MdCoapBlock block = { 0, TRUE, MD_COAP_MAX_BLOCK_SZX };
+  Answer answer;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      post_note (fx, long_note);
+      wait_answer (fx, &answer);
+    }
+  for (guint64 id = 1; id <= 3; id++)
+    g_assert_true (md_store_append_wire_line (fx->store, id, expected, NULL));
+  make_request (fx, &request, MD_COAP_GET, "notes");
+  wait_small_block (fx, send_message (fx, &request), NULL);
+  for (guint i = 0; i < 200 && block.more; i++)
+    {
+      gsize request_len;
+
+      make_request (fx, &request, MD_COAP_GET, "notes");
+      g_assert_true (md_coap_message_add_block (&request, MD_COAP_OPTION_BLOCK2, &block));
+      request_len = send_message (fx, &request);
+      wait_answer (fx, &answer);
+      assert_code (&answer, MD_COAP_CONTENT);
+      g_assert_cmpuint (answer.len, <=, MD_ECHO_AMPLIFICATION * request_len);
+      g_assert_true (md_coap_message_get_block (&answer.msg, MD_COAP_OPTION_BLOCK2, &block));
+      g_assert_cmpuint ((gsize)block.num * md_coap_block_size (block.szx), ==, body->len);
+      g_string_append_len (body, (const char *)answer.msg.payload, answer.msg.payload_len);
+      block.num++;
+    }
+  g_assert_false (block.more);
+  g_assert_cmpstr (body->str, ==, expected->str);
 }
 
 static void
@@ -944,34 +1042,41 @@ test_put_precondition_over_budget (Fixture *fx, gconstpointer user_data)
   g_assert_cmpuint (md_store_get_count (fx->store), ==, 1);
 }
 
-/* GET /latest with Observe: 0 under @token, answered with 4.01 + Echo since
- * the latest note is large; with @prove, the request is sent again with the
- * Echo value, which must register the observer. */
-static void
+/* GET /latest with Observe: 0 under @token, from an unproven peer: it is
+ * registered, and a latest note larger than the budget comes as a small
+ * block with an Echo value.  With @prove, the request is sent again with
+ * that value, which makes it a proven observer.  Returns the length of the
+ * registration. */
+static gsize
 observe_latest (Fixture *fx, const guint8 token[4], gboolean prove)
 {
   const MdCoapOption *echo;
   guint8 value[MD_ECHO_VALUE_LEN];
   MdCoapMessage request;
+  gsize request_len;
   Answer answer;
 
   make_request (fx, &request, MD_COAP_GET, "latest");
   md_coap_message_set_token (&request, token, 4);
   g_assert_true (md_coap_message_add_uint_option (&request, MD_COAP_OPTION_OBSERVE, 0));
-  send_message (fx, &request);
+  request_len = send_message (fx, &request);
   wait_answer (fx, &answer);
-  assert_code (&answer, MD_COAP_UNAUTHORIZED);
-  if (!prove)
-    return;
+  assert_code (&answer, MD_COAP_CONTENT);
+  g_assert_true (md_coap_message_has_option (&answer.msg, MD_COAP_OPTION_OBSERVE));
+  g_assert_cmpuint (answer.len, <=, MD_ECHO_AMPLIFICATION * request_len);
   echo = md_coap_message_find_option (&answer.msg, MD_COAP_OPTION_ECHO);
+  if (!prove)
+    return request_len;
   g_assert_nonnull (echo);
   memcpy (value, echo->value, sizeof value);
   request.mid = fx->next_mid++;
   g_assert_true (md_coap_message_add_option (&request, MD_COAP_OPTION_ECHO, value, sizeof value));
-  send_message (fx, &request);
+  request_len = send_message (fx, &request);
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_CONTENT);
   g_assert_true (md_coap_message_has_option (&answer.msg, MD_COAP_OPTION_OBSERVE));
+  g_assert_false (md_coap_message_has_option (&answer.msg, MD_COAP_OPTION_BLOCK2));
+  return request_len;
 }
 
 static void
@@ -995,36 +1100,90 @@ test_observe_notified (Fixture *fx, gconstpointer user_data)
   g_assert_cmpmem (answer.msg.token, answer.msg.token_len, token, sizeof token);
   payload = payload_of (&answer);
   g_assert_true (g_str_has_prefix (payload, "2\t"));
-  g_assert_true (g_str_has_suffix (payload, "\tnews\n"));
+  g_assert_true (g_str_has_suffix (payload, "\t@127.0.0.1\tnews\n"));
 }
 
+static void
+send_empty (Fixture *fx, MdCoapType type, guint16 mid)
+{
+  const guint8 empty[] = { (guint8)(0x40 | type << 4), 0x00, (guint8)(mid >> 8), (guint8)mid };
+
+  send_raw (fx, empty, sizeof empty);
+}
+
+/* Posts @text and waits for its 2.01 and then the CON notification to an
+ * unproven observer, within the budget of its registration. */
+static void
+wait_confirmable_notification (Fixture *fx, const char *text, gsize registration_len,
+                               Answer *answer)
+{
+  post_note (fx, text);
+  wait_answer (fx, answer);
+  assert_code (answer, MD_COAP_CREATED);
+  wait_answer (fx, answer);
+  g_assert_cmpint (answer->msg.type, ==, MD_COAP_TYPE_CON);
+  assert_code (answer, MD_COAP_CONTENT);
+  g_assert_cmpuint (answer->len, <=, MD_ECHO_AMPLIFICATION * registration_len);
+}
+
+/* An unproven observer gets one CON notification within the budget; while
+ * it is unacknowledged no other goes. */
 static void
 test_observe_unproven (Fixture *fx, gconstpointer user_data)
 {
   const guint8 token[4] = { 'o', 'b', 's', '2' };
-  const guint8 ping[] = { 0x40, 0x00, 0x00, 0x09 };
+  g_autofree char *note = g_strnfill (400, 'q');
+  gsize registration_len;
   Answer answer;
 
   post_note (fx, long_note);
   wait_answer (fx, &answer);
-  observe_latest (fx, token, FALSE);
+  registration_len = observe_latest (fx, token, FALSE);
 
-  /* Challenged, not answered: no notifications to that address. */
-  post_note (fx, "news");
+  wait_confirmable_notification (fx, note, registration_len, &answer);
+  /* A note larger than the budget: its first block (RFC 7959 §3.4). */
+  g_assert_true (md_coap_message_has_option (&answer.msg, MD_COAP_OPTION_BLOCK2));
+  post_note (fx, "not notified while the first is unacknowledged");
   wait_answer (fx, &answer);
   assert_code (&answer, MD_COAP_CREATED);
-  send_raw (fx, ping, sizeof ping);
+  send_empty (fx, MD_COAP_TYPE_CON, 0x0909);
   wait_answer (fx, &answer);
   g_assert_cmpint (answer.msg.type, ==, MD_COAP_TYPE_RST);
+  g_assert_cmpuint (answer.msg.mid, ==, 0x0909);
 }
 
 static void
-test_observe_requires_proof (Fixture *fx, gconstpointer user_data)
+test_observe_unproven_reset (Fixture *fx, gconstpointer user_data)
+{
+  const guint8 token[4] = { 'o', 'b', 's', '4' };
+  g_autofree char *described = NULL;
+  gsize registration_len = observe_latest (fx, token, FALSE);
+  Answer answer;
+
+  wait_confirmable_notification (fx, "one", registration_len, &answer);
+  send_empty (fx, MD_COAP_TYPE_RST, answer.msg.mid);
+  send_empty (fx, MD_COAP_TYPE_CON, 0x0a0a);
+  wait_answer (fx, &answer);
+  g_assert_cmpint (answer.msg.type, ==, MD_COAP_TYPE_RST);
+  described = md_server_describe (fx->server);
+  g_assert_nonnull (strstr (described, " 0 observers"));
+}
+
+/* An unproven observer that acknowledges each notification goes on
+ * getting them. */
+static void
+test_observe_unproven_acked (Fixture *fx, gconstpointer user_data)
 {
   const guint8 token[4] = { 'o', 'b', 's', '3' };
+  gsize registration_len = observe_latest (fx, token, FALSE);
+  g_autofree char *payload = NULL;
+  Answer answer;
 
-  /* An empty /latest is a tiny answer, but notifications would not be. */
-  observe_latest (fx, token, TRUE);
+  wait_confirmable_notification (fx, "one", registration_len, &answer);
+  send_empty (fx, MD_COAP_TYPE_ACK, answer.msg.mid);
+  wait_confirmable_notification (fx, "two", registration_len, &answer);
+  payload = payload_of (&answer);
+  g_assert_true (g_str_has_suffix (payload, "\ttwo\n"));
 }
 
 static void
@@ -1179,6 +1338,7 @@ main (int argc, char **argv)
   ADD ("/server/dedup/replay", test_duplicate_replayed);
   ADD ("/server/post/durable-before-ack", test_post_durable);
   ADD ("/server/echo/large-get", test_echo_large_get);
+  ADD ("/server/echo/small-blocks", test_echo_small_blocks);
   ADD ("/server/echo/short-diagnostic", test_short_diagnostic);
   ADD ("/server/non/response", test_non_request);
   ADD ("/server/commit/group", test_group_commit);
@@ -1189,8 +1349,9 @@ main (int argc, char **argv)
   ADD ("/server/put/key-logged-lowercase", test_put_key_logged_lowercase);
   ADD ("/server/put/precondition-over-budget", test_put_precondition_over_budget);
   ADD ("/server/observe/notified", test_observe_notified);
-  ADD ("/server/observe/unproven-not-registered", test_observe_unproven);
-  ADD ("/server/observe/requires-proof", test_observe_requires_proof);
+  ADD ("/server/observe/unproven-confirmable", test_observe_unproven);
+  ADD ("/server/observe/unproven-reset", test_observe_unproven_reset);
+  ADD ("/server/observe/unproven-acked", test_observe_unproven_acked);
   ADD ("/server/dedup/replay-budget", test_replay_budget);
   ADD ("/server/describe", test_describe);
   ADD ("/server/drain", test_drain);

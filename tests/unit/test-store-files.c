@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #define T0 G_GINT64_CONSTANT (1795549377)
+/* Who the notes of these tests are by. */
+#define AUTHOR "alice"
 
 typedef struct
 {
@@ -78,7 +80,7 @@ add_note (const char *dir, const char *text)
   g_autoptr (MdStore) store = md_store_open (dir, NULL, &error);
 
   g_assert_no_error (error);
-  g_assert_true (md_store_append (store, NULL, text, strlen (text), T0, NULL, &error));
+  g_assert_true (md_store_append (store, NULL, AUTHOR, text, strlen (text), T0, NULL, &error));
   g_assert_true (md_store_commit (store, &error));
 }
 

@@ -14,6 +14,8 @@
 
 /* 2026-11-24T19:42:57Z */
 #define T0 G_GINT64_CONSTANT (1795549377)
+/* Who the notes of these tests are by. */
+#define AUTHOR "alice"
 
 /* ---- fault injection --------------------------------------------------------
  * The test program defines write(), fdatasync() and ftruncate(), so the store
@@ -177,7 +179,8 @@ append (Fixture *f, const char *key, const char *text)
   g_autoptr (GError) error = NULL;
   guint64 id = 0;
 
-  g_assert_true (md_store_append (f->store, key, text, strlen (text), T0 + 60, &id, &error));
+  g_assert_true (
+      md_store_append (f->store, key, AUTHOR, text, strlen (text), T0 + 60, &id, &error));
   g_assert_no_error (error);
   return id;
 }
@@ -332,18 +335,19 @@ test_append_commit_reopen (Fixture *f, gconstpointer data)
   g_assert_false (md_store_has_pending (f->store));
 
   contents = file_contents (f, &len);
-  g_assert_cmpstr (contents, ==,
-                   "1\t2026-11-24T19:43:57Z\t-\tfirst note\n"
-                   "2\t2026-11-24T19:43:57Z\t0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\twith a key\n");
+  g_assert_cmpstr (
+      contents, ==,
+      "1\t2026-11-24T19:43:57Z\t-\talice\tfirst note\n"
+      "2\t2026-11-24T19:43:57Z\t0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\talice\twith a key\n");
   reopen (f);
   g_assert_cmpuint (md_store_get_count (f->store), ==, 2);
   g_assert_cmpuint (md_store_get_last_id (f->store), ==, 2);
   line = wire_line (f, 2);
-  g_assert_cmpstr (line, ==, "2\t2026-11-24T19:43:57Z\twith a key\n");
+  g_assert_cmpstr (line, ==, "2\t2026-11-24T19:43:57Z\talice\twith a key\n");
   body = read_whole_body (f, 0);
   g_assert_cmpstr (body, ==,
-                   "1\t2026-11-24T19:43:57Z\tfirst note\n"
-                   "2\t2026-11-24T19:43:57Z\twith a key\n");
+                   "1\t2026-11-24T19:43:57Z\talice\tfirst note\n"
+                   "2\t2026-11-24T19:43:57Z\talice\twith a key\n");
 }
 
 static void
@@ -381,7 +385,7 @@ test_append_chinese (Fixture *f, gconstpointer data)
   append (f, "123e4567-e89b-12d3-a456-426614174000", text);
   commit (f);
   reopen (f);
-  expected = g_strdup_printf ("2\t2026-11-24T19:43:57Z\t%s\n", text);
+  expected = g_strdup_printf ("2\t2026-11-24T19:43:57Z\talice\t%s\n", text);
   line = wire_line (f, 2);
   g_assert_cmpstr (line, ==, expected);
   body = read_whole_body (f, 1);
@@ -395,7 +399,7 @@ test_append_rejects_bad_text (Fixture *f, gconstpointer data)
   const char *bad = "two\nlines";
 
   reopen (f);
-  g_assert_false (md_store_append (f->store, NULL, bad, strlen (bad), T0, NULL, &error));
+  g_assert_false (md_store_append (f->store, NULL, AUTHOR, bad, strlen (bad), T0, NULL, &error));
   g_assert_error (error, MD_ERROR, MD_ERROR_INVALID_NOTE);
   g_assert_cmpuint (md_store_get_last_id (f->store), ==, 0);
   g_assert_cmpuint (file_size (f), ==, 0);
@@ -414,8 +418,8 @@ test_append_rejects_bad_time (Fixture *f, gconstpointer data)
   append (f, NULL, "durable");
   commit (f);
   size = file_size (f);
-  g_assert_false (md_store_append (f->store, "cccccccc-cccc-4ccc-8ccc-cccccccccccc", "late", 4,
-                                   G_GINT64_CONSTANT (-100000000000), &id, &error));
+  g_assert_false (md_store_append (f->store, "cccccccc-cccc-4ccc-8ccc-cccccccccccc", AUTHOR, "late",
+                                   4, G_GINT64_CONSTANT (-100000000000), &id, &error));
   g_assert_error (error, MD_ERROR, MD_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "the clock is out of range"));
   g_assert_cmpuint (id, ==, 0);
@@ -424,8 +428,8 @@ test_append_rejects_bad_time (Fixture *f, gconstpointer data)
   g_assert_false (md_store_has_pending (f->store));
   g_assert_false (md_store_lookup_key (f->store, "cccccccc-cccc-4ccc-8ccc-cccccccccccc", NULL));
   g_clear_error (&error);
-  g_assert_false (
-      md_store_append (f->store, NULL, "far", 3, G_GINT64_CONSTANT (253402300800), NULL, &error));
+  g_assert_false (md_store_append (f->store, NULL, AUTHOR, "far", 3,
+                                   G_GINT64_CONSTANT (253402300800), NULL, &error));
   g_assert_error (error, MD_ERROR, MD_ERROR_FAILED);
   g_assert_cmpuint (file_size (f), ==, size);
   g_assert_cmpuint (append (f, NULL, "after"), ==, 2);
@@ -448,8 +452,8 @@ test_append_write_failure (Fixture *f, gconstpointer data)
   /* Half a record reaches the disk, then the disk is full. */
   faults.write_errno = ENOSPC;
   faults.write_partial = 5;
-  g_assert_false (md_store_append (f->store, "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb", "lost", 4, T0,
-                                   NULL, &error));
+  g_assert_false (md_store_append (f->store, "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb", AUTHOR, "lost",
+                                   4, T0, NULL, &error));
   g_assert_error (error, MD_ERROR, MD_ERROR_NO_SPACE);
   g_clear_error (&error);
   g_assert_cmpuint (file_size (f), ==, size);
@@ -457,7 +461,7 @@ test_append_write_failure (Fixture *f, gconstpointer data)
   g_assert_false (md_store_lookup_key (f->store, "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb", NULL));
 
   faults.write_errno = EIO;
-  g_assert_false (md_store_append (f->store, NULL, "lost", 4, T0, NULL, &error));
+  g_assert_false (md_store_append (f->store, NULL, AUTHOR, "lost", 4, T0, NULL, &error));
   g_assert_error (error, MD_ERROR, MD_ERROR_IO);
   g_assert_cmpuint (file_size (f), ==, size);
 
@@ -485,12 +489,12 @@ test_append_undo_fails (Fixture *f, gconstpointer data)
   faults.write_errno = ENOSPC;
   faults.write_partial = 3;
   faults.ftruncate_errno = EIO;
-  g_assert_false (md_store_append (f->store, NULL, "torn", 4, T0, NULL, &error));
+  g_assert_false (md_store_append (f->store, NULL, AUTHOR, "torn", 4, T0, NULL, &error));
   g_assert_error (error, MD_ERROR, MD_ERROR_NO_SPACE);
   g_clear_error (&error);
   g_assert_cmpuint (logged.storage_errors, ==, 1);
   faults.ftruncate_errno = 0;
-  g_assert_false (md_store_append (f->store, NULL, "refused", 7, T0, NULL, &error));
+  g_assert_false (md_store_append (f->store, NULL, AUTHOR, "refused", 7, T0, NULL, &error));
   g_assert_error (error, MD_ERROR, MD_ERROR_IO);
   g_assert_cmpuint (md_store_get_count (f->store), ==, 1);
 
@@ -569,7 +573,7 @@ test_commit_pipelined (Fixture *f, gconstpointer data)
   g_assert_cmpuint (md_store_get_last_id (f->store), ==, 2);
   g_assert_true (md_store_has_pending (f->store));
   g_assert_cmpuint (md_store_get_body_size (f->store, 0), ==,
-                    strlen ("1\t2026-11-24T19:43:57Z\tfirst batch\n"));
+                    strlen ("1\t2026-11-24T19:43:57Z\talice\tfirst batch\n"));
   g_assert_true (md_store_lookup_key (f->store, "22222222-2222-4222-8222-222222222222", &id));
   g_assert_cmpuint (id, ==, 2);
 
@@ -705,7 +709,7 @@ test_key_many (Fixture *f, gconstpointer data)
 }
 
 /* Record @id of a file written directly, with a key if @keyed: in upper case
- * for every other id. */
+ * for every other id.  Every third record is one from before authors. */
 static void
 append_big_record (GString *out, guint id, gboolean keyed)
 {
@@ -721,6 +725,8 @@ append_big_record (GString *out, guint id, gboolean keyed)
     }
   else
     g_string_append_c (out, '-');
+  if (id % 3 != 0)
+    g_string_append_printf (out, "\t@192.0.2.%u", id % 256);
   g_string_append_printf (out, "\tnote %u 中文 text that makes the file span several read slices\n",
                           id);
 }
@@ -884,26 +890,29 @@ test_recovery_torn_tail (Fixture *f, gconstpointer data)
       set_file_contents (f, full, cut);
       assert_recovered (f, 2, cut - last_start, why);
       g_assert_cmpuint (file_size (f), ==,
-                        last_start + strlen ("3\t2026-11-24T19:43:57Z\t-\tnext\n"));
+                        last_start + strlen ("3\t2026-11-24T19:43:57Z\t-\talice\tnext\n"));
     }
 }
 
 /* A torn record followed by a newline is a complete line that does not
- * parse (unless the cut happens to leave a shorter valid note): damage, which
- * stops the store and leaves the file as it was.  Only a line without its
- * newline is a torn tail (issue 9). */
+ * parse (unless the cut happens to leave a shorter valid note, or cuts the
+ * author short, which leaves an old four-field record with a part of the
+ * author as its text): damage, which stops the store and leaves the file as
+ * it was.  Only a line without its newline is a torn tail (issue 9). */
 static void
 test_recovery_invalid_last_line (Fixture *f, gconstpointer data)
 {
   gsize len, last_start, text_start;
   g_autofree char *full = make_three_notes (f, &len, &last_start, &text_start);
+  gsize author_start = text_start - strlen (AUTHOR) - 1;
 
   for (gsize cut = last_start; cut < len - 1; cut++)
     {
       g_autofree char *why = g_strdup_printf ("cut at %" G_GSIZE_FORMAT " plus newline", cut);
       g_autofree char *torn = g_strdup_printf ("%.*s\n", (int)cut, full);
       gboolean still_valid
-          = cut > text_start && md_note_validate (full + text_start, cut - text_start, NULL);
+          = (cut > text_start && md_note_validate (full + text_start, cut - text_start, NULL))
+            || (cut > author_start && cut < text_start);
 
       set_file_contents (f, torn, cut + 1);
       if (still_valid)
@@ -936,13 +945,27 @@ static const struct
   { "2x2026-11-24T19:43:57Z\t-\tid runs into the time\n", "fields" },
   { "2\t\t-\tno time\n", "time" },
   { "12345678901234567890123\t2026-11-24T19:43:57Z\t-\tid too long\n", "where 2" },
+  /* Records with an author. */
+  { "2\t2026-11-24T19:43:57Z\t-\talice\t\n", "empty" },
+  { "2\t2026-11-24T19:43:57Z\t-\t\ttext\n", "author" },
+  { "2\t2026-11-24T19:43:57Z\t-\tal ice\ttext\n", "author" },
+  { "2\t2026-11-24T19:43:57Z\t-\t.alice\ttext\n", "author" },
+  { "2\t2026-11-24T19:43:57Z\t-\t-\ttext\n", "author" },
+  { "2\t2026-11-24T19:43:57Z\t-\t@\ttext\n", "author" },
+  { "2\t2026-11-24T19:43:57Z\t-\t@10.0.0.1:99x\ttext\n", "author" },
+  { "2\t2026-11-24T19:43:57Z\t-\t\x1b[2Jclear\ttext\n", "author" },
+  { "2\t2026-11-24T19:43:57Z\t123e4567-e89b-12d3-a456-426614174000\t"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\ttext\n",
+    "author" },
+  { "2\t2026-11-24T19:43:57Z\t-\talice\tsix\tfields\n", "more than 5 fields" },
+  { "2\t2026-11-24T19:43:57Z\t-\talice\tcontrol\x01char\n", "control" },
 };
 
 static void
 test_recovery_damaged_middle (Fixture *f, gconstpointer data)
 {
   const char *first = "1\t2026-11-24T19:43:57Z\t-\tone\n";
-  const char *last = "3\t2026-11-24T19:43:57Z\t-\tthree\n";
+  const char *last = "3\t2026-11-24T19:43:57Z\t-\talice\tthree\n";
 
   for (gsize i = 0; i < G_N_ELEMENTS (damaged_lines); i++)
     {
@@ -1005,7 +1028,8 @@ reference_body (guint64 after, guint64 count)
   GString *ref = g_string_new (NULL);
 
   for (guint64 id = after + 1; id <= count; id++)
-    md_note_append_wire_line (ref, id, T0 + 60, body_notes[id - 1], strlen (body_notes[id - 1]));
+    md_note_append_wire_line (ref, id, T0 + 60, AUTHOR, body_notes[id - 1],
+                              strlen (body_notes[id - 1]));
   return ref;
 }
 
@@ -1024,6 +1048,64 @@ assert_body_range (Fixture *f, guint64 after, const GString *ref, gsize offset, 
   g_assert_cmpmem (buf, expected, ref->str + MIN (offset, ref->len), expected);
   /* Nothing past the returned length is touched. */
   g_assert_cmpint (buf[expected], ==, '#');
+}
+
+/* ---- records from before authors ------------------------------------ */
+
+/* A notes file from before authors: four fields a record. */
+static const char old_records[] = "1\t2026-11-24T19:43:57Z\t-\told one\n"
+                                  "2\t2026-11-24T19:43:57Z\t123e4567-e89b-12d3-a456-426614174000\t"
+                                  "old two\n";
+
+/* Old records open as they are and are served with the author "-"; new
+ * notes follow them with an author, and the old bytes are never rewritten.
+ * Body reads across the boundary, in every range, match the wire lines. */
+static void
+test_old_records_mixed (Fixture *f, gconstpointer data)
+{
+  static const char expected_body[] = "1\t2026-11-24T19:43:57Z\t-\told one\n"
+                                      "2\t2026-11-24T19:43:57Z\t-\told two\n"
+                                      "3\t2026-11-24T19:43:57Z\talice\tnew three\n";
+  g_autoptr (GString) ref = g_string_new (expected_body);
+  g_autofree char *contents = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *body = NULL;
+  guint64 id = 0;
+  gsize len;
+
+  g_mkdir (f->dir, 0750);
+  set_file_contents (f, old_records, strlen (old_records));
+  reopen (f);
+  g_assert_cmpuint (md_store_get_count (f->store), ==, 2);
+  g_assert_true (md_store_lookup_key (f->store, "123e4567-e89b-12d3-a456-426614174000", &id));
+  g_assert_cmpuint (id, ==, 2);
+  line = wire_line (f, 2);
+  g_assert_cmpstr (line, ==, "2\t2026-11-24T19:43:57Z\t-\told two\n");
+  g_assert_cmpuint (append (f, NULL, "new three"), ==, 3);
+  commit (f);
+  contents = file_contents (f, &len);
+  g_assert_true (g_str_has_prefix (contents, old_records));
+  g_assert_cmpstr (contents + strlen (old_records), ==,
+                   "3\t2026-11-24T19:43:57Z\t-\talice\tnew three\n");
+  reopen (f);
+  body = read_whole_body (f, 0);
+  g_assert_cmpstr (body, ==, expected_body);
+  for (gsize offset = 0; offset <= ref->len; offset++)
+    for (gsize n = 0; n <= ref->len - offset + 1; n++)
+      assert_body_range (f, 0, ref, offset, n);
+  g_assert_cmpuint (md_store_get_body_size (f->store, 2), ==,
+                    strlen ("3\t2026-11-24T19:43:57Z\talice\tnew three\n"));
+}
+
+/* A torn new record after old ones is cut off like any other. */
+static void
+test_old_records_torn_tail (Fixture *f, gconstpointer data)
+{
+  g_autofree char *contents = g_strconcat (old_records, "3\t2026-11-24T19:43:57Z\t-\tali", NULL);
+
+  g_mkdir (f->dir, 0750);
+  set_file_contents (f, contents, strlen (contents));
+  assert_recovered (f, 2, strlen (contents) - strlen (old_records), "torn after old records");
 }
 
 static void
@@ -1070,9 +1152,10 @@ test_body_large (Fixture *f, gconstpointer data)
       guint64 got;
 
       memset (text, 'a' + (char)(id % 26), len);
-      g_assert_true (md_store_append (f->store, id % 5 ? key : NULL, text, len, T0, &got, &error));
+      g_assert_true (
+          md_store_append (f->store, id % 5 ? key : NULL, AUTHOR, text, len, T0, &got, &error));
       g_assert_cmpuint (got, ==, id);
-      md_note_append_wire_line (ref, id, T0, text, len);
+      md_note_append_wire_line (ref, id, T0, AUTHOR, text, len);
     }
   commit (f);
   reopen (f);
@@ -1113,9 +1196,9 @@ test_body_pending_wire_line (Fixture *f, gconstpointer data)
   commit (f);
   append (f, "33333333-3333-4333-8333-333333333333", "pending");
   line = wire_line (f, 2);
-  g_assert_cmpstr (line, ==, "2\t2026-11-24T19:43:57Z\tpending\n");
+  g_assert_cmpstr (line, ==, "2\t2026-11-24T19:43:57Z\talice\tpending\n");
   g_assert_cmpuint (md_store_get_body_size (f->store, 0), ==,
-                    strlen ("1\t2026-11-24T19:43:57Z\tdurable\n"));
+                    strlen ("1\t2026-11-24T19:43:57Z\talice\tdurable\n"));
   g_assert_cmpuint (md_store_get_body_size (f->store, 1), ==, 0);
 }
 
@@ -1244,13 +1327,13 @@ test_append_time_never_backwards (Fixture *f, gconstpointer data)
 
   reopen (f);
   append (f, NULL, "first");
-  g_assert_true (md_store_append (f->store, NULL, "second", 6, T0, NULL, &error));
+  g_assert_true (md_store_append (f->store, NULL, AUTHOR, "second", 6, T0, NULL, &error));
   commit (f);
   second = wire_line (f, 2);
   g_assert_true (md_note_parse_wire_line (second, strlen (second), &note, &error));
   g_assert_cmpint (note.time, ==, T0 + 60);
   reopen (f);
-  g_assert_true (md_store_append (f->store, NULL, "third", 5, T0 - 3600, NULL, &error));
+  g_assert_true (md_store_append (f->store, NULL, AUTHOR, "third", 5, T0 - 3600, NULL, &error));
   commit (f);
   third = wire_line (f, 3);
   g_assert_true (md_note_parse_wire_line (third, strlen (third), &note, &error));
@@ -1287,6 +1370,8 @@ main (int argc, char **argv)
   ADD ("/store/recovery/damaged-middle", test_recovery_damaged_middle);
   ADD ("/store/recovery/damaged-late", test_recovery_damaged_late);
   ADD ("/store/recovery/overlong-line", test_recovery_overlong_line);
+  ADD ("/store/old-records/mixed", test_old_records_mixed);
+  ADD ("/store/old-records/torn-tail", test_old_records_torn_tail);
   ADD ("/store/body/every-range", test_body_every_range);
   ADD ("/store/body/large", test_body_large);
   ADD ("/store/body/pending-wire-line", test_body_pending_wire_line);

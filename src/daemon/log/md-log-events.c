@@ -24,14 +24,14 @@ md_log_stopped (guint64 count)
 }
 
 void
-md_log_note_stored (guint64 id, const char *key, const char *peer)
+md_log_note_stored (guint64 id, const char *key, const char *author, const char *peer)
 {
   char id_text[24];
   g_autofree char *message = NULL;
   gsize n_fields;
 
   g_snprintf (id_text, sizeof id_text, "%" G_GUINT64_FORMAT, id);
-  message = g_strdup_printf ("stored note %s from %s", id_text, peer);
+  message = g_strdup_printf ("stored note %s by %s from %s", id_text, author, peer);
   {
     /* NOTE_KEY last, so that a note without a key leaves it out. */
     const GLogField fields[] = {
@@ -41,6 +41,7 @@ md_log_note_stored (guint64 id, const char *key, const char *peer)
       { "MESSAGE_ID", MD_PROTOCOL_MESSAGE_ID_NOTE_STORED, -1 },
       { MD_PROTOCOL_FIELD_NOTE_ID, id_text, -1 },
       { MD_PROTOCOL_FIELD_PEER, peer, -1 },
+      { MD_PROTOCOL_FIELD_NOTE_AUTHOR, author, -1 },
       { MD_PROTOCOL_FIELD_NOTE_KEY, key, -1 },
     };
 

@@ -21,9 +21,13 @@ static gboolean log_holding;
 #define MD_LOG_HELD_MAX (16 * 1024)
 
 /* Fields worth showing on a terminal too; the journal keeps all of them. */
-static const char *const shown_fields[]
-    = { MD_PROTOCOL_FIELD_NOTE_ID,   MD_PROTOCOL_FIELD_NOTE_KEY, MD_PROTOCOL_FIELD_PEER,
-        MD_PROTOCOL_FIELD_COAP_CODE, MD_PROTOCOL_FIELD_REASON,   NULL };
+static const char *const shown_fields[] = { MD_PROTOCOL_FIELD_NOTE_ID,
+                                            MD_PROTOCOL_FIELD_NOTE_AUTHOR,
+                                            MD_PROTOCOL_FIELD_NOTE_KEY,
+                                            MD_PROTOCOL_FIELD_PEER,
+                                            MD_PROTOCOL_FIELD_COAP_CODE,
+                                            MD_PROTOCOL_FIELD_REASON,
+                                            NULL };
 
 static const GLogField *
 find_field (const GLogField *fields, gsize n_fields, const char *key)

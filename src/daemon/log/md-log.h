@@ -25,8 +25,9 @@ void md_log_release (void);
 /* "started version V on ADDRESSES with N notes in PATH". */
 void md_log_started (const char *addresses, guint64 count, const char *path);
 void md_log_stopped (guint64 count);
-/* Note @id from @peer is durable; @key is its key or "" (then no NOTE_KEY=). */
-void md_log_note_stored (guint64 id, const char *key, const char *peer);
+/* Note @id by @author from @peer is durable; @key is its key or "" (then no
+ * NOTE_KEY=). */
+void md_log_note_stored (guint64 id, const char *key, const char *author, const char *peer);
 /* A commit failed: @n_lost notes were answered 5.03. */
 void md_log_commit_failed (const char *reason, guint n_lost);
 /* The store refuses appends from now on: @reason says why and what to do. */

@@ -2,7 +2,6 @@
 
 #include "md-echo.h"
 
-#include "md-host-shares.h"
 #include "md-transport.h"
 
 #include <errno.h>
@@ -10,15 +9,17 @@
 #include <sys/random.h>
 
 /* An Echo value: the window number (4 bytes, big-endian) followed by the
- * first MD_ECHO_MAC_LEN bytes of HMAC-SHA256(key, window || peer address).
+ * first MD_ECHO_MAC_LEN bytes of HMAC-SHA256(key, window || source IP).
  * 64 bits of MAC are plenty for a value that is only good for one minute. */
 #define MD_ECHO_WINDOW_LEN 4
 #define MD_ECHO_MAC_LEN (MD_ECHO_VALUE_LEN - MD_ECHO_WINDOW_LEN)
 #define MD_ECHO_KEY_LEN 32
 
+/* A verified source address (md_peer_host_bytes: no port). */
 typedef struct
 {
-  MdPeer peer;
+  guint8 host[16];
+  guint8 host_len;
   gint64 verified_us;
   GList link; /* in MdEcho.by_age, data points back to the entry */
 } MdEchoVerified;
@@ -26,21 +27,25 @@ typedef struct
 struct _MdEcho
 {
   guint8 key[MD_ECHO_KEY_LEN];
-  GHashTable *verified; /* set of MdEchoVerified, keyed by peer */
+  GHashTable *verified; /* set of MdEchoVerified, keyed by address */
   GQueue by_age;        /* least recently verified first */
-  MdHostShares *shares; /* verified peers per source host */
 };
 
 static guint
 md_echo_verified_hash (gconstpointer key)
 {
-  return md_peer_hash (&((const MdEchoVerified *)key)->peer);
+  const MdEchoVerified *entry = key;
+
+  return md_peer_hash_bytes (entry->host, entry->host_len);
 }
 
 static gboolean
 md_echo_verified_equal (gconstpointer a, gconstpointer b)
 {
-  return md_peer_equal (&((const MdEchoVerified *)a)->peer, &((const MdEchoVerified *)b)->peer);
+  const MdEchoVerified *ea = a;
+  const MdEchoVerified *eb = b;
+
+  return ea->host_len == eb->host_len && memcmp (ea->host, eb->host, ea->host_len) == 0;
 }
 
 /* The key never leaves the process; getrandom() is the kernel CSPRNG.  Only
@@ -77,7 +82,6 @@ md_echo_new (void)
   self->verified
       = g_hash_table_new_full (md_echo_verified_hash, md_echo_verified_equal, NULL, g_free);
   g_queue_init (&self->by_age);
-  self->shares = md_host_shares_new ();
   return self;
 }
 
@@ -87,7 +91,6 @@ md_echo_free (MdEcho *self)
   if (self == NULL)
     return;
   g_hash_table_destroy (self->verified);
-  md_host_shares_free (self->shares);
   memset (self->key, 0, sizeof self->key);
   g_free (self);
 }
@@ -102,8 +105,8 @@ static void
 md_echo_compute (MdEcho *self, const MdPeer *peer, guint32 window, guint8 value[MD_ECHO_VALUE_LEN])
 {
   g_autoptr (GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA256, self->key, sizeof self->key);
-  guint8 address[18];
-  gsize address_len = md_peer_address_bytes (peer, address);
+  guint8 address[16];
+  gsize address_len = md_peer_host_bytes (peer, address);
   guint8 digest[32];
   gsize digest_len = sizeof digest;
 
@@ -142,7 +145,6 @@ md_echo_equal_constant_time (const guint8 *a, const guint8 *b, gsize len)
 static void
 md_echo_forget (MdEcho *self, MdEchoVerified *entry)
 {
-  md_host_shares_release (self->shares, &entry->peer);
   g_queue_unlink (&self->by_age, &entry->link);
   g_hash_table_remove (self->verified, entry);
 }
@@ -158,51 +160,29 @@ md_echo_expire (MdEcho *self, gint64 now_us)
 }
 
 static MdEchoVerified *
-md_echo_lookup (MdEcho *self, const MdPeer *peer)
+md_echo_lookup (MdEcho *self, const MdPeer *peer, MdEchoVerified *probe)
 {
-  MdEchoVerified probe = { .peer = *peer };
-
-  return g_hash_table_lookup (self->verified, &probe);
+  memset (probe, 0, sizeof *probe);
+  probe->host_len = (guint8)md_peer_host_bytes (peer, probe->host);
+  return g_hash_table_lookup (self->verified, probe);
 }
 
-/* The entry of @peer's host verified longest ago.  Only called when that
- * host holds its whole share, so the walk is bounded by the table's cap. */
-static MdEchoVerified *
-md_echo_oldest_of_host (MdEcho *self, const MdPeer *peer)
-{
-  for (GList *l = self->by_age.head; l != NULL; l = l->next)
-    if (md_peer_same_host (&((MdEchoVerified *)l->data)->peer, peer))
-      return l->data;
-  g_return_val_if_reached (g_queue_peek_head (&self->by_age));
-}
-
-/* Room for one more entry of @peer's host: a host at its share gives up
- * its own oldest entry, so no host can push the others out; otherwise a
- * full table drops the peer verified longest ago. */
-static void
-md_echo_make_room (MdEcho *self, const MdPeer *peer)
-{
-  if (md_host_shares_get (self->shares, peer) >= MD_ECHO_MAX_VERIFIED_PER_HOST)
-    md_echo_forget (self, md_echo_oldest_of_host (self, peer));
-  else if (g_hash_table_size (self->verified) >= MD_ECHO_MAX_VERIFIED)
-    md_echo_forget (self, g_queue_peek_head (&self->by_age));
-}
-
-/* A peer verified again moves to the young end; a peer dropped to make room
- * at worst pays one more round trip. */
+/* An address verified again moves to the young end; a full table drops
+ * the address verified longest ago, which at worst pays one more round
+ * trip. */
 static void
 md_echo_mark_verified (MdEcho *self, const MdPeer *peer, gint64 now_us)
 {
-  MdEchoVerified *entry = md_echo_lookup (self, peer);
+  MdEchoVerified probe;
+  MdEchoVerified *entry = md_echo_lookup (self, peer, &probe);
 
   if (entry != NULL)
     g_queue_unlink (&self->by_age, &entry->link);
   else
     {
-      md_echo_make_room (self, peer);
-      entry = g_new0 (MdEchoVerified, 1);
-      entry->peer = *peer;
-      md_host_shares_take (self->shares, peer);
+      if (g_hash_table_size (self->verified) >= MD_ECHO_MAX_VERIFIED)
+        md_echo_forget (self, g_queue_peek_head (&self->by_age));
+      entry = g_memdup2 (&probe, sizeof probe);
       entry->link.data = entry;
       g_hash_table_add (self->verified, entry);
     }
@@ -239,11 +219,13 @@ md_echo_check_value (MdEcho *self, const MdPeer *peer, const guint8 *value, gsiz
 gboolean
 md_echo_is_verified (MdEcho *self, const MdPeer *peer, gint64 now_us)
 {
+  MdEchoVerified probe;
+
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (peer != NULL, FALSE);
 
   if (md_transport_proves_address (peer))
     return TRUE;
   md_echo_expire (self, now_us);
-  return md_echo_lookup (self, peer) != NULL;
+  return md_echo_lookup (self, peer, &probe) != NULL;
 }

@@ -115,9 +115,12 @@ handle_empty (MdMessageLayer *self, const MdPeer *peer, const MdCoapMessage *msg
         md_observers_reset (self->observers, peer, msg->mid);
         break;
       case MD_COAP_TYPE_ACK:
+        /* Our only CONs are notifications to unverified observers. */
+        md_observers_ack (self->observers, peer, msg->mid);
+        break;
       case MD_COAP_TYPE_NON:
       default:
-        break; /* we send no CON, so an ACK matches nothing */
+        break;
     }
 }
 
@@ -139,7 +142,8 @@ handle_message (MdMessageLayer *self, const MdPeer *peer, const MdCoapMessage *m
   return FALSE;
 }
 
-/* No resource looks at the identity yet: plain CoAP proves none. */
+/* The datagram's identity is not the layer's business: the server hands it
+ * to the resources with the request, and they make the author of it. */
 gboolean
 md_message_layer_accept (MdMessageLayer *self, const MdDatagram *datagram, MdCoapMessage *request,
                          gint64 now_us)

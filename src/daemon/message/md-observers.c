@@ -2,6 +2,7 @@
 
 #include "md-observers.h"
 
+#include "md-block-slice.h"
 #include "md-coap.h"
 #include "md-host-shares.h"
 
@@ -16,15 +17,18 @@ typedef struct
   guint8 token[MD_COAP_MAX_TOKEN];
   guint8 token_len;
   gint64 registered_us;
-  MdHostShares *shares; /* the table's, to give the share back */
-  gboolean notified;    /* last_mid is meaningful */
-  guint16 last_mid;     /* of the latest notification, for matching an RST */
+  struct _MdObservers *owner; /* to give the shares back */
+  gboolean notified;          /* last_mid is meaningful */
+  guint16 last_mid;           /* of the latest notification, for matching an RST */
+  gsize max_bytes;            /* per notification; 0: a proven address, no bound */
+  gint64 ack_deadline_us;     /* 0, or when the unacknowledged CON drops it */
 } MdObserver;
 
 struct _MdObservers
 {
   GHashTable *table;    /* set of MdObserver, keyed by (peer, token) */
   MdHostShares *shares; /* observers per source host */
+  guint unverified;     /* observers with a max_bytes */
   guint32 sequence;
 };
 
@@ -54,7 +58,9 @@ md_observer_free (gpointer data)
 {
   MdObserver *observer = data;
 
-  md_host_shares_release (observer->shares, &observer->peer);
+  md_host_shares_release (observer->owner->shares, &observer->peer);
+  if (observer->max_bytes > 0)
+    observer->owner->unverified--;
   g_free (observer);
 }
 
@@ -88,6 +94,8 @@ md_observer_is_expired (gpointer key, gpointer value, gpointer user_data)
   const MdObserver *observer = key;
   gint64 now_us = *(const gint64 *)user_data;
 
+  if (observer->ack_deadline_us != 0 && now_us >= observer->ack_deadline_us)
+    return TRUE;
   return now_us - observer->registered_us >= MD_OBSERVE_LEASE_US;
 }
 
@@ -127,7 +135,7 @@ md_observers_register (MdObservers *self, const MdPeer *peer, const guint8 *toke
         return FALSE;
       observer = g_new0 (MdObserver, 1);
       observer->peer = *peer;
-      observer->shares = self->shares;
+      observer->owner = self;
       md_host_shares_take (self->shares, peer);
       observer->token_len = token_len;
       if (token_len > 0)
@@ -152,6 +160,35 @@ md_observers_deregister (MdObservers *self, const MdPeer *peer, const guint8 *to
   observer = md_observers_lookup (self, peer, token, token_len);
   if (observer != NULL)
     g_hash_table_remove (self->table, observer);
+}
+
+gboolean
+md_observers_set_budget (MdObservers *self, const MdPeer *peer, const guint8 *token,
+                         guint8 token_len, gsize max_bytes)
+{
+  MdObserver *observer;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (peer != NULL, FALSE);
+  g_return_val_if_fail (token_len <= MD_COAP_MAX_TOKEN, FALSE);
+  g_return_val_if_fail (token != NULL || token_len == 0, FALSE);
+
+  observer = md_observers_lookup (self, peer, token, token_len);
+  if (observer == NULL)
+    return TRUE;
+  if (max_bytes > 0 && observer->max_bytes == 0)
+    {
+      if (self->unverified >= MD_OBSERVE_MAX_UNVERIFIED)
+        return FALSE;
+      self->unverified++;
+    }
+  else if (max_bytes == 0 && observer->max_bytes > 0)
+    {
+      self->unverified--;
+      observer->ack_deadline_us = 0;
+    }
+  observer->max_bytes = max_bytes;
+  return TRUE;
 }
 
 typedef struct
@@ -183,6 +220,27 @@ md_observers_reset (MdObservers *self, const MdPeer *peer, guint16 mid)
   g_hash_table_foreach_remove (self->table, md_observer_matches_rst, &rst);
 }
 
+void
+md_observers_ack (MdObservers *self, const MdPeer *peer, guint16 mid)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (peer != NULL);
+
+  /* Bounded by the table's cap, and only ever for an ACK we may await. */
+  g_hash_table_iter_init (&iter, self->table);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      MdObserver *observer = key;
+
+      if (observer->ack_deadline_us != 0 && observer->last_mid == mid
+          && md_peer_equal (&observer->peer, peer))
+        observer->ack_deadline_us = 0;
+    }
+}
+
 guint32
 md_observers_get_sequence (MdObservers *self)
 {
@@ -200,25 +258,58 @@ md_observers_get_count (MdObservers *self, gint64 now_us)
   return g_hash_table_size (self->table);
 }
 
-/* Encodes @notification for @observer with the next MID and sends it. */
-static void
-md_observers_send_one (MdObserver *observer, MdCoapMessage *notification, guint16 *next_mid)
+/* @notification encoded into @out within @max_bytes (0: no bound), in its
+ * largest Block2 block that fits when the whole does not; -1 when nothing
+ * fits. */
+static gssize
+md_observers_encode (const MdCoapMessage *notification, gsize max_bytes,
+                     guint8 out[MD_COAP_MAX_DATAGRAM])
 {
-  g_autoptr (GError) error = NULL;
+  g_autofree MdCoapMessage *block = NULL;
+  gssize len = md_coap_encode (notification, out, MD_COAP_MAX_DATAGRAM, NULL);
+
+  if (len < 0 || max_bytes == 0 || (gsize)len <= max_bytes)
+    return len;
+  block = g_new (MdCoapMessage, 1);
+  for (guint szx = MD_COAP_MAX_BLOCK_SZX + 1; szx-- > 0;)
+    {
+      md_block_slice_copy (block, notification);
+      if (!md_block_slice_shrink (block, szx, TRUE))
+        continue;
+      len = md_coap_encode (block, out, MD_COAP_MAX_DATAGRAM, NULL);
+      if (len >= 0 && (gsize)len <= max_bytes)
+        return len;
+    }
+  return -1;
+}
+
+/* Sends @notification to @observer with the next MID: NON to a proven
+ * address, else CON within its budget, awaited and never sent again.
+ * FALSE when the observer is to be dropped. */
+static gboolean
+md_observers_send_one (MdObserver *observer, MdCoapMessage *notification, guint16 *next_mid,
+                       gint64 now_us)
+{
   guint8 datagram[MD_COAP_MAX_DATAGRAM];
   gssize len;
 
+  if (observer->ack_deadline_us != 0)
+    return TRUE; /* one unacknowledged notification at a time */
+  notification->type = observer->max_bytes > 0 ? MD_COAP_TYPE_CON : MD_COAP_TYPE_NON;
   notification->mid = (*next_mid)++;
   md_coap_message_set_token (notification, observer->token, observer->token_len);
-  len = md_coap_encode (notification, datagram, sizeof datagram, &error);
+  len = md_observers_encode (notification, observer->max_bytes, datagram);
   if (len < 0)
     {
-      g_warning ("cannot encode notification: %s", error->message);
-      return;
+      g_debug ("a notification does not fit an unverified observer's budget: dropped");
+      return FALSE;
     }
   observer->last_mid = notification->mid;
   observer->notified = TRUE;
+  if (observer->max_bytes > 0)
+    observer->ack_deadline_us = now_us + MD_OBSERVE_ACK_WAIT_US;
   md_peer_send (&observer->peer, datagram, (gsize)len);
+  return TRUE;
 }
 
 /* Builds everything but the MID and token, which differ per observer. */
@@ -258,5 +349,6 @@ md_observers_notify (MdObservers *self, const GString *wire_line, guint16 *next_
     }
   g_hash_table_iter_init (&iter, self->table);
   while (g_hash_table_iter_next (&iter, &key, NULL))
-    md_observers_send_one (key, notification, next_mid);
+    if (!md_observers_send_one (key, notification, next_mid, now_us))
+      g_hash_table_iter_remove (&iter);
 }

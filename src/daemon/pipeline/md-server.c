@@ -2,6 +2,7 @@
 
 #include "md-server.h"
 
+#include "md-block-slice.h"
 #include "md-budget.h"
 #include "md-coap.h"
 #include "md-dedup.h"
@@ -169,8 +170,10 @@ handle_datagram (MdServer *self, const MdDatagram *datagram, gint64 now_us)
     return;
   reply = add_reply (self, &datagram->peer, self->request, datagram->len);
   if (md_request_check (self->echo, self->request, &datagram->peer, now_us, &reply->response))
-    reply->handled = md_resources_handle (self->resources, self->request, &reply->peer, now_us,
-                                          &reply->response, &reply->stored);
+    reply->handled
+        = md_resources_handle (self->resources, self->request, &reply->peer, datagram->identity,
+                               now_us, &reply->response, &reply->stored);
+  md_block_slice_answer (self->request, &reply->response);
 }
 
 /* ---- transport: receive ----------------------------------------------------- */
@@ -308,7 +311,8 @@ record_stored (MdServer *self, const MdBatch *batch)
         continue;
       md_peer_to_string (&reply->peer, self->last_stored_peer);
       self->last_stored_time = g_get_real_time ();
-      md_log_note_stored (reply->stored.id, reply->stored.key, self->last_stored_peer);
+      md_log_note_stored (reply->stored.id, reply->stored.key, reply->stored.author,
+                          self->last_stored_peer);
     }
 }
 

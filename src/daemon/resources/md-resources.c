@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "md-author.h"
 #include "md-diagnostic.h"
 #include "md-error.h"
 #include "md-log.h"
@@ -28,6 +29,7 @@ typedef struct
   MdResources *self;
   const MdCoapMessage *request;
   const MdPeer *peer;
+  const char *identity; /* the transport's proof of who sent it, or NULL */
   gint64 now_us;
   MdCoapMessage *response;
   MdStoredNote *stored; /* never NULL */
@@ -254,15 +256,30 @@ check_rate_limit (MdExchange *ex)
   return FALSE;
 }
 
+/* Who the note is by (md-author.h), into @ex->stored.  A DTLS identity
+ * comes from the keys file, whose names are all valid authors; refusing
+ * anything else keeps a bug there out of the notes file. */
+static gboolean
+take_author (MdExchange *ex)
+{
+  MdDatagram datagram = { .peer = *ex->peer, .identity = ex->identity };
+  const char *author = md_author_from_datagram (&datagram, ex->stored->author);
+
+  if (md_note_author_is_valid (author, strlen (author)))
+    return TRUE;
+  respond_error (ex, MD_COAP_UNAUTHORIZED, "this identity cannot be an author");
+  return FALSE;
+}
+
 static gboolean
 append_note (MdExchange *ex, const char *key, const char *text, gsize len, guint64 *id)
 {
   g_autoptr (GError) error = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
-  if (!check_rate_limit (ex))
+  if (!check_rate_limit (ex) || !take_author (ex))
     return FALSE;
-  if (md_store_append (ex->self->store, key, text, len, now, id, &error))
+  if (md_store_append (ex->self->store, key, ex->stored->author, text, len, now, id, &error))
     {
       ex->stored->id = *id;
       g_strlcpy (ex->stored->key, key != NULL ? key : "", sizeof ex->stored->key);
@@ -721,10 +738,12 @@ route_request (MdExchange *ex, const char *path)
 
 MdHandled
 md_resources_handle (MdResources *self, const MdCoapMessage *request, const MdPeer *peer,
-                     gint64 now_us, MdCoapMessage *response, MdStoredNote *stored)
+                     const char *identity, gint64 now_us, MdCoapMessage *response,
+                     MdStoredNote *stored)
 {
   MdStoredNote unused;
-  MdExchange ex = { self, request, peer, now_us, response, stored != NULL ? stored : &unused, 0 };
+  MdExchange ex
+      = { self, request, peer, identity, now_us, response, stored != NULL ? stored : &unused, 0 };
   g_autofree gchar *path = NULL;
 
   g_return_val_if_fail (self != NULL, MD_HANDLED_READ);

@@ -38,8 +38,9 @@ typedef enum
 /* What a request stored in the store (still pending until the commit). */
 typedef struct
 {
-  guint64 id;                    /* the note it appended, or 0 */
-  char key[MD_NOTE_KEY_LEN + 1]; /* its key as stored (lowercase) for a PUT, or "" */
+  guint64 id;                              /* the note it appended, or 0 */
+  char key[MD_NOTE_KEY_LEN + 1];           /* its key as stored (lowercase) for a PUT, or "" */
+  char author[MD_NOTE_AUTHOR_MAX_LEN + 1]; /* its author, when id is not 0 */
 } MdStoredNote;
 
 /* @observers may be NULL (no /latest observation). */
@@ -48,12 +49,15 @@ void md_resources_free (MdResources *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdResources, md_resources_free)
 
 /* Fills @response, which the caller made with md_coap_message_init_response()
- * (code 0), for the well-formed request @request from @peer.  Every error
+ * (code 0), for the well-formed request @request from @peer, whom the
+ * transport proved to be @identity (the datagram's: NULL over plain CoAP).
+ * A note it stores has the author md_author_from_datagram() gives.  Every error
  * response carries a short diagnostic payload (RFC 7252 §5.5.2).  @stored
  * (may be NULL) is cleared, then says which note the request appended, if
  * any: a request appends at most one. */
 MdHandled md_resources_handle (MdResources *self, const MdCoapMessage *request, const MdPeer *peer,
-                               gint64 now_us, MdCoapMessage *response, MdStoredNote *stored);
+                               const char *identity, gint64 now_us, MdCoapMessage *response,
+                               MdStoredNote *stored);
 
 /* Turns @response into the error @code with the diagnostic @reason, made
  * like every error of the resources: options and payload dropped, printable

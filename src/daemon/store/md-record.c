@@ -31,6 +31,30 @@ next_field (const char *s, const char *end, gsize *len)
   return tab + 1;
 }
 
+/* After the key: "AUTHOR\tTEXT", or an old record's "TEXT". */
+static gboolean
+parse_author_and_text (const char *rest, const char *end, MdRecordInfo *info, GError **error)
+{
+  gsize author_len;
+  const char *text = next_field (rest, end, &author_len);
+
+  info->has_author = text != NULL;
+  if (!info->has_author)
+    return md_note_validate (rest, (gsize)(end - rest), error);
+  if (memchr (text, '\t', (gsize)(end - text)) != NULL)
+    {
+      g_set_error_literal (error, MD_ERROR, MD_ERROR_MALFORMED, "record has more than 5 fields");
+      return FALSE;
+    }
+  if (!md_note_author_is_valid (rest, author_len))
+    {
+      g_set_error_literal (error, MD_ERROR, MD_ERROR_MALFORMED,
+                           "author is not a key's name or \"@\" and an address");
+      return FALSE;
+    }
+  return md_note_validate (text, (gsize)(end - text), error);
+}
+
 /* The precise parser: splits at tabs, then checks each field and words the
  * error for the first bad one. */
 static gboolean
@@ -38,14 +62,14 @@ parse_record_precise (const char *line, gsize len, guint64 expected, MdRecordInf
                       GError **error)
 {
   const char *end = line + len;
-  const char *time_field, *key_field, *text;
+  const char *time_field, *key_field, *rest;
   gsize id_len, time_len, key_len;
   guint64 id;
 
   time_field = next_field (line, end, &id_len);
   key_field = time_field ? next_field (time_field, end, &time_len) : NULL;
-  text = key_field ? next_field (key_field, end, &key_len) : NULL;
-  if (text == NULL)
+  rest = key_field ? next_field (key_field, end, &key_len) : NULL;
+  if (rest == NULL)
     {
       g_set_error_literal (error, MD_ERROR, MD_ERROR_MALFORMED, "record has fewer than 4 fields");
       return FALSE;
@@ -64,7 +88,7 @@ parse_record_precise (const char *line, gsize len, guint64 expected, MdRecordInf
       return FALSE;
     }
   return parse_key_field (key_field, key_len, info, error)
-         && md_note_validate (text, (gsize)(end - text), error);
+         && parse_author_and_text (rest, end, info, error);
 }
 
 /* The id field of a good record: the digits of @expected, then a tab.
@@ -104,11 +128,28 @@ skip_key_field (const char *p, const char *end, MdRecordInfo *info)
   return p + md_record_key_field_len (info->has_key) + 1;
 }
 
-/* The parser for good records, without searching for tabs: the fields
- * before the text are digits or have fixed widths, and each field's own
- * check shows that it holds no tab, so the fields found here are the ones
- * parse_record_precise would split.  FALSE means "not sure": the precise
- * parser then decides, and words the error. */
+/* The author field of a good record at @p, and the tab after it, if the
+ * record has one: only the first MD_NOTE_AUTHOR_MAX_LEN + 1 bytes can hold
+ * that tab, so the search stays short however long the text.  Returns where
+ * the text starts, or NULL.  An old record has no tab there; a longer
+ * "author" leaves its tab in the text, which the text check refuses. */
+static const char *
+skip_author_field (const char *p, const char *end, MdRecordInfo *info)
+{
+  const char *tab = memchr (p, '\t', (gsize)MIN (end - p, MD_NOTE_AUTHOR_MAX_LEN + 1));
+
+  info->has_author = tab != NULL;
+  if (!info->has_author)
+    return p;
+  return md_note_author_is_valid (p, (gsize)(tab - p)) ? tab + 1 : NULL;
+}
+
+/* The parser for good records, with a short search for one tab only: the
+ * fields before the author are digits or have fixed widths, each field's own
+ * check shows that it holds no tab, and the text check that the text holds
+ * none, so the fields found here are the ones parse_record_precise would
+ * split.  FALSE means "not sure": the precise parser then decides, and words
+ * the error. */
 static gboolean
 parse_record_fast (const char *line, gsize len, guint64 expected, MdRecordInfo *info)
 {
@@ -119,6 +160,8 @@ parse_record_fast (const char *line, gsize len, guint64 expected, MdRecordInfo *
       || !md_note_parse_time (p, MD_NOTE_TIME_LEN, NULL))
     return FALSE;
   p = skip_key_field (p + MD_NOTE_TIME_LEN + 1, end, info);
+  if (p != NULL)
+    p = skip_author_field (p, end, info);
   return p != NULL && md_note_validate (p, (gsize)(end - p), NULL);
 }
 
@@ -140,10 +183,11 @@ append_lowercase_key (GString *out, const char *key)
 }
 
 void
-md_record_format (GString *out, guint64 id, const char *key, const char *text, gsize text_len,
-                  gint64 unix_time)
+md_record_format (GString *out, guint64 id, const char *key, const char *author, const char *text,
+                  gsize text_len, gint64 unix_time)
 {
   g_return_if_fail (out != NULL);
+  g_return_if_fail (author != NULL);
   g_return_if_fail (text != NULL || text_len == 0);
   g_return_if_fail (md_note_time_is_valid (unix_time));
 
@@ -155,26 +199,31 @@ md_record_format (GString *out, guint64 id, const char *key, const char *text, g
   else
     g_string_append_c (out, '-');
   g_string_append_c (out, '\t');
+  g_string_append (out, author);
+  g_string_append_c (out, '\t');
   g_string_append_len (out, text, (gssize)text_len);
   g_string_append_c (out, '\n');
 }
 
 gboolean
-md_record_split_wire (const guint8 *rec, gsize len, gsize wire_len, gsize *head_len,
-                      const guint8 **tail, GError **error)
+md_record_split_wire (const guint8 *rec, gsize len, gsize wire_len, MdRecordWire *parts,
+                      GError **error)
 {
   const guint8 *end = rec + len;
   const guint8 *tab1 = memchr (rec, '\t', len);
   const guint8 *tab2 = tab1 ? memchr (tab1 + 1, '\t', (gsize)(end - tab1 - 1)) : NULL;
   const guint8 *tab3 = tab2 ? memchr (tab2 + 1, '\t', (gsize)(end - tab2 - 1)) : NULL;
+  gsize without_key = tab3 ? len - (gsize)(tab3 - tab2) : 0;
 
-  if (tab3 == NULL || len - (gsize)(tab3 - tab2) != wire_len || end[-1] != '\n')
+  if (tab3 == NULL || end[-1] != '\n'
+      || (without_key != wire_len && without_key + MD_RECORD_UNKNOWN_AUTHOR_FIELD_LEN != wire_len))
     {
       g_set_error_literal (error, MD_ERROR, MD_ERROR_CORRUPT_STORE,
                            "the notes file changed while the daemon was running");
       return FALSE;
     }
-  *head_len = (gsize)(tab2 + 1 - rec);
-  *tail = tab3 + 1;
+  parts->head_len = (gsize)(tab2 + 1 - rec);
+  parts->unknown_author = without_key != wire_len;
+  parts->tail = tab3 + 1;
   return TRUE;
 }

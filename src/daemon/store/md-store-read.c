@@ -11,20 +11,33 @@
 
 #include <string.h>
 
-/* Splits the record of entry @i, at @rec, into its wire parts, "ID\tTIME\t"
- * (@head_len bytes from @rec) and "TEXT\n" (@tail_len bytes from @tail),
- * checking it against the lengths the index holds. */
+/* A wire line as at most three segments of bytes: the record's head, "-\t"
+ * for an old record, the record's tail. */
+typedef struct
+{
+  const guint8 *data[3];
+  gsize len[3];
+} MdWireSegments;
+
+/* Splits the record of entry @i, at @rec, into its wire segments, checking
+ * it against the lengths the index holds. */
 static gboolean
-md_store_split_record (MdStore *self, guint64 i, const guint8 *rec, gsize *head_len,
-                       const guint8 **tail, gsize *tail_len, GError **error)
+md_store_split_record (MdStore *self, guint64 i, const guint8 *rec, MdWireSegments *segments,
+                       GError **error)
 {
   const MdOffsetIndex *index = &self->index;
   gsize rec_len = md_offset_index_record_end (index, i) - md_offset_index_record_start (index, i);
   gsize wire_len = md_offset_index_wire_end (index, i) - md_offset_index_wire_start (index, i);
+  MdRecordWire parts;
 
-  if (!md_record_split_wire (rec, rec_len, wire_len, head_len, tail, error))
+  if (!md_record_split_wire (rec, rec_len, wire_len, &parts, error))
     return FALSE;
-  *tail_len = (gsize)(rec + rec_len - *tail);
+  segments->data[0] = rec;
+  segments->len[0] = parts.head_len;
+  segments->data[1] = (const guint8 *)MD_RECORD_UNKNOWN_AUTHOR_FIELD;
+  segments->len[1] = parts.unknown_author ? MD_RECORD_UNKNOWN_AUTHOR_FIELD_LEN : 0;
+  segments->data[2] = parts.tail;
+  segments->len[2] = (gsize)(rec + rec_len - parts.tail);
   return TRUE;
 }
 
@@ -33,8 +46,7 @@ md_store_append_wire_line (MdStore *self, guint64 id, GString *out, GError **err
 {
   const MdOffsetIndex *index = &self->index;
   guint64 start;
-  gsize head_len, tail_len;
-  const guint8 *tail;
+  MdWireSegments segments;
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (id >= 1 && id <= md_offset_index_get_count (index), FALSE);
@@ -43,10 +55,10 @@ md_store_append_wire_line (MdStore *self, guint64 id, GString *out, GError **err
   start = md_offset_index_record_start (index, id - 1);
   if (!md_notes_file_pread (self->fd, self->read_buf,
                             md_offset_index_record_end (index, id - 1) - start, start, error)
-      || !md_store_split_record (self, id - 1, self->read_buf, &head_len, &tail, &tail_len, error))
+      || !md_store_split_record (self, id - 1, self->read_buf, &segments, error))
     return FALSE;
-  g_string_append_len (out, (const char *)self->read_buf, (gssize)head_len);
-  g_string_append_len (out, (const char *)tail, (gssize)tail_len);
+  for (guint s = 0; s < G_N_ELEMENTS (segments.data); s++)
+    g_string_append_len (out, (const char *)segments.data[s], (gssize)segments.len[s]);
   return TRUE;
 }
 
@@ -86,13 +98,15 @@ copy_record_into_window (MdStore *self, guint64 i, const guint8 *rec, const MdWi
                          GError **error)
 {
   guint64 wire_pos = md_offset_index_wire_start (&self->index, i);
-  gsize head_len, tail_len;
-  const guint8 *tail;
+  MdWireSegments segments;
 
-  if (!md_store_split_record (self, i, rec, &head_len, &tail, &tail_len, error))
+  if (!md_store_split_record (self, i, rec, &segments, error))
     return FALSE;
-  copy_into_window (w, rec, head_len, wire_pos);
-  copy_into_window (w, tail, tail_len, wire_pos + head_len);
+  for (guint s = 0; s < G_N_ELEMENTS (segments.data); s++)
+    {
+      copy_into_window (w, segments.data[s], segments.len[s], wire_pos);
+      wire_pos += segments.len[s];
+    }
   return TRUE;
 }
 

@@ -51,7 +51,8 @@ index_record (MdScan *self, gsize line_len, guint64 id, const MdRecordInfo *info
 
       g_array_append_val (keys, entry);
     }
-  md_offset_index_add (self->index, line_len + 1, md_record_wire_len (line_len + 1, info->has_key));
+  md_offset_index_add (self->index, line_len + 1,
+                       md_record_wire_len (line_len + 1, info->has_key, info->has_author));
 }
 
 /* Parses the complete records at the start of @data, adding them to the

@@ -234,18 +234,19 @@ md_store_write_record (MdStore *self, guint64 id, const char *key, GError **erro
       md_store_truncate_to (self, size_before);
       return FALSE;
     }
-  md_offset_index_add (&self->index, len, md_record_wire_len (len, key != NULL));
+  md_offset_index_add (&self->index, len, md_record_wire_len (len, key != NULL, TRUE));
   md_store_remember_key (self, key, id);
   return TRUE;
 }
 
 gboolean
-md_store_append (MdStore *self, const char *key, const char *text, gsize text_len, gint64 unix_time,
-                 guint64 *id, GError **error)
+md_store_append (MdStore *self, const char *key, const char *author, const char *text,
+                 gsize text_len, gint64 unix_time, guint64 *id, GError **error)
 {
   guint64 new_id;
 
   g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (author != NULL && md_note_author_is_valid (author, strlen (author)), FALSE);
   g_return_val_if_fail (text != NULL, FALSE);
   g_return_val_if_fail (key == NULL || md_note_key_is_valid (key, strlen (key)), FALSE);
   g_return_val_if_fail (key == NULL || !md_store_lookup_key (self, key, NULL), FALSE);
@@ -270,7 +271,7 @@ md_store_append (MdStore *self, const char *key, const char *text, gsize text_le
    * stays a binary search. */
   unix_time = MAX (unix_time, self->last_time);
   new_id = md_offset_index_get_count (&self->index) + 1;
-  md_record_format (self->record, new_id, key, text, text_len, unix_time);
+  md_record_format (self->record, new_id, key, author, text, text_len, unix_time);
   if (!md_store_check_room (self, self->record->len, error)
       || !md_store_write_record (self, new_id, key, error))
     return FALSE;

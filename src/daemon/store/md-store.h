@@ -1,9 +1,12 @@
 /* The notes file: append-only plain text under the state directory.
  *
  * File: STATE_DIRECTORY/notes, one record per line,
- *   "ID\tTIME\tKEY\tTEXT\n"
+ *   "ID\tTIME\tKEY\tAUTHOR\tTEXT\n"
  * ID counts from 1 with no gaps, TIME is RFC 3339 UTC, KEY the client's UUID
- * or "-".  A person can cat and grep it.
+ * or "-", AUTHOR who wrote it (md-note.h).  Records of files written before
+ * authors existed have no AUTHOR field; they are read as they are, served
+ * with the author "-", and never rewritten (md-record.h).  A person can cat
+ * and grep it.
  *
  * Appends are written at once (so a crash can tear only the last records) but
  * are durable only after a commit, which is one fdatasync for all appends
@@ -57,11 +60,13 @@ guint64 md_store_get_max_size (MdStore *self);
 guint64 md_store_get_size (MdStore *self);
 
 /* Writes a note (already validated with md_note_validate) and gives it the
- * next id.  @key is a canonical UUID or NULL.  On failure (MD_ERROR_NO_SPACE,
+ * next id.  @key is a canonical UUID or NULL, @author a valid author
+ * (md_note_author_is_valid).  On failure (MD_ERROR_NO_SPACE,
  * MD_ERROR_IO, MD_ERROR_NOTEBOOK_FULL) the file is truncated back and nothing
  * of this note remains. */
-gboolean md_store_append (MdStore *self, const char *key, const char *text, gsize text_len,
-                          gint64 unix_time, guint64 *id, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean md_store_append (MdStore *self, const char *key, const char *author, const char *text,
+                          gsize text_len, gint64 unix_time, guint64 *id,
+                          GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Makes every pending append durable with one fdatasync (after the
  * pipelined commit that runs, if one does).  On failure all pending appends

@@ -4,12 +4,14 @@
  * hands the message layer is what the resources store. */
 #pragma once
 
+#include "md-note.h"
 #include "md-transport.h"
 
 G_BEGIN_DECLS
 
-/* "@" + an IPv6 address (INET6_ADDRSTRLEN), or a PSK name: fits. */
-#define MD_AUTHOR_MAX 64
+/* An author and its NUL: "@" + an IPv6 address (INET6_ADDRSTRLEN), or a
+ * PSK name of up to MD_PSK_NAME_MAX characters. */
+#define MD_AUTHOR_MAX (MD_NOTE_AUTHOR_MAX_LEN + 1)
 
 /* "alice", "@192.0.2.1" or "@2001:db8::1" (no port: a client opens a new
  * port per request); into @out, which is returned. */
