@@ -50,5 +50,7 @@ void md_log_send_failed (const char *peer, gsize len, int errno_value);
 void md_log_notebook_full (const char *peer, const char *reason, gint64 now_us);
 /* An add from @peer refused by its rate limit. */
 void md_log_rate_limited (const char *peer, const char *reason, gint64 now_us);
+/* A datagram from @peer on the plain port dropped: outside PlainFrom=. */
+void md_log_plain_refused (const char *peer, gint64 now_us);
 
 G_END_DECLS
