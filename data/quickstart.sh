@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 state_dir=${MD_STATE_DIRECTORY:-/var/lib/mydaily}
 build_deps=(meson ninja-build gcc pkg-config gettext libglib2.0-dev libsystemd-dev
-            libjson-glib-dev libedit-dev libgnutls28-dev bash-completion systemd less)
+            libjson-glib-dev libedit-dev libgnutls28-dev bash-completion scdoc systemd less)
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q

@@ -9,15 +9,16 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  MD_ERROR_FAILED,        /* anything else */
-  MD_ERROR_INVALID_NOTE,  /* a note breaks the note rules (see md-note.h) */
-  MD_ERROR_MALFORMED,     /* a datagram or record that does not parse */
-  MD_ERROR_CORRUPT_STORE, /* the notes file is damaged before its tail */
-  MD_ERROR_NO_SPACE,      /* storage full or quota reached */
-  MD_ERROR_IO,            /* other storage or socket failure */
-  MD_ERROR_TIMEOUT,       /* the server never answered */
-  MD_ERROR_REJECTED,      /* the server answered with an error code */
-  MD_ERROR_NOTEBOOK_FULL, /* the notes file reached its size cap */
+  MD_ERROR_FAILED,          /* anything else */
+  MD_ERROR_INVALID_NOTE,    /* a note breaks the note rules (see md-note.h) */
+  MD_ERROR_MALFORMED,       /* a datagram or record that does not parse */
+  MD_ERROR_CORRUPT_STORE,   /* the notes file is damaged before its tail */
+  MD_ERROR_NO_SPACE,        /* storage full or quota reached */
+  MD_ERROR_IO,              /* other storage or socket failure */
+  MD_ERROR_TIMEOUT,         /* the server never answered */
+  MD_ERROR_REJECTED,        /* the server answered with an error code */
+  MD_ERROR_NOTEBOOK_FULL,   /* the notes file reached its size cap */
+  MD_ERROR_UNAUTHENTICATED, /* the server refused our key (DTLS handshake) */
 } MdError;
 
 GQuark md_error_quark (void);

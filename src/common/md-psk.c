@@ -66,8 +66,8 @@ check_secret (const char *secret, GError **error)
   if (len < MD_PSK_SECRET_MIN || len > MD_PSK_SECRET_MAX)
     {
       g_set_error (error, MD_ERROR, MD_ERROR_FAILED,
-                   _ ("a key has %d to %d characters, this one %" G_GSIZE_FORMAT),
-                   MD_PSK_SECRET_MIN, MD_PSK_SECRET_MAX, len);
+                   _ ("a key has %d to %d characters, this one %u"), MD_PSK_SECRET_MIN,
+                   MD_PSK_SECRET_MAX, (unsigned)len);
       return FALSE;
     }
   return TRUE;

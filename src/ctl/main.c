@@ -11,21 +11,26 @@ typedef struct
   const char *name;
   const char *summary;
   MdCtlCommandFunc func;
+  gboolean needs_server; /* -s and the credentials are resolved first */
 } MdCtlCommand;
 
 static const MdCtlCommand commands[] = {
   /* TRANSLATORS: summary of "mydailyctl add" in --help */
-  { "add", N_ ("Add a note (TEXT…, or “-” for one note per input line)"), md_ctl_add },
+  { "add", N_ ("Add a note (TEXT…, or “-” for one note per input line)"), md_ctl_add, TRUE },
   /* TRANSLATORS: summary of "mydailyctl history" in --help */
-  { "history", N_ ("Print past notes"), md_ctl_history },
+  { "history", N_ ("Print past notes"), md_ctl_history, TRUE },
   /* TRANSLATORS: summary of "mydailyctl follow" in --help */
-  { "follow", N_ ("Print new notes as they arrive"), md_ctl_follow },
+  { "follow", N_ ("Print new notes as they arrive"), md_ctl_follow, TRUE },
   /* TRANSLATORS: summary of "mydailyctl status" in --help */
-  { "status", N_ ("Print the daemon's status"), md_ctl_status },
+  { "status", N_ ("Print the daemon's status"), md_ctl_status, TRUE },
   /* TRANSLATORS: summary of "mydailyctl keygen" in --help */
-  { "keygen", N_ ("Print a new key line for the server's keys file"), md_ctl_keygen },
+  { "keygen", N_ ("Print a new key line for the server's keys file"), md_ctl_keygen, FALSE },
+  /* TRANSLATORS: summary of "mydailyctl login" in --help */
+  { "login", N_ ("Store a key for a server, after checking it there"), md_ctl_login, FALSE },
+  /* TRANSLATORS: summary of "mydailyctl logout" in --help */
+  { "logout", N_ ("Forget the key stored for a server"), md_ctl_logout, FALSE },
   /* TRANSLATORS: summary of "mydailyctl sync" in --help */
-  { "sync", N_ ("Send the notes queued while the server did not answer"), md_ctl_sync },
+  { "sync", N_ ("Send the notes queued while the server did not answer"), md_ctl_sync, TRUE },
 };
 
 static const MdCtlCommand *
@@ -65,14 +70,18 @@ init_i18n (void)
 }
 
 static gboolean
-parse_global_options (MdCtlOptions *options, char **server, int *argc, char ***argv,
-                      gboolean *version)
+parse_global_options (MdCtlOptions *options, char **server, char **key_file, int *argc,
+                      char ***argv, gboolean *version)
 {
   const GOptionEntry entries[] = {
     { "server", 's', 0, G_OPTION_ARG_STRING, server,
-      /* TRANSLATORS: help of --server */
-      N_ ("The daemon to talk to (default: $MYDAILY_SERVER, else localhost:5683)"),
-      N_ ("HOST[:PORT]") },
+      /* TRANSLATORS: help of --server; coap:// and coaps:// are not translated */
+      N_ ("The daemon to talk to (default: $MYDAILY_SERVER, else localhost); coaps:// forces "
+          "DTLS, coap:// plain CoAP, and a bare HOST uses DTLS when you logged in there"),
+      N_ ("[coaps://]HOST[:PORT]") },
+    { "key-file", 0, 0, G_OPTION_ARG_FILENAME, key_file,
+      /* TRANSLATORS: help of --key-file; NAME KEY is the keys file's line, not translated */
+      N_ ("Use DTLS with the “NAME KEY” line of FILE (default: $MYDAILY_KEY_FILE)"), N_ ("FILE") },
     { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &options->timeout_s,
       /* TRANSLATORS: help of --timeout */
       N_ ("How long one request may take (default: 15)"), N_ ("SECONDS") },
@@ -97,14 +106,29 @@ parse_global_options (MdCtlOptions *options, char **server, int *argc, char ***a
 }
 
 static int
-check_global_options (MdCtlOptions *options, const char *server)
+check_global_options (MdCtlOptions *options, const char *key_file)
 {
-  options->server = server != NULL ? server : g_getenv ("MYDAILY_SERVER");
-  if (options->server == NULL || *options->server == '\0')
-    options->server = MD_CTL_DEFAULT_SERVER;
+  options->key_file = key_file != NULL ? key_file : g_getenv ("MYDAILY_KEY_FILE");
+  if (options->key_file != NULL && *options->key_file == '\0')
+    options->key_file = NULL;
   if (!(options->timeout_s > 0 && options->timeout_s <= 24 * 3600))
     return md_ctl_usage_error (NULL, _ ("--timeout needs a number of seconds between 0 and 86400"));
   return MD_CTL_EXIT_OK;
+}
+
+static int
+run_command (MdCtlOptions *options, const char *server, int argc, char **argv)
+{
+  const MdCtlCommand *command = argc < 2 ? NULL : find_command (argv[1]);
+  g_autoptr (GError) error = NULL;
+
+  if (argc >= 2 && command == NULL)
+    return md_ctl_usage_error (NULL, _ ("unknown command “%s”"), argv[1]);
+  if ((command == NULL || command->needs_server) && !md_ctl_choose_server (options, server, &error))
+    return md_ctl_fail (error);
+  if (command == NULL)
+    return md_ctl_notebook (options);
+  return command->func (options, argc - 1, argv + 1);
 }
 
 int
@@ -112,8 +136,8 @@ main (int argc, char **argv)
 {
   g_autoptr (GCancellable) cancellable = NULL;
   g_autofree char *server = NULL;
+  g_autofree char *key_file = NULL;
   MdCtlOptions options = { .timeout_s = MD_CTL_DEFAULT_TIMEOUT_S };
-  const MdCtlCommand *command;
   gboolean version = FALSE;
   int status;
 
@@ -124,20 +148,16 @@ main (int argc, char **argv)
   options.cancellable = cancellable;
   init_i18n ();
   g_set_prgname ("mydailyctl");
-  if (!parse_global_options (&options, &server, &argc, &argv, &version))
+  if (!parse_global_options (&options, &server, &key_file, &argc, &argv, &version))
     return MD_CTL_EXIT_USAGE;
   if (version)
     {
       printf ("mydailyctl %s\n", PACKAGE_VERSION);
       return MD_CTL_EXIT_OK;
     }
-  status = check_global_options (&options, server);
-  if (status != MD_CTL_EXIT_OK)
-    return status;
-  if (argc < 2)
-    return md_ctl_notebook (&options);
-  command = find_command (argv[1]);
-  if (command == NULL)
-    return md_ctl_usage_error (NULL, _ ("unknown command “%s”"), argv[1]);
-  return command->func (&options, argc - 1, argv + 1);
+  status = check_global_options (&options, key_file);
+  if (status == MD_CTL_EXIT_OK)
+    status = run_command (&options, server, argc, argv);
+  md_ctl_server_free (options.target);
+  return status;
 }

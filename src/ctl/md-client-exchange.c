@@ -266,12 +266,20 @@ on_deadline (gpointer data)
   double timeout_s = md_client_get_timeout (ex->client);
 
   ex->deadline_timer = 0;
-  finish (ex, NULL,
-          /* TRANSLATORS: %s is an address like 192.0.2.1:5683, %g the seconds waited */
-          g_error_new (MD_ERROR, MD_ERROR_TIMEOUT,
-                       _ ("no answer from %s after %g s; check that the daemon runs: "
-                          "systemctl status mydaily.socket"),
-                       md_client_get_address_name (ex->client), timeout_s));
+  if (md_client_is_secure (ex->client) && !md_client_is_established (ex->client))
+    finish (ex, NULL,
+            /* TRANSLATORS: %s is an address like 192.0.2.1:5684, %g the seconds waited */
+            g_error_new (MD_ERROR, MD_ERROR_TIMEOUT,
+                         _ ("no DTLS answer from %s after %g s; check that the server offers "
+                            "coaps there: systemctl status mydaily-coaps.socket"),
+                         md_client_get_address_name (ex->client), timeout_s));
+  else
+    finish (ex, NULL,
+            /* TRANSLATORS: %s is an address like 192.0.2.1:5683, %g the seconds waited */
+            g_error_new (MD_ERROR, MD_ERROR_TIMEOUT,
+                         _ ("no answer from %s after %g s; check that the daemon runs: "
+                            "systemctl status mydaily.socket"),
+                         md_client_get_address_name (ex->client), timeout_s));
 }
 
 /* A challenge piggybacked on an ACK of a Message ID we have moved past: the
@@ -350,10 +358,15 @@ on_message (const MdCoapMessage *msg, gpointer data)
 /* Another address takes over at once, unless every address refused since
  * the last timed send: then the timers decide. */
 static void
-on_refused (gpointer data)
+on_refused (const GError *failure, gpointer data)
 {
   Exchange *ex = data;
 
+  if (failure != NULL)
+    {
+      finish (ex, NULL, g_error_copy (failure));
+      return;
+    }
   if (ex->state != STATE_CONFIRMING || ++ex->refusals >= md_client_get_n_addresses (ex->client))
     return;
   md_client_send (ex->client, ex->datagram, ex->datagram_len);

@@ -11,8 +11,10 @@ G_BEGIN_DECLS
 /* Offered each incoming message; TRUE takes it (a confirmable one is then
  * acknowledged by the client). */
 typedef gboolean (*MdClientMessageFunc) (const MdCoapMessage *msg, gpointer user_data);
-/* The current address refused; the client moved on to the next one. */
-typedef void (*MdClientRefusedFunc) (gpointer user_data);
+/* With @failure NULL: the current address refused, and the client moved on
+ * to the next one.  Otherwise the transport failed for good (the server
+ * refused the key): requests end with @failure. */
+typedef void (*MdClientRefusedFunc) (const GError *failure, gpointer user_data);
 
 guint md_client_add_listener (MdClient *client, MdClientMessageFunc message,
                               MdClientRefusedFunc refused, gpointer user_data);

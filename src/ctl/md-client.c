@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "md-client-dtls.h"
 #include "md-error.h"
 #include "md-protocol.h"
 
@@ -14,6 +15,9 @@
 #define MAX_READ_BURST 64
 /* Finished tokens remembered for acknowledging late retransmissions. */
 #define RECENT_TOKENS 16
+/* Room for a DTLS record's header, explicit IV, padding and MAC around a
+ * full CoAP datagram. */
+#define DTLS_OVERHEAD 128
 
 typedef struct
 {
@@ -44,6 +48,12 @@ struct _MdClient
   GBytes *echo;
   guint8 recent[RECENT_TOKENS][MD_CLIENT_TOKEN_LEN];
   guint n_recent;
+  /* DTLS: the key to use, and the session once the first send made it. */
+  char *psk_name;
+  char *psk_key;
+  MdClientDtls *dtls;
+  MdClientDtlsRecordFunc record_func;
+  gpointer record_data;
 };
 
 static void
@@ -118,14 +128,22 @@ client_new_empty (double timeout_s)
 MdClient *
 md_client_new (const char *server, double timeout_s, GError **error)
 {
+  return md_client_new_full (server, MD_PROTOCOL_PORT, NULL, timeout_s, error);
+}
+
+MdClient *
+md_client_new_full (const char *server, guint16 default_port, const MdClientPsk *psk,
+                    double timeout_s, GError **error)
+{
   g_autoptr (MdClient) client = NULL;
   g_autoptr (GSocketConnectable) connectable = NULL;
   g_autoptr (GError) local_error = NULL;
 
   g_return_val_if_fail (server != NULL, NULL);
   g_return_val_if_fail (timeout_s > 0, NULL);
+  g_return_val_if_fail (psk == NULL || (psk->name != NULL && psk->key != NULL), NULL);
 
-  connectable = g_network_address_parse (server, MD_PROTOCOL_PORT, &local_error);
+  connectable = g_network_address_parse (server, default_port, &local_error);
   if (connectable == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _ ("invalid server “%s”: %s"),
@@ -138,6 +156,11 @@ md_client_new (const char *server, double timeout_s, GError **error)
       g_set_error (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND,
                    _ ("cannot resolve “%s”: %s"), server, local_error->message);
       return NULL;
+    }
+  if (psk != NULL)
+    {
+      client->psk_name = g_strdup (psk->name);
+      client->psk_key = g_strdup (psk->key);
     }
   return g_steal_pointer (&client);
 }
@@ -165,6 +188,11 @@ client_clear (gpointer data)
   MdClient *client = data;
 
   close_socket (client);
+  g_clear_pointer (&client->dtls, md_client_dtls_free);
+  if (client->psk_key != NULL)
+    explicit_bzero (client->psk_key, strlen (client->psk_key));
+  g_free (client->psk_key);
+  g_free (client->psk_name);
   g_ptr_array_unref (client->candidates);
   g_array_unref (client->listeners);
   g_clear_pointer (&client->echo, g_bytes_unref);
@@ -314,6 +342,8 @@ is_recent_token (MdClient *client, const MdCoapMessage *msg)
 }
 
 static gboolean on_readable (GSocket *socket, GIOCondition condition, gpointer data);
+static gboolean ensure_dtls (MdClient *client);
+static void receive_message (MdClient *client, const guint8 *data, gsize len);
 
 /* A connected UDP socket: the kernel then drops datagrams from anyone but
  * the server and reports ICMP port unreachable as ECONNREFUSED. */
@@ -343,6 +373,8 @@ static void
 next_candidate (MdClient *client)
 {
   close_socket (client);
+  if (client->dtls != NULL)
+    md_client_dtls_reset (client->dtls);
   client->current = (client->current + 1) % client->candidates->len;
   g_debug ("trying %s", current_candidate (client)->name);
 }
@@ -359,22 +391,34 @@ log_message (const char *direction, const MdCoapMessage *msg)
     }
 }
 
-void
-md_client_send (MdClient *client, const guint8 *data, gsize len)
+/* One datagram to the current address: the plain transport, and the one
+ * under DTLS. */
+static void
+send_datagram (MdClient *client, const guint8 *data, gsize len)
 {
   g_autoptr (GError) error = NULL;
-  MdCoapMessage msg;
 
-  /* Parsed again only for the debug log: a windowed read sends thousands. */
-  if (!g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN)
-      && md_coap_parse (data, len, &msg, NULL))
-    log_message ("→", &msg);
   if (!ensure_socket (client, &error)
       || g_socket_send (client->socket, (const char *)data, len, NULL, &error) < 0)
     {
       g_debug ("sending to %s: %s", current_candidate (client)->name, error->message);
       next_candidate (client);
     }
+}
+
+void
+md_client_send (MdClient *client, const guint8 *data, gsize len)
+{
+  MdCoapMessage msg;
+
+  /* Parsed again only for the debug log: a windowed read sends thousands. */
+  if (!g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN)
+      && md_coap_parse (data, len, &msg, NULL))
+    log_message ("→", &msg);
+  if (client->psk_name == NULL)
+    send_datagram (client, data, len);
+  else if (ensure_dtls (client))
+    md_client_dtls_send (client->dtls, data, len);
 }
 
 static void
@@ -417,17 +461,120 @@ dispatch (MdClient *client, const MdCoapMessage *msg)
 }
 
 static void
-refused (MdClient *client)
+tell_refused (MdClient *client, const GError *failure)
 {
   g_autoptr (GArray) ids = listener_ids (client);
 
-  next_candidate (client);
   for (guint i = 0; i < ids->len; i++)
     {
       const Listener *listener = find_listener (client, g_array_index (ids, guint, i));
 
       if (listener != NULL && listener->refused != NULL)
-        listener->refused (listener->user_data);
+        listener->refused (failure, listener->user_data);
+    }
+}
+
+static void
+refused (MdClient *client)
+{
+  next_candidate (client);
+  tell_refused (client, NULL);
+}
+
+/* ---- DTLS ------------------------------------------------------------------- */
+
+static void
+on_dtls_push (const guint8 *data, gsize len, gpointer user_data)
+{
+  send_datagram (user_data, data, len);
+}
+
+static void
+on_dtls_deliver (const guint8 *data, gsize len, gpointer user_data)
+{
+  receive_message (user_data, data, len);
+}
+
+static void
+on_dtls_failed (const GError *error, gpointer user_data)
+{
+  MdClient *client = md_client_ref (user_data);
+
+  tell_refused (client, error);
+  md_client_unref (client);
+}
+
+/* Made at the first send, so that it runs on the clock the tests set. */
+static gboolean
+ensure_dtls (MdClient *client)
+{
+  const MdClientDtlsFuncs funcs = { on_dtls_push, on_dtls_deliver, on_dtls_failed, client };
+  g_autoptr (GError) error = NULL;
+
+  if (client->dtls != NULL)
+    return TRUE;
+  client->dtls
+      = md_client_dtls_new (client->psk_name, client->psk_key, client->clock, &funcs, &error);
+  if (client->dtls == NULL)
+    {
+      g_warning ("DTLS: %s", error->message);
+      return FALSE;
+    }
+  if (client->record_func != NULL)
+    md_client_dtls_set_record_func (client->dtls, client->record_func, client->record_data);
+  return TRUE;
+}
+
+gboolean
+md_client_is_secure (MdClient *client)
+{
+  g_return_val_if_fail (client != NULL, FALSE);
+
+  return client->psk_name != NULL;
+}
+
+gboolean
+md_client_is_established (MdClient *client)
+{
+  g_return_val_if_fail (client != NULL, FALSE);
+
+  return client->dtls != NULL && md_client_dtls_is_established (client->dtls);
+}
+
+char *
+md_client_describe_security (MdClient *client)
+{
+  g_return_val_if_fail (client != NULL, NULL);
+
+  return client->dtls != NULL ? md_client_dtls_describe (client->dtls) : NULL;
+}
+
+void
+md_client_set_record_func (MdClient *client, MdClientDtlsRecordFunc func, gpointer user_data)
+{
+  g_return_if_fail (client != NULL);
+
+  client->record_func = func;
+  client->record_data = user_data;
+  if (client->dtls != NULL)
+    md_client_dtls_set_record_func (client->dtls, func, user_data);
+}
+
+/* One CoAP message, from a datagram or a decrypted record. */
+static void
+receive_message (MdClient *client, const guint8 *data, gsize len)
+{
+  g_autoptr (GError) error = NULL;
+  MdCoapMessage msg;
+
+  if (len > MD_COAP_MAX_DATAGRAM)
+    g_debug ("ignoring an oversized datagram");
+  else if (!md_coap_parse (data, len, &msg, &error))
+    g_debug ("ignoring a datagram: %s", error->message);
+  else
+    {
+      log_message ("←", &msg);
+      dispatch (client, &msg);
     }
 }
 
@@ -435,9 +582,8 @@ refused (MdClient *client)
 static gboolean
 receive_one (MdClient *client)
 {
-  guint8 buffer[MD_COAP_MAX_DATAGRAM + 1];
+  guint8 buffer[MD_COAP_MAX_DATAGRAM + DTLS_OVERHEAD];
   g_autoptr (GError) error = NULL;
-  MdCoapMessage msg;
   gssize len = g_socket_receive (client->socket, (char *)buffer, sizeof buffer, NULL, &error);
 
   if (len < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -448,15 +594,10 @@ receive_one (MdClient *client)
       refused (client);
       return FALSE;
     }
-  if ((gsize)len > MD_COAP_MAX_DATAGRAM)
-    g_debug ("ignoring an oversized datagram");
-  else if (!md_coap_parse (buffer, (gsize)len, &msg, &error))
-    g_debug ("ignoring a datagram: %s", error->message);
+  if (client->dtls != NULL)
+    md_client_dtls_feed (client->dtls, buffer, (gsize)len);
   else
-    {
-      log_message ("←", &msg);
-      dispatch (client, &msg);
-    }
+    receive_message (client, buffer, (gsize)len);
   return client->socket != NULL;
 }
 

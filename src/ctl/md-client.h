@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 
 #include "md-client-clock.h"
+#include "md-client-dtls.h"
 #include "md-coap.h"
 
 G_BEGIN_DECLS
@@ -23,6 +24,17 @@ typedef struct _MdClient MdClient;
  * @server, G_RESOLVER_ERROR when the name does not resolve.  @timeout_s
  * bounds each request. */
 MdClient *md_client_new (const char *server, double timeout_s, GError **error);
+
+/* A person's pre-shared key: their name and the key's text. */
+typedef struct
+{
+  const char *name;
+  const char *key;
+} MdClientPsk;
+
+/* The same with @default_port, and over DTLS with @psk unless it is NULL. */
+MdClient *md_client_new_full (const char *server, guint16 default_port, const MdClientPsk *psk,
+                              double timeout_s, GError **error);
 MdClient *md_client_ref (MdClient *client);
 void md_client_unref (MdClient *client);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdClient, md_client_unref)
@@ -33,5 +45,13 @@ MdClientClock *md_client_get_clock (MdClient *client);
 double md_client_get_timeout (MdClient *client);
 /* "192.0.2.1:5683": the address requests go to now. */
 const char *md_client_get_address_name (MdClient *client);
+
+/* Whether requests go over DTLS, and whether its handshake is done. */
+gboolean md_client_is_secure (MdClient *client);
+gboolean md_client_is_established (MdClient *client);
+/* GnuTLS's "(DTLS1.2)-(ECDHE-PSK-…)-(AES-…)" of the session, or NULL. */
+char *md_client_describe_security (MdClient *client);
+/* The record-layer hook for --debug (md-client-dtls.h); NULL removes it. */
+void md_client_set_record_func (MdClient *client, MdClientDtlsRecordFunc func, gpointer user_data);
 
 G_END_DECLS

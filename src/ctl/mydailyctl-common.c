@@ -17,7 +17,11 @@ md_ctl_fail (const GError *error)
   md_ctl_print_error ("%s", error->message);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT))
     return MD_CTL_EXIT_USAGE;
-  if (g_error_matches (error, MD_ERROR, MD_ERROR_TIMEOUT) || error->domain == G_RESOLVER_ERROR)
+  /* A refused key is the server's answer "not you", and fails like no
+   * answer: nothing was done, and nothing waits in the outbox. */
+  if (g_error_matches (error, MD_ERROR, MD_ERROR_TIMEOUT)
+      || g_error_matches (error, MD_ERROR, MD_ERROR_UNAUTHENTICATED)
+      || error->domain == G_RESOLVER_ERROR)
     return MD_CTL_EXIT_NO_ANSWER;
   return MD_CTL_EXIT_REJECTED;
 }
@@ -102,7 +106,24 @@ md_ctl_quit_on_cancel (GCancellable *cancellable, GMainLoop *loop)
 MdClient *
 md_ctl_connect (MdCtlOptions *options, GError **error)
 {
-  return md_client_new (options->server, options->timeout_s, error);
+  return md_ctl_server_connect (options->target, options->timeout_s, error);
+}
+
+gboolean
+md_ctl_choose_server (MdCtlOptions *options, const char *server, GError **error)
+{
+  g_autofree char *path = md_credentials_get_path ();
+  g_autoptr (MdCredentials) credentials = md_credentials_load (path, error);
+
+  if (credentials == NULL)
+    return FALSE;
+  if (server == NULL)
+    server = g_getenv ("MYDAILY_SERVER");
+  options->target = md_ctl_server_choose (server, options->key_file, credentials, error);
+  if (options->target == NULL)
+    return FALSE;
+  options->server = options->target->host_port;
+  return TRUE;
 }
 
 void

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "md-client.h"
+#include "md-ctl-server.h"
 #include "md-protocol.h"
 #include "md-ctl-console.h"
 #include "md-ctl-printer.h"
@@ -24,14 +25,15 @@ typedef enum
   MD_CTL_EXIT_QUEUED = 75, /* EX_TEMPFAIL: no answer, the note waits in the outbox */
 } MdCtlExit;
 
-#define MD_CTL_DEFAULT_SERVER "localhost:" MD_PROTOCOL_PORT_STRING
 #define MD_CTL_DEFAULT_TIMEOUT_S 15.0
 /* How many notes follow and history -f print before following. */
 #define MD_CTL_DEFAULT_FOLLOW_LINES 10
 
 typedef struct
 {
-  const char *server;
+  const char *server;   /* "HOST:PORT" of @target, as the outbox and cache name it */
+  MdCtlServer *target;  /* the server, scheme and key (md-ctl-server.h) */
+  const char *key_file; /* --key-file, else $MYDAILY_KEY_FILE, or NULL */
   double timeout_s;
   gboolean no_queue;         /* --no-queue: no answer fails (2) instead of queueing (75) */
   GCancellable *cancellable; /* fires on SIGINT/SIGTERM/SIGHUP once graceful */
@@ -46,6 +48,8 @@ int md_ctl_follow (MdCtlOptions *options, int argc, char **argv);
 int md_ctl_status (MdCtlOptions *options, int argc, char **argv);
 int md_ctl_keygen (MdCtlOptions *options, int argc, char **argv);
 int md_ctl_sync (MdCtlOptions *options, int argc, char **argv);
+int md_ctl_login (MdCtlOptions *options, int argc, char **argv);
+int md_ctl_logout (MdCtlOptions *options, int argc, char **argv);
 /* Without a command: the notebook on a terminal, else md_ctl_add_lines(). */
 int md_ctl_notebook (MdCtlOptions *options);
 int md_ctl_add_lines (MdCtlOptions *options, FILE *input);
@@ -76,7 +80,11 @@ gboolean md_ctl_parse_lines (const char *command, const char *text, gint64 *last
  * returned source when the loop has ended. */
 GSource *md_ctl_quit_on_cancel (GCancellable *cancellable, GMainLoop *loop);
 
+/* A client for options->target. */
 MdClient *md_ctl_connect (MdCtlOptions *options, GError **error);
+/* Chooses options->target and options->server from -s (@server), the
+ * environment and the stored credentials. */
+gboolean md_ctl_choose_server (MdCtlOptions *options, const char *server, GError **error);
 
 /* ---- the outbox (mydailyctl-outbox.c) ---- */
 

@@ -21,8 +21,9 @@ struct _MdTestCtl
   gboolean done;
 };
 
-/* Each test (g_test_get_path) gets its own $XDG_CACHE_HOME and
- * $XDG_STATE_HOME, so no cache or outbox leaks from one test to the next;
+/* Each test (g_test_get_path) gets its own $XDG_CACHE_HOME, $XDG_STATE_HOME
+ * and $XDG_CONFIG_HOME, so no cache, outbox or credential leaks from one
+ * test to the next (or from the person running them);
  * the clients of one test share them, as clients of one user do. */
 static char *xdg_home;
 static char *xdg_test_path;
@@ -79,9 +80,11 @@ set_xdg_env (GSubprocessLauncher *launcher)
   const char *home = md_test_ctl_get_home ();
   g_autofree char *cache = g_build_filename (home, "cache", NULL);
   g_autofree char *state = g_build_filename (home, "state", NULL);
+  g_autofree char *config = g_build_filename (home, "config", NULL);
 
   g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", cache, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", state, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
 }
 
 static const char *

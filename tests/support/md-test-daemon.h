@@ -120,8 +120,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdTestCtlResult, md_test_ctl_result_free)
 
 typedef struct _MdTestCtl MdTestCtl;
 
-/* The directory holding the current test's cache/ and state/ (the
- * clients' $XDG_CACHE_HOME and $XDG_STATE_HOME): one per test, removed
+/* The directory holding the current test's cache/, state/ and config/ (the
+ * clients' $XDG_CACHE_HOME, $XDG_STATE_HOME and $XDG_CONFIG_HOME): one per test, removed
  * when the next test starts or the program ends. */
 const char *md_test_ctl_get_home (void);
 

@@ -50,15 +50,6 @@ md_log_note_stored (guint64 id, const char *key, const char *peer)
 }
 
 void
-md_log_request_rejected (const char *peer, const char *code, const char *reason)
-{
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID",
-                    MD_PROTOCOL_MESSAGE_ID_REQUEST_REJECTED, MD_PROTOCOL_FIELD_REASON, reason,
-                    MD_PROTOCOL_FIELD_COAP_CODE, code, MD_PROTOCOL_FIELD_PEER, peer, "MESSAGE",
-                    "rejected a request from %s: %s %s", peer, code, reason);
-}
-
-void
 md_log_commit_failed (const char *reason, guint n_lost)
 {
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID",

@@ -60,6 +60,74 @@ md_log_rate_limited (const char *peer, const char *reason, gint64 now_us)
     md_log_limit (MD_PROTOCOL_MESSAGE_ID_RATE_LIMITED, "rate limit", peer, reason, refused);
 }
 
+/* Rejections are logged one by one, so a person debugging a client sees
+ * each of its bad requests; a hostile flood of them is cut to a burst per
+ * interval. */
+typedef struct
+{
+  gint64 window_end_us;
+  guint logged;          /* in this window */
+  guint64 unlogged;      /* in this window, past the burst */
+  guint64 unlogged_prev; /* of the last window, not reported yet */
+} MdLogBurst;
+
+static gboolean
+md_log_burst_admit (MdLogBurst *burst, gint64 now_us)
+{
+  if (now_us >= burst->window_end_us)
+    {
+      burst->unlogged_prev += burst->unlogged;
+      burst->unlogged = 0;
+      burst->logged = 0;
+      burst->window_end_us = now_us + MD_LOG_LIMIT_INTERVAL_US;
+    }
+  if (burst->logged >= MD_LOG_REJECTED_BURST)
+    {
+      burst->unlogged++;
+      return FALSE;
+    }
+  burst->logged++;
+  return TRUE;
+}
+
+static void
+md_log_rejected (const char *peer, const char *code, const char *reason, guint64 unlogged)
+{
+  g_autofree char *count = g_strdup_printf ("%" G_GUINT64_FORMAT, unlogged);
+
+  if (unlogged == 0)
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID",
+                      MD_PROTOCOL_MESSAGE_ID_REQUEST_REJECTED, MD_PROTOCOL_FIELD_REASON, reason,
+                      MD_PROTOCOL_FIELD_COAP_CODE, code, MD_PROTOCOL_FIELD_PEER, peer, "MESSAGE",
+                      "rejected a request from %s: %s %s", peer, code, reason);
+  else
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE_ID",
+                      MD_PROTOCOL_MESSAGE_ID_REQUEST_REJECTED, MD_PROTOCOL_FIELD_REASON, reason,
+                      MD_PROTOCOL_FIELD_COAP_CODE, code, MD_PROTOCOL_FIELD_PEER, peer,
+                      MD_PROTOCOL_FIELD_REFUSED, count, "MESSAGE",
+                      "rejected a request from %s: %s %s (and %s more before it, not logged)", peer,
+                      code, reason, count);
+}
+
+void
+md_log_request_rejected_at (const char *peer, const char *code, const char *reason, gint64 now_us)
+{
+  static MdLogBurst burst;
+  guint64 unlogged;
+
+  if (!md_log_burst_admit (&burst, now_us))
+    return;
+  unlogged = burst.unlogged_prev;
+  burst.unlogged_prev = 0;
+  md_log_rejected (peer, code, reason, unlogged);
+}
+
+void
+md_log_request_rejected (const char *peer, const char *code, const char *reason)
+{
+  md_log_request_rejected_at (peer, code, reason, g_get_monotonic_time ());
+}
+
 /* Not an add but any datagram, and nothing was answered: its own words. */
 void
 md_log_plain_refused (const char *peer, gint64 now_us)

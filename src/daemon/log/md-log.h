@@ -27,8 +27,6 @@ void md_log_started (const char *addresses, guint64 count, const char *path);
 void md_log_stopped (guint64 count);
 /* Note @id from @peer is durable; @key is its key or "" (then no NOTE_KEY=). */
 void md_log_note_stored (guint64 id, const char *key, const char *peer);
-/* A request from @peer answered with the error @code ("4.00") for @reason. */
-void md_log_request_rejected (const char *peer, const char *code, const char *reason);
 /* A commit failed: @n_lost notes were answered 5.03. */
 void md_log_commit_failed (const char *reason, guint n_lost);
 /* The store refuses appends from now on: @reason says why and what to do. */
@@ -52,5 +50,15 @@ void md_log_notebook_full (const char *peer, const char *reason, gint64 now_us);
 void md_log_rate_limited (const char *peer, const char *reason, gint64 now_us);
 /* A datagram from @peer on the plain port dropped: outside PlainFrom=. */
 void md_log_plain_refused (const char *peer, gint64 now_us);
+
+/* A request from @peer answered with the error @code ("4.00") for @reason.
+ * Each is logged, up to MD_LOG_REJECTED_BURST per interval; past that they
+ * are counted, and the next one logged after the interval says how many
+ * went unlogged (REFUSED=). */
+#define MD_LOG_REJECTED_BURST 60
+void md_log_request_rejected (const char *peer, const char *code, const char *reason);
+/* The same at @now_us (monotonic), for tests. */
+void md_log_request_rejected_at (const char *peer, const char *code, const char *reason,
+                                 gint64 now_us);
 
 G_END_DECLS
