@@ -40,7 +40,7 @@ import time
 SOURCES = 10000
 RSS_BOUND_KB = 16 * 1024
 LATENCY_RATIO = 10
-QUIET_ADDS = 50
+QUIET_ADDS = 100
 MIN_FLOOD_ADDS = 20
 CHUNK = 500  # sources with open sockets at a time
 ANSWER_WAIT_S = 0.5  # per chunk, for the answers a chunk's sources return
@@ -386,6 +386,10 @@ def run(daemon, client, hello, sanitized):
     flooder = os.fork()
     if flooder == 0:
         try:
+            # A real flood comes from other machines: here its generator
+            # shares our CPUs, so it yields them to the daemon and the client
+            # rather than measure the scheduler.
+            os.nice(19)
             sent = flood(daemon, hello, start + DEADLINE_S - 10)
             with open(os.path.join(os.path.dirname(daemon.state), "refused-sent"), "w") as f:
                 f.write("%d\n" % sent)
