@@ -186,9 +186,6 @@ void md_coap_code_format (guint8 code, char out[5]);
 const char *md_coap_type_to_string (MdCoapType type);
 const char *md_coap_option_name (guint16 number); /* "Uri-Path" or NULL */
 
-/* A one-line decode for logs: "CON GET mid=0x1234 token=a1b2 path=notes block2=3/0/6". */
-gchar *md_coap_message_describe (const MdCoapMessage *msg);
-
 gsize md_coap_block_size (guint szx);
 
 G_END_DECLS

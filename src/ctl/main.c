@@ -88,6 +88,9 @@ parse_global_options (MdCtlOptions *options, char **server, char **key_file, int
     { "no-queue", 0, 0, G_OPTION_ARG_NONE, &options->no_queue,
       /* TRANSLATORS: help of --no-queue */
       N_ ("Do not queue notes the server does not answer: fail with status 2"), NULL },
+    { "debug", 0, 0, G_OPTION_ARG_NONE, &options->debug,
+      /* TRANSLATORS: help of --debug */
+      N_ ("Print every datagram sent and received on standard error, decoded"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, version,
       /* TRANSLATORS: help of --version */
       N_ ("Print the version and exit"), NULL },
@@ -156,8 +159,11 @@ main (int argc, char **argv)
       return MD_CTL_EXIT_OK;
     }
   status = check_global_options (&options, key_file);
+  if (options.debug)
+    options.trace = md_ctl_trace_new (NULL, NULL);
   if (status == MD_CTL_EXIT_OK)
     status = run_command (&options, server, argc, argv);
+  md_ctl_trace_free (options.trace);
   md_ctl_server_free (options.target);
   return status;
 }

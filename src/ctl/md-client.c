@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "md-client-dtls.h"
+#include "md-coap-describe.h"
 #include "md-error.h"
 #include "md-protocol.h"
 
@@ -54,6 +55,8 @@ struct _MdClient
   MdClientDtls *dtls;
   MdClientDtlsRecordFunc record_func;
   gpointer record_data;
+  MdClientTraceFunc trace;
+  gpointer trace_data;
 };
 
 static void
@@ -248,6 +251,31 @@ md_client_get_address_name (MdClient *client)
   return current_candidate (client)->name;
 }
 
+void
+md_client_set_trace (MdClient *client, MdClientTraceFunc func, gpointer user_data)
+{
+  g_return_if_fail (client != NULL);
+
+  client->trace = func;
+  client->trace_data = user_data;
+}
+
+static void
+trace (MdClient *client, MdClientDirection direction, MdClientTraceLayer layer, const guint8 *data,
+       gsize len)
+{
+  if (client->trace != NULL)
+    client->trace (direction, layer, current_candidate (client)->name, data, len,
+                   client->trace_data);
+}
+
+/* What the socket carries: CoAP, or DTLS records. */
+static MdClientTraceLayer
+datagram_layer (MdClient *client)
+{
+  return client->psk_name != NULL ? MD_CLIENT_TRACE_DTLS : MD_CLIENT_TRACE_COAP;
+}
+
 guint
 md_client_get_n_addresses (MdClient *client)
 {
@@ -398,6 +426,7 @@ send_datagram (MdClient *client, const guint8 *data, gsize len)
 {
   g_autoptr (GError) error = NULL;
 
+  trace (client, MD_CLIENT_SENT, datagram_layer (client), data, len);
   if (!ensure_socket (client, &error)
       || g_socket_send (client->socket, (const char *)data, len, NULL, &error) < 0)
     {
@@ -418,7 +447,10 @@ md_client_send (MdClient *client, const guint8 *data, gsize len)
   if (client->psk_name == NULL)
     send_datagram (client, data, len);
   else if (ensure_dtls (client))
-    md_client_dtls_send (client->dtls, data, len);
+    {
+      trace (client, MD_CLIENT_SENT, MD_CLIENT_TRACE_DECRYPTED, data, len);
+      md_client_dtls_send (client->dtls, data, len);
+    }
 }
 
 static void
@@ -492,6 +524,7 @@ on_dtls_push (const guint8 *data, gsize len, gpointer user_data)
 static void
 on_dtls_deliver (const guint8 *data, gsize len, gpointer user_data)
 {
+  trace (user_data, MD_CLIENT_RECEIVED, MD_CLIENT_TRACE_DECRYPTED, data, len);
   receive_message (user_data, data, len);
 }
 
@@ -594,6 +627,7 @@ receive_one (MdClient *client)
       refused (client);
       return FALSE;
     }
+  trace (client, MD_CLIENT_RECEIVED, datagram_layer (client), buffer, (gsize)len);
   if (client->dtls != NULL)
     md_client_dtls_feed (client->dtls, buffer, (gsize)len);
   else

@@ -54,4 +54,27 @@ char *md_client_describe_security (MdClient *client);
 /* The record-layer hook for --debug (md-client-dtls.h); NULL removes it. */
 void md_client_set_record_func (MdClient *client, MdClientDtlsRecordFunc func, gpointer user_data);
 
+typedef enum
+{
+  MD_CLIENT_SENT,
+  MD_CLIENT_RECEIVED,
+} MdClientDirection;
+
+typedef enum
+{
+  MD_CLIENT_TRACE_COAP,      /* a plain CoAP datagram */
+  MD_CLIENT_TRACE_DTLS,      /* a datagram of DTLS records */
+  MD_CLIENT_TRACE_DECRYPTED, /* a CoAP message inside a DTLS record */
+} MdClientTraceLayer;
+
+/* Sees every datagram the client sends or receives, as bytes (a malformed
+ * one too), with the address it went to or came from; over DTLS also the
+ * CoAP message of each application record (sent: before it is encrypted,
+ * received: after its datagram).  For mydailyctl --debug. */
+typedef void (*MdClientTraceFunc) (MdClientDirection direction, MdClientTraceLayer layer,
+                                   const char *peer, const guint8 *data, gsize len,
+                                   gpointer user_data);
+/* @func NULL turns tracing off. */
+void md_client_set_trace (MdClient *client, MdClientTraceFunc func, gpointer user_data);
+
 G_END_DECLS

@@ -106,7 +106,11 @@ md_ctl_quit_on_cancel (GCancellable *cancellable, GMainLoop *loop)
 MdClient *
 md_ctl_connect (MdCtlOptions *options, GError **error)
 {
-  return md_ctl_server_connect (options->target, options->timeout_s, error);
+  MdClient *client = md_ctl_server_connect (options->target, options->timeout_s, error);
+
+  if (client != NULL && options->trace != NULL)
+    md_ctl_trace_attach (options->trace, client);
+  return client;
 }
 
 gboolean

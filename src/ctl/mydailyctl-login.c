@@ -105,7 +105,11 @@ check_key (MdCtlOptions *options, const char *host, const char *name, const char
       = md_client_new_full (host, MD_PROTOCOL_PORT_DTLS, &psk, options->timeout_s, error);
   char *notebook = NULL;
 
-  if (client == NULL || !md_ctl_learn_notebook (client, &notebook, NULL, error))
+  if (client == NULL)
+    return NULL;
+  if (options->trace != NULL)
+    md_ctl_trace_attach (options->trace, client);
+  if (!md_ctl_learn_notebook (client, &notebook, NULL, error))
     return NULL;
   return notebook;
 }

@@ -12,6 +12,7 @@
 #include "md-ctl-console.h"
 #include "md-ctl-printer.h"
 #include "md-ctl-signals.h"
+#include "md-ctl-trace.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +37,8 @@ typedef struct
   const char *key_file; /* --key-file, else $MYDAILY_KEY_FILE, or NULL */
   double timeout_s;
   gboolean no_queue;         /* --no-queue: no answer fails (2) instead of queueing (75) */
+  gboolean debug;            /* --debug */
+  MdCtlTrace *trace;         /* with --debug: every datagram on stderr (md-ctl-trace.h) */
   GCancellable *cancellable; /* fires on SIGINT/SIGTERM/SIGHUP once graceful */
 } MdCtlOptions;
 

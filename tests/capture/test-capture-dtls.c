@@ -1,39 +1,32 @@
 /* A capture of coaps decrypts with a key log and reads as CoAP: the
  * debugging story survives encryption.
  *
- * tshark captures both ports on lo while coap-client-gnutls, with
- * SSLKEYLOGFILE set (GnuTLS writes it by itself), adds a note and reads the
- * history as alice.  Then tshark reads the capture back with that key log:
- * every DTLS application record must decode as CoAP.  This also checks
+ * tshark captures both ports on lo while a client, with SSLKEYLOGFILE set
+ * (GnuTLS writes it by itself), adds and reads notes as alice: first
+ * coap-client-gnutls, then mydailyctl --debug (40 adds in one session, then
+ * a history of several blocks).  Then tshark reads the capture back with
+ * that key log: every DTLS application record must decode as CoAP, and no
+ * frame may have a malformed or warning expert item.  For mydailyctl, every
+ * --debug record line (content type, epoch, sequence number, length) must
+ * be a record of the capture, and every decrypted CoAP line under one
+ * (direction, Message ID, token, code) a message in it.  This also checks
  * that the server never picks ChaCha20-Poly1305, which Debian 12's tshark
  * 4.0 does not decrypt.
  *
- * Exits 77 (skip) without root (capturing needs it), tshark or
- * coap-client-gnutls. */
+ * Exits 77 (skip) without root (capturing needs it) or tshark; the
+ * coap-client-gnutls test is skipped without that client. */
 #include "config.h"
 
+#include "md-capture.h"
 #include "md-test-daemon.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
 #include <glib/gstdio.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#define TSHARK "tshark"
 #define COAP_CLIENT "coap-client-gnutls"
-#define START_TIMEOUT_MS 20000
-#define SYNC_ATTEMPTS 40
-#define SYNC_WAIT_MS 500
-#define STOP_TIMEOUT_MS 15000
-#define READ_TIMEOUT_MS 60000
 #define CLIENT_TIMEOUT_MS 60000
 #define DTLS_APPLICATION_DATA "23"
-
-static const guint8 pcapng_magic[4] = { 0x0a, 0x0d, 0x0d, 0x0a };
 
 static gboolean skipped;
 
@@ -42,119 +35,11 @@ typedef struct
   MdTestDaemon *daemon;
   guint16 dtls_port;
   char *root;
-  char *capture_path;
-  char *log_path;
   char *keylog_path;
   char *key;
-  GSubprocess *tshark;
-  gboolean tshark_exited;
-  int ping_fd;
-  guint16 next_ping_mid;
+  char *keys_path;
+  MdCapture *capture;
 } Fixture;
-
-/* ---- tshark (as in test-capture.c) ------------------------------------------ */
-
-static void
-on_tshark_exited (GObject *source, GAsyncResult *result, gpointer data)
-{
-  Fixture *fx = data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  fx->tshark_exited = TRUE;
-}
-
-static void
-start_tshark (Fixture *fx)
-{
-  g_autoptr (GSubprocessLauncher) launcher
-      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  g_autofree char *filter = g_strdup_printf ("udp port %u or udp port %u",
-                                             md_test_daemon_get_port (fx->daemon), fx->dtls_port);
-  g_autoptr (GError) error = NULL;
-
-  g_subprocess_launcher_set_stderr_file_path (launcher, fx->log_path);
-  g_subprocess_launcher_set_child_setup (launcher, md_test_die_with_parent, NULL, NULL);
-  fx->tshark = g_subprocess_launcher_spawn (launcher, &error, TSHARK, "-i", "lo", "-f", filter,
-                                            "-w", fx->capture_path, NULL);
-  g_assert_no_error (error);
-  g_subprocess_wait_async (fx->tshark, NULL, on_tshark_exited, fx);
-}
-
-static gboolean
-has_pcapng_header (gpointer data)
-{
-  Fixture *fx = data;
-  g_autofree char *contents = NULL;
-  gsize len = 0;
-
-  if (fx->tshark_exited)
-    return TRUE;
-  return g_file_get_contents (fx->capture_path, &contents, &len, NULL) && len >= 28
-         && memcmp (contents, pcapng_magic, sizeof pcapng_magic) == 0;
-}
-
-/* An empty CON to the plain port, which the daemon answers with an RST of
- * the same Message ID: when that RST is in the file, so is all before it. */
-static void
-send_ping (Fixture *fx)
-{
-  guint16 mid = fx->next_ping_mid++;
-  guint8 ping[4] = { 0x40, 0x00, mid >> 8, mid & 0xff };
-  struct sockaddr_in sin = { .sin_family = AF_INET };
-
-  sin.sin_port = htons (md_test_daemon_get_port (fx->daemon));
-  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  if (sendto (fx->ping_fd, ping, sizeof ping, 0, (struct sockaddr *)&sin, sizeof sin) < 0)
-    g_test_message ("ping: %s", g_strerror (errno));
-}
-
-static gboolean
-capture_has_reset (gpointer data)
-{
-  Fixture *fx = data;
-  guint16 mid = fx->next_ping_mid - 1;
-  const guint8 reset[4] = { 0x70, 0x00, mid >> 8, mid & 0xff };
-  g_autofree char *contents = NULL;
-  gsize len = 0;
-
-  if (fx->tshark_exited)
-    return TRUE;
-  if (!g_file_get_contents (fx->capture_path, &contents, &len, NULL))
-    return FALSE;
-  for (gsize i = 0; i + sizeof reset <= len; i++)
-    if (memcmp (contents + i, reset, sizeof reset) == 0)
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
-sync_capture (Fixture *fx)
-{
-  for (guint i = 0; i < SYNC_ATTEMPTS && !fx->tshark_exited; i++)
-    {
-      send_ping (fx);
-      if (md_test_poll_until (capture_has_reset, fx, 20, SYNC_WAIT_MS))
-        return !fx->tshark_exited;
-    }
-  return FALSE;
-}
-
-static gboolean
-tshark_is_gone (gpointer data)
-{
-  return ((Fixture *)data)->tshark_exited;
-}
-
-static void
-stop_tshark (Fixture *fx)
-{
-  g_subprocess_send_signal (fx->tshark, SIGINT);
-  if (!md_test_pump_until (tshark_is_gone, fx, STOP_TIMEOUT_MS))
-    {
-      g_subprocess_force_exit (fx->tshark);
-      g_test_fail_printf ("tshark did not stop within %u ms", STOP_TIMEOUT_MS);
-    }
-}
 
 /* ---- fixture ----------------------------------------------------------------- */
 
@@ -163,7 +48,7 @@ write_keys (Fixture *fx)
 {
   const char *argv[] = { "keygen", "alice", NULL };
   g_autoptr (MdTestCtlResult) r = md_test_ctl_run ("127.0.0.1:1", NULL, argv, CLIENT_TIMEOUT_MS);
-  g_autofree char *path = g_build_filename (fx->root, "keys", NULL);
+  char *path = g_build_filename (fx->root, "keys", NULL);
   g_autofree char *arg = g_strdup_printf ("--keys=%s", path);
   g_autoptr (GError) error = NULL;
 
@@ -173,6 +58,7 @@ write_keys (Fixture *fx)
   g_assert_no_error (error);
   g_assert_cmpint (g_chmod (path, 0600), ==, 0);
   fx->key = g_strstrip (g_strdup (r->out + strlen ("alice ")));
+  fx->keys_path = path;
   md_test_daemon_add_arg (fx->daemon, arg);
 }
 
@@ -191,12 +77,8 @@ fixture_setup (Fixture *fx, gconstpointer data)
   write_keys (fx);
   md_test_daemon_start (fx->daemon, &error);
   g_assert_no_error (error);
-  fx->capture_path = g_build_filename (fx->root, "capture.pcapng", NULL);
-  fx->log_path = g_build_filename (fx->root, "tshark.log", NULL);
   fx->keylog_path = g_build_filename (fx->root, "keylog", NULL);
-  fx->ping_fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  g_assert_cmpint (fx->ping_fd, >=, 0);
-  fx->next_ping_mid = 0xc000;
+  fx->capture = md_capture_new (fx->root, md_test_daemon_get_port (fx->daemon));
 }
 
 static void
@@ -204,20 +86,13 @@ fixture_teardown (Fixture *fx, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
 
-  if (fx->tshark != NULL && !fx->tshark_exited)
-    {
-      g_subprocess_force_exit (fx->tshark);
-      md_test_pump_until (tshark_is_gone, fx, STOP_TIMEOUT_MS);
-    }
-  g_clear_object (&fx->tshark);
+  g_clear_pointer (&fx->capture, md_capture_free);
   if (!md_test_daemon_stop (fx->daemon, &error))
     g_test_fail_printf ("stopping mydailyd: %s", error->message);
   g_clear_pointer (&fx->daemon, md_test_daemon_free);
-  close (fx->ping_fd);
-  g_free (fx->capture_path);
-  g_free (fx->log_path);
   g_free (fx->keylog_path);
   g_free (fx->key);
+  g_free (fx->keys_path);
   g_free (fx->root);
 }
 
@@ -276,56 +151,46 @@ enum
   F_CONTENT_TYPE,
   F_CODE,
   F_SUITE,
+  F_DSTPORT,
+  F_EPOCH,
+  F_SEQ,
+  F_LENGTH,
+  F_MID,
+  F_TOKEN,
+  F_EXPERT_MESSAGE,
+  F_EXPERT_GROUP,
+  F_EXPERT_SEVERITY,
   N_FIELDS
 };
 
-static char *
-decode_capture (Fixture *fx)
+static const char *const dtls_fields[] = {
+  "frame.number",
+  "frame.protocols",
+  "dtls.record.content_type",
+  "coap.code",
+  "dtls.handshake.ciphersuite",
+  "udp.dstport",
+  "dtls.record.epoch",
+  "dtls.record.sequence_number",
+  "dtls.record.length",
+  "coap.mid",
+  "coap.token",
+  "_ws.expert.message",
+  "_ws.expert.group",
+  "_ws.expert.severity",
+  NULL,
+};
+
+static GPtrArray *
+read_capture (Fixture *fx)
 {
   g_autofree char *keylog = g_strdup_printf ("tls.keylog_file:%s", fx->keylog_path);
   g_autofree char *as_dtls = g_strdup_printf ("udp.port==%u,dtls", fx->dtls_port);
   g_autofree char *as_coap = g_strdup_printf ("dtls.port==%u,coap", fx->dtls_port);
   g_autofree char *only_dtls = g_strdup_printf ("udp.port==%u", fx->dtls_port);
-  const char *const argv[] = { TSHARK,
-                               "-r",
-                               fx->capture_path,
-                               "-o",
-                               keylog,
-                               "-d",
-                               as_dtls,
-                               "-d",
-                               as_coap,
-                               "-Y",
-                               only_dtls,
-                               "-T",
-                               "fields",
-                               "-E",
-                               "separator=/t",
-                               "-E",
-                               "occurrence=a",
-                               "-E",
-                               "aggregator=;",
-                               "-e",
-                               "frame.number",
-                               "-e",
-                               "frame.protocols",
-                               "-e",
-                               "dtls.record.content_type",
-                               "-e",
-                               "coap.code",
-                               "-e",
-                               "dtls.handshake.ciphersuite",
-                               NULL };
-  g_autoptr (GError) error = NULL;
-  g_autoptr (MdTestCtl) run = md_test_command_spawn (argv, NULL, &error);
-  g_autoptr (MdTestCtlResult) r = NULL;
+  const char *const args[] = { "-o", keylog, "-d", as_dtls, "-d", as_coap, "-Y", only_dtls, NULL };
 
-  g_assert_no_error (error);
-  r = md_test_ctl_wait (run, READ_TIMEOUT_MS);
-  if (r->exit_status != 0)
-    g_test_message ("tshark -r: %s", r->err);
-  g_assert_cmpint (r->exit_status, ==, 0);
-  return g_steal_pointer (&r->out);
+  return md_capture_read (fx->capture, args, dtls_fields);
 }
 
 typedef struct
@@ -333,17 +198,17 @@ typedef struct
   guint frames;
   guint records; /* application data */
   guint server_hellos;
-  gboolean post, created, get, content;
+  gboolean post, put, created, get, content;
 } Seen;
 
 static void
-check_frame (const char *line, Seen *seen)
+check_frame (GStrv fields, Seen *seen)
 {
-  g_auto (GStrv) fields = g_strsplit (line, "\t", -1);
   guint code;
 
-  g_assert_cmpuint (g_strv_length (fields), ==, N_FIELDS);
   seen->frames++;
+  md_capture_check_experts (fields[F_NUMBER], fields[F_EXPERT_MESSAGE], fields[F_EXPERT_GROUP],
+                            fields[F_EXPERT_SEVERITY]);
   /* One suite: the ServerHello's choice (a ClientHello lists several). */
   if (*fields[F_SUITE] != '\0' && strchr (fields[F_SUITE], ';') == NULL)
     {
@@ -362,76 +227,300 @@ check_frame (const char *line, Seen *seen)
                         fields[F_PROTOCOLS]);
   code = (guint)g_ascii_strtoull (fields[F_CODE], NULL, 10);
   seen->post |= code == 2;
+  seen->put |= code == 3;
   seen->created |= code == 65;
   seen->get |= code == 1;
   seen->content |= code == 69;
 }
 
-static void
-check_capture (const char *decoded)
+/* Every application record decodes as CoAP; the server chose a suite
+ * twice (two sessions). */
+static Seen
+check_capture (GPtrArray *frames)
 {
-  g_auto (GStrv) lines = g_strsplit (decoded, "\n", -1);
   Seen seen = { 0 };
 
-  for (guint i = 0; lines[i] != NULL; i++)
-    if (*lines[i] != '\0')
-      check_frame (lines[i], &seen);
+  for (guint i = 0; i < frames->len; i++)
+    check_frame (g_ptr_array_index (frames, i), &seen);
   g_test_message ("%u DTLS frames, %u with application data, all read as CoAP", seen.frames,
                   seen.records);
   g_print ("# tshark decoded %u DTLS application records as CoAP\n", seen.records);
   g_assert_cmpuint (seen.records, >=, 4);
   g_assert_cmpuint (seen.server_hellos, ==, 2);
-  g_assert_true (seen.post);
   g_assert_true (seen.created);
   g_assert_true (seen.get);
   g_assert_true (seen.content);
+  return seen;
+}
+
+/* FALSE: this machine may not capture (the test is skipped). */
+static gboolean
+start_capture (Fixture *fx)
+{
+  g_autofree char *filter = g_strdup_printf ("udp port %u or udp port %u",
+                                             md_test_daemon_get_port (fx->daemon), fx->dtls_port);
+  g_autofree char *reason = NULL;
+
+  if (md_capture_start (fx->capture, filter, &reason))
+    return TRUE;
+  skipped = TRUE;
+  g_test_skip (reason);
+  return FALSE;
 }
 
 static void
 test_decrypted (Fixture *fx, gconstpointer data)
 {
-  g_autofree char *decoded = NULL;
+  g_autofree char *client = g_find_program_in_path (COAP_CLIENT);
+  g_autoptr (GPtrArray) frames = NULL;
 
-  start_tshark (fx);
-  if (!md_test_poll_until (has_pcapng_header, fx, 20, START_TIMEOUT_MS) || fx->tshark_exited
-      || !sync_capture (fx))
+  if (client == NULL)
     {
-      g_autofree char *log = NULL;
-
-      if (!g_file_get_contents (fx->log_path, &log, NULL, NULL))
-        log = g_strdup ("(no log)");
-      if (strstr (log, "ermission") == NULL && strstr (log, "not permitted") == NULL)
-        g_error ("tshark did not capture on lo: %s", log);
-      skipped = TRUE;
-      g_test_skip_printf ("tshark may not capture on lo here: %s", log);
+      g_test_skip (COAP_CLIENT " is not installed (Debian: libcoap3-bin)");
       return;
     }
+  if (!start_capture (fx))
+    return;
   make_traffic (fx);
-  g_assert_true (sync_capture (fx));
-  stop_tshark (fx);
+  md_capture_stop (fx->capture);
   g_assert_true (g_file_test (fx->keylog_path, G_FILE_TEST_IS_REGULAR));
-  decoded = decode_capture (fx);
-  check_capture (decoded);
+  frames = read_capture (fx);
+  g_assert_true (check_capture (frames).post);
+}
+
+/* ---- mydailyctl over coaps, and its --debug lines ---------------------------- */
+
+/* Notes enough for a history of several blocks. */
+#define CTL_NOTES 40
+
+static char *
+run_ctl_coaps (Fixture *fx, const char *stdin_text, const char *const *args)
+{
+  g_autofree char *server = g_strdup_printf ("coaps://127.0.0.1:%u", fx->dtls_port);
+  g_autofree char *key_file = g_strdup_printf ("--key-file=%s", fx->keys_path);
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv) argv = NULL;
+  g_autoptr (MdTestCtlResult) r = NULL;
+
+  g_strv_builder_add_many (builder, key_file, "--debug", NULL);
+  g_strv_builder_addv (builder, (const char **)args);
+  argv = g_strv_builder_end (builder);
+  r = md_test_ctl_run (server, stdin_text, (const char *const *)argv, CLIENT_TIMEOUT_MS);
+  if (r->exit_status != 0)
+    g_test_message ("stderr: %s", r->err);
+  g_assert_cmpint (r->exit_status, ==, 0);
+  return g_steal_pointer (&r->err);
+}
+
+typedef struct
+{
+  gboolean sent;
+  gboolean record; /* a record line, else the CoAP message of the last one */
+  guint content_type, epoch, mid, code;
+  guint64 seq, length;
+  char *token;
+} DebugLine;
+
+static guint
+content_type_number (const char *name)
+{
+  static const char *const names[]
+      = { "change_cipher_spec", "alert", "handshake", "application_data" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_str_has_prefix (name, names[i]))
+      return 20 + i;
+  g_assert_not_reached ();
+}
+
+static guint
+coap_code_number (const char *text)
+{
+  static const char *const methods[] = { "EMPTY", "GET", "POST", "PUT", "DELETE" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (methods); i++)
+    if (g_str_equal (text, methods[i]))
+      return i;
+  return (guint)(text[0] - '0') << 5 | (guint)g_ascii_strtoull (text + 2, NULL, 10);
+}
+
+static gboolean
+parse_record_line (const char *line, DebugLine *out)
+{
+  g_autoptr (GRegex) regex = g_regex_new (
+      "^\\S+ (send to|recv from) \\S+: DTLS (\\S+) epoch=(\\d+) seq=(\\d+) len=(\\d+)", 0, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+  g_auto (GStrv) parts = NULL;
+
+  if (!g_regex_match (regex, line, 0, &match))
+    return FALSE;
+  parts = g_match_info_fetch_all (match);
+  out->sent = g_str_equal (parts[1], "send to");
+  out->record = TRUE;
+  out->content_type = content_type_number (parts[2]);
+  out->epoch = (guint)g_ascii_strtoull (parts[3], NULL, 10);
+  out->seq = g_ascii_strtoull (parts[4], NULL, 10);
+  out->length = g_ascii_strtoull (parts[5], NULL, 10);
+  return TRUE;
+}
+
+static gboolean
+parse_message_line (const char *line, gboolean sent, DebugLine *out)
+{
+  g_autoptr (GRegex) regex
+      = g_regex_new ("^\\S+   \\S+ (\\S+) mid=0x([0-9a-f]{4})(?: token=([0-9a-f]+))?", 0, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+  g_autofree char *code = NULL, *mid = NULL;
+
+  if (!g_regex_match (regex, line, 0, &match))
+    return FALSE;
+  code = g_match_info_fetch (match, 1);
+  mid = g_match_info_fetch (match, 2);
+  out->sent = sent;
+  out->record = FALSE;
+  out->code = coap_code_number (code);
+  out->mid = (guint)g_ascii_strtoull (mid, NULL, 16);
+  out->token = g_match_info_fetch (match, 3);
+  return TRUE;
+}
+
+static void
+debug_line_clear (gpointer data)
+{
+  g_free (((DebugLine *)data)->token);
+}
+
+/* The record lines and the message lines under them. */
+static GArray *
+parse_debug (const char *err)
+{
+  g_auto (GStrv) lines = g_strsplit (err, "\n", -1);
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (DebugLine));
+  gboolean sent = FALSE;
+
+  g_array_set_clear_func (out, debug_line_clear);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      DebugLine line = { 0 };
+
+      if (parse_record_line (lines[i], &line))
+        sent = line.sent;
+      else if (!parse_message_line (lines[i], sent, &line))
+        continue;
+      g_array_append_val (out, line);
+    }
+  return out;
+}
+
+/* Field @i of a frame's ';'-joined records, as a number; -1 if absent. */
+static gint64
+record_field (GStrv frame, guint field, guint i)
+{
+  g_auto (GStrv) values = g_strsplit (frame[field], ";", -1);
+
+  if (i >= g_strv_length (values) || *values[i] == '\0')
+    return -1;
+  return (gint64)g_ascii_strtoull (values[i], NULL, 0);
+}
+
+static gboolean
+frame_has_record (Fixture *fx, GStrv frame, const DebugLine *line)
+{
+  gboolean sent = (guint)g_ascii_strtoull (frame[F_DSTPORT], NULL, 10) == fx->dtls_port;
+  g_auto (GStrv) types = g_strsplit (frame[F_CONTENT_TYPE], ";", -1);
+
+  if (sent != line->sent)
+    return FALSE;
+  for (guint i = 0; types[i] != NULL; i++)
+    if (record_field (frame, F_CONTENT_TYPE, i) == line->content_type
+        && record_field (frame, F_EPOCH, i) == line->epoch
+        && record_field (frame, F_SEQ, i) == (gint64)line->seq
+        && record_field (frame, F_LENGTH, i) == (gint64)line->length)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+frame_has_message (Fixture *fx, GStrv frame, const DebugLine *line)
+{
+  gboolean sent = (guint)g_ascii_strtoull (frame[F_DSTPORT], NULL, 10) == fx->dtls_port;
+
+  return sent == line->sent && *frame[F_MID] != '\0'
+         && (guint)g_ascii_strtoull (frame[F_MID], NULL, 10) == line->mid
+         && (guint)g_ascii_strtoull (frame[F_CODE], NULL, 10) == line->code
+         && g_str_equal (frame[F_TOKEN], line->token != NULL ? line->token : "");
+}
+
+/* Each --debug record line is a record of the capture, each message line
+ * under one a decrypted CoAP message of it. */
+static void
+assert_debug_matches (Fixture *fx, GPtrArray *frames, const char *err)
+{
+  g_autoptr (GArray) lines = parse_debug (err);
+  guint messages = 0;
+
+  g_assert_cmpuint (lines->len, >, 0);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const DebugLine *line = &g_array_index (lines, DebugLine, i);
+      gboolean found = FALSE;
+
+      for (guint f = 0; f < frames->len && !found; f++)
+        found = line->record ? frame_has_record (fx, g_ptr_array_index (frames, f), line)
+                             : frame_has_message (fx, g_ptr_array_index (frames, f), line);
+      if (!found)
+        g_test_fail_printf ("--debug line %u (%s) is in no frame", i,
+                            line->record ? "a record" : "a CoAP message");
+      messages += !line->record;
+    }
+  g_test_message ("%u --debug lines (%u CoAP messages), each in the capture", lines->len, messages);
+  g_assert_cmpuint (messages, >, 0);
+}
+
+static void
+test_mydailyctl_debug (Fixture *fx, gconstpointer data)
+{
+  const char *const add[] = { "add", "-", NULL };
+  const char *const history[] = { "history", "--no-pager", "-o", "tsv", "-n", "all", NULL };
+  g_autoptr (GString) notes = g_string_new (NULL);
+  g_autoptr (GPtrArray) frames = NULL;
+  g_autofree char *add_err = NULL, *history_err = NULL;
+  Seen seen;
+
+  for (guint i = 1; i <= CTL_NOTES; i++)
+    g_string_append_printf (notes, "note %u over coaps: backup disk swapped, next Friday\n", i);
+  if (!start_capture (fx))
+    return;
+  /* GnuTLS writes the session secrets there by itself. */
+  g_setenv ("SSLKEYLOGFILE", fx->keylog_path, TRUE);
+  add_err = run_ctl_coaps (fx, notes->str, add);
+  history_err = run_ctl_coaps (fx, NULL, history);
+  g_unsetenv ("SSLKEYLOGFILE");
+  md_capture_stop (fx->capture);
+  frames = read_capture (fx);
+  seen = check_capture (frames);
+  g_assert_true (seen.put);
+  g_assert_cmpuint (seen.records, >=, 2 * CTL_NOTES + 4);
+  assert_debug_matches (fx, frames, add_err);
+  assert_debug_matches (fx, frames, history_err);
 }
 
 int
 main (int argc, char **argv)
 {
-  g_autofree char *tshark = g_find_program_in_path (TSHARK);
-  g_autofree char *client = g_find_program_in_path (COAP_CLIENT);
+  g_autofree char *reason = NULL;
   int status;
 
   g_test_init (&argc, &argv, NULL);
-  if (tshark == NULL || client == NULL || geteuid () != 0)
+  if (!md_capture_available (&reason))
     {
-      g_printerr ("%s; skipping\n", tshark == NULL   ? "tshark is not installed (Debian: tshark)"
-                                    : client == NULL ? COAP_CLIENT " is not installed (Debian: "
-                                                                   "libcoap3-bin)"
-                                                     : "capturing on lo needs root");
+      g_printerr ("%s; skipping\n", reason);
       return 77;
     }
   g_test_add ("/capture/tshark/dtls-decrypted", Fixture, NULL, fixture_setup, test_decrypted,
               fixture_teardown);
+  g_test_add ("/capture/tshark/dtls-mydailyctl-debug", Fixture, NULL, fixture_setup,
+              test_mydailyctl_debug, fixture_teardown);
   status = g_test_run ();
   return status == 0 && skipped ? 77 : status;
 }

@@ -12,6 +12,19 @@ trap 'rm -rf "$home"' EXIT
 mkdir -p "$home/config/mydaily"
 printf '# HOST:PORT NOTEBOOK NAME KEY\nnotes.example:5684 - alice %s\n' \
   "$(printf 'k%.0s' {1..40})" >"$home/config/mydaily/credentials"
+chmod 600 "$home/config/mydaily/credentials"  # mydailyctl refuses one that others may read
+
+# A mydailyctl that has "discover" (until the real one does): its --help
+# lists the command, and discover prints one notebook.
+cat >"$home/mydailyctl-discover" <<SCRIPT
+#!/bin/sh
+case "\$1" in
+  discover) echo "coaps://found.example:5684 0b7c0c8e-3a3c-4a4e-9d0e-6f1f2f6d1a11 Office" ;;
+  --help) "$MYDAILYCTL" --help | sed '/^  discover /d; s/^Commands:\$/&\n  discover   Find notebooks/' ;;
+  *) exec "$MYDAILYCTL" "\$@" ;;
+esac
+SCRIPT
+chmod +x "$home/mydailyctl-discover"
 
 # Each line: the words typed (the last is the one completed), then the
 # completions expected, sorted and joined by spaces.
@@ -32,7 +45,13 @@ result=$(HOME=$home XDG_CONFIG_HOME=$home/config bash --norc --noprofile -c '
   complete_line -s notes.ex
   complete_line --server=notes.ex
   complete_line -s notes.example:5684 hi
-' bash "$framework" "$MD_SOURCE_DIR/data/mydailyctl.bash-completion" "$MYDAILYCTL")
+  complete_line logout notes
+  program=$4
+  complete_line di
+  # bash splits "coaps://fo" at the colon; the reply drops what precedes it.
+  complete_line -s coaps://fo
+' bash "$framework" "$MD_SOURCE_DIR/data/mydailyctl.bash-completion" "$MYDAILYCTL" \
+  "$home/mydailyctl-discover")
 expected='history
 json short tsv
 json
@@ -41,7 +60,10 @@ json
 status
 notes.example:5684
 notes.example:5684
-history'
+history
+notes.example:5684
+discover
+//found.example:5684'
 if [ "$result" != "$expected" ]; then
   echo "completions differ (expected | got):"
   paste -d'|' <(echo "$expected") <(echo "$result")

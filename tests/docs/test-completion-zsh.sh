@@ -15,12 +15,13 @@ cp "$MD_SOURCE_DIR/data/_mydailyctl" "$work/fpath/"
 ln -s "$MYDAILYCTL" "$work/bin/mydailyctl"
 printf '# HOST:PORT NOTEBOOK NAME KEY\nnotes.example:5684 - alice %s\n' \
   "$(printf 'k%.0s' {1..40})" >"$work/config/mydaily/credentials"
+chmod 600 "$work/config/mydaily/credentials"  # mydailyctl refuses one that others may read
 
 result=$(HOME=$work XDG_CONFIG_HOME=$work/config ZDOTDIR=$work \
   timeout 30 zsh -f "$(dirname "$0")/md-zsh-complete.zsh" "$work/fpath" "$work/bin" \
   'mydailyctl hi' 'mydailyctl history -o ' 'mydailyctl follow --output=j' \
   'mydailyctl history --no-p' 'mydailyctl --ti' 'mydailyctl st' \
-  'mydailyctl -s notes.ex' 'mydailyctl -s notes.example:5684 hi')
+  'mydailyctl -s notes.ex' 'mydailyctl -s notes.example:5684 hi' 'mydailyctl logout notes')
 status=$?
 [ $status -eq 77 ] && { echo "SKIP: zsh has no zpty module"; exit 77; }
 expected='history
@@ -30,7 +31,8 @@ json
 --timeout
 status
 notes.example:5684
-history'
+history
+notes.example:5684'
 if [ $status -ne 0 ] || [ "$result" != "$expected" ]; then
   echo "zsh exited $status; completions differ (expected | got):"
   paste -d'|' <(echo "$expected") <(echo "$result")

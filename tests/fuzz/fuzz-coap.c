@@ -2,11 +2,14 @@
  *
  * Whatever parses must encode back to the very same bytes (the option
  * encoding of RFC 7252 §3.1 is canonical), parse again to the same message,
- * and survive every reader the server and the client use. */
+ * and survive every reader the server and the client use.  Whatever the
+ * bytes, their one-line decode (verbose log, mydailyctl --debug) is one line
+ * of printable UTF-8. */
 #include "config.h"
 
 #include "fuzz-common.h"
-#include "md-coap.h"
+#include "md-coap-describe.h"
+#include "md-dtls-describe.h"
 #include "md-error.h"
 
 #include <string.h>
@@ -56,6 +59,41 @@ exercise_readers (const MdCoapMessage *msg)
     md_coap_option_name (msg->options[i].number);
 }
 
+static void
+assert_printable_line (const char *text)
+{
+  const guint8 *p = (const guint8 *)text;
+
+  g_assert_true (g_utf8_validate (text, -1, NULL));
+  for (gsize i = 0; p[i] != '\0'; i++)
+    {
+      g_assert_cmpuint (p[i], >=, 0x20);
+      g_assert_cmpuint (p[i], !=, 0x7f);
+      /* C1 controls in UTF-8 */
+      g_assert_false (p[i] == 0xc2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f);
+    }
+}
+
+/* The same bytes as a datagram of DTLS records (mydailyctl --debug over
+ * coaps): each record read stays inside them. */
+static void
+check_datagram_describe (const guint8 *data, gsize size)
+{
+  g_autofree char *text = md_coap_datagram_describe (data, size);
+  MdDtlsRecord record;
+  gsize at = 0;
+
+  assert_printable_line (text);
+  while (at < size && md_dtls_record_parse (data + at, size - at, &record))
+    {
+      g_autofree char *line = md_dtls_record_describe (&record);
+
+      assert_printable_line (line);
+      at += MD_DTLS_RECORD_HEADER + record.length;
+      g_assert_cmpuint (at, <=, size);
+    }
+}
+
 /* The builder must reproduce the datagram too, when it has room for it. */
 static void
 check_builder (const MdCoapMessage *msg, const guint8 *data, gsize size)
@@ -88,6 +126,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   gssize len;
 
   md_fuzz_init_logging ();
+  check_datagram_describe (data, size);
   if (!md_coap_parse (data, size, &msg, &error))
     {
       g_assert_error (error, MD_ERROR, MD_ERROR_MALFORMED);

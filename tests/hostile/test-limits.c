@@ -20,7 +20,7 @@
  * reader. */
 #include "config.h"
 
-#include "md-coap.h"
+#include "md-coap-describe.h"
 #include "md-test-daemon.h"
 
 #include <arpa/inet.h>

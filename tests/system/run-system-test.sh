@@ -176,6 +176,22 @@ journal_has_first_note () {
     grep -q "^ *PEER=.*127\.0\.0\.1" <<<"$entry"
 }
 
+# The manuals and the journal catalog: the files are in place, and systemd's
+# dpkg trigger compiled the catalog, so journalctl -x explains the daemon's
+# messages.
+docs_installed () {
+  local page missing=() listed
+  for page in man1/mydailyctl.1 man8/mydailyd.8 man5/mydaily.conf.5 man5/mydaily-keys.5; do
+    [ -f "$md_root/usr/share/man/$page.gz" ] || missing+=("$page")
+  done
+  listed=$(md_in journalctl --list-catalog 2>&1)
+  grep -q "^$note_stored_id mydaily: " <<<"$listed" || missing+=("catalog entry $note_stored_id")
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  md_diag "not installed: ${missing[*]}" "journalctl --list-catalog | grep mydaily:" \
+    "$(grep mydaily: <<<"$listed")"
+  return 1
+}
+
 journal_check () {
   md_wait_for 10 journal_has_first_note && return 0
   md_diag "journal entries with MESSAGE_ID=$note_stored_id NOTE_ID=$first_note_id:" \
@@ -774,6 +790,7 @@ md_check "apt-get install ./$(basename "$md_deb") in the container (no network)"
   md_bail_out "the package did not install"
 md_check "/etc/mydaily: root 0755, empty keys root:root 0600, mydaily.conf a conffile" \
   etc_is_ready
+md_check "the manuals are installed and journalctl --list-catalog knows mydaily" docs_installed
 md_check "systemd-analyze verify passes for both units" units_verify
 exposure=$(security_exposure)
 md_check "systemd-analyze security: exposure ${exposure:-?} <= 1.0" at_most "$exposure" 1.0

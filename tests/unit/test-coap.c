@@ -1,7 +1,7 @@
 /* The CoAP codec against RFC 7252 §3 and Appendix A, and RFC 7959 Block. */
 #include "config.h"
 
-#include "md-coap.h"
+#include "md-coap-describe.h"
 #include "md-error.h"
 
 #include <string.h>
@@ -737,38 +737,6 @@ test_names (void)
   g_assert_null (md_coap_option_name (2));
 }
 
-static void
-test_describe (void)
-{
-  MdCoapMessage msg;
-  const guint8 token[] = { 0xa1, 0xb2 };
-  g_autofree gchar *request = NULL, *ack = NULL, *odd = NULL;
-
-  md_coap_message_init (&msg, MD_COAP_TYPE_CON, MD_COAP_GET, 0x7d34);
-  md_coap_message_set_token (&msg, token, sizeof token);
-  g_assert_true (md_coap_message_add_path (&msg, MD_COAP_OPTION_URI_PATH, "notes/3"));
-  g_assert_true (md_coap_message_add_string_option (&msg, MD_COAP_OPTION_URI_QUERY, "after=5"));
-  g_assert_true (
-      md_coap_message_add_block (&msg, MD_COAP_OPTION_BLOCK2, &(MdCoapBlock){ 3, FALSE, 6 }));
-  g_assert_true (md_coap_message_add_uint_option (&msg, MD_COAP_OPTION_OBSERVE, 0));
-  g_assert_true (md_coap_message_set_payload (&msg, "twelve bytes", 12));
-  request = md_coap_message_describe (&msg);
-  g_assert_cmpstr (request, ==,
-                   "CON GET mid=0x7d34 token=a1b2 path=notes/3 query=after=5 block2=3/0/6 "
-                   "observe=0 payload=12B");
-
-  assert_parse_ok (content_ack, sizeof content_ack, &msg);
-  ack = md_coap_message_describe (&msg);
-  g_assert_cmpstr (ack, ==, "ACK 2.05 mid=0x7d34 payload=6B");
-
-  /* Bytes a peer chose never break the log line. */
-  md_coap_message_init (&msg, MD_COAP_TYPE_NON, MD_COAP_POST, 1);
-  g_assert_true (md_coap_message_add_option (&msg, MD_COAP_OPTION_URI_PATH, "a\nb c", 5));
-  g_assert_true (md_coap_message_add_option (&msg, MD_COAP_OPTION_BLOCK1, "\x0f", 1));
-  odd = md_coap_message_describe (&msg);
-  g_assert_cmpstr (odd, ==, "NON POST mid=0x0001 path=a\\x0ab\\x20c block1=invalid");
-}
-
 int
 main (int argc, char **argv)
 {
@@ -807,7 +775,6 @@ main (int argc, char **argv)
   g_test_add_func ("/coap/options/unknown-critical", test_unknown_critical);
   g_test_add_func ("/coap/format/names", test_names);
   g_test_add_func ("/coap/format/block-size", test_block_size);
-  g_test_add_func ("/coap/format/describe", test_describe);
 
   return g_test_run ();
 }

@@ -3,6 +3,7 @@
 #include "md-message-layer.h"
 
 #include "md-budget.h"
+#include "md-coap-describe.h"
 #include "md-error.h"
 
 void
