@@ -145,6 +145,9 @@ serve (MdDaemon *daemon, GError **error)
   daemon->server = md_server_new (daemon->store);
   md_server_set_verbose (daemon->server, daemon->config.verbose);
   md_server_set_rate_limit (daemon->server, daemon->rate_limit);
+  if (!md_server_set_plain_from (daemon->server,
+                                 (const char *const *)daemon->config.settings.plain_from, error))
+    return FALSE;
   for (guint i = 0; i < daemon->fds->len; i++)
     {
       /* md-listen checked the sockets it was given and made the others. */

@@ -17,6 +17,7 @@
 #include "md-note.h"
 #include "md-observers.h"
 #include "md-peer.h"
+#include "md-plain-filter.h"
 #include "md-rate-limit.h"
 #include "md-store.h"
 
@@ -68,6 +69,9 @@ void md_resources_fail (MdCoapMessage *response, guint8 code, const char *reason
 /* Adds (new notes, not the 4.12 of a stored key) from then on take a token
  * of @rate_limit (not owned; NULL: no limit), else get 5.03 with Max-Age. */
 void md_resources_set_rate_limit (MdResources *self, MdRateLimit *rate_limit);
+
+/* /status reports what @filter (not owned; NULL: nothing) refused. */
+void md_resources_set_plain_filter (MdResources *self, const MdPlainFilter *filter);
 
 /* Lines of GET /status. */
 gchar *md_resources_describe_status (MdResources *self, gint64 now_us);

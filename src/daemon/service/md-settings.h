@@ -17,6 +17,7 @@ typedef struct
   double rate_limit_adds;   /* per second per host; 0: no limit */
   guint rate_limit_burst;   /* adds at once per host */
   char **rate_limit_exempt; /* CIDR networks (md-address-set.h) */
+  char **plain_from;        /* CIDR networks the plain port serves (md-plain-filter.h) */
 } MdSettings;
 
 /* Every setting at its default. */
