@@ -50,6 +50,9 @@ G_BEGIN_DECLS
 /* Bytes of the notes file, and its cap (MaxNotesFileSize=). */
 #define MD_PROTOCOL_STATUS_NOTES_FILE_SIZE "notes-file-size"
 #define MD_PROTOCOL_STATUS_NOTES_FILE_MAX "notes-file-max"
+/* Datagrams on the plain port dropped unanswered since start: their source
+ * is outside PlainFrom=. */
+#define MD_PROTOCOL_STATUS_PLAIN_REFUSED "plain-refused"
 
 /* Link attribute of </notes> in /.well-known/core carrying that identity,
  * so one GET tells a client (or a discovery answer) which notebook it is. */
@@ -105,6 +108,8 @@ G_BEGIN_DECLS
 /* At most once a minute each (md-log-limits.c). */
 #define MD_PROTOCOL_MESSAGE_ID_NOTEBOOK_FULL "6f968b7ad2f247c18226f55da9c8f751"
 #define MD_PROTOCOL_MESSAGE_ID_RATE_LIMITED "76f161b6953147209529493e9b8aa9b3"
+/* Datagrams on the plain port from outside PlainFrom=, dropped. */
+#define MD_PROTOCOL_MESSAGE_ID_PLAIN_REFUSED "bba9375311f54cee94187b9f2a6d97a1"
 /* A DTLS handshake failed: unknown name, wrong key, no common suite. */
 #define MD_PROTOCOL_MESSAGE_ID_DTLS_HANDSHAKE_FAILED "5d2c3ce7ea6a440295183631d060a0dd"
 /* The keys file was read, or refused (then the keys in force stay). */

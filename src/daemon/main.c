@@ -194,6 +194,9 @@ serve (MdDaemon *daemon, GError **error)
   md_server_set_verbose (daemon->server, daemon->config.verbose);
   md_server_set_rate_limit (daemon->server, daemon->rate_limit);
   setup_discovery (daemon);
+  if (!md_server_set_plain_from (daemon->server,
+                                 (const char *const *)daemon->config.settings.plain_from, error))
+    return FALSE;
   for (guint i = 0; i < daemon->fds->len; i++)
     {
       /* md-listen checked the sockets it was given and made the others. */

@@ -238,6 +238,14 @@ md_capture_sync (MdCapture *self)
 
 /* ---- starting and stopping ---------------------------------------------- */
 
+char *
+md_capture_filter_for (guint16 port)
+{
+  return g_strdup_printf ("udp and ((src host 127.0.0.1 and src port %u)"
+                          " or (dst host 127.0.0.1 and dst port %u))",
+                          port, port);
+}
+
 static void
 spawn_tshark (MdCapture *self, const char *filter)
 {

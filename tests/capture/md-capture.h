@@ -35,6 +35,14 @@ MdCapture *md_capture_new (const char *dir, guint16 ping_port);
 void md_capture_free (MdCapture *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdCapture, md_capture_free)
 
+/* The capture filter for the traffic of the daemon socket at
+ * 127.0.0.1:@port, in both directions, and nothing else.  Not "udp port
+ * N": that also matches any other socket with port N on another loopback
+ * address, such as one of the ephemeral ports a flood test running beside
+ * this one binds on 127.1.x.y, whose DTLS records then fail to decode as
+ * CoAP.  127.0.0.1:N itself is the daemon's while it runs. */
+char *md_capture_filter_for (guint16 port);
+
 /* Starts tshark -i lo -f @filter and waits until it captures.  FALSE (and
  * *@reason) when this machine denies capturing (a restricted container):
  * skip.  Any other failure to capture is the test's and fails it. */

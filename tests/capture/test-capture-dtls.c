@@ -257,8 +257,9 @@ check_capture (GPtrArray *frames)
 static gboolean
 start_capture (Fixture *fx)
 {
-  g_autofree char *filter = g_strdup_printf ("udp port %u or udp port %u",
-                                             md_test_daemon_get_port (fx->daemon), fx->dtls_port);
+  g_autofree char *plain = md_capture_filter_for (md_test_daemon_get_port (fx->daemon));
+  g_autofree char *dtls = md_capture_filter_for (fx->dtls_port);
+  g_autofree char *filter = g_strdup_printf ("(%s) or (%s)", plain, dtls);
   g_autofree char *reason = NULL;
 
   if (md_capture_start (fx->capture, filter, &reason))

@@ -8,12 +8,16 @@
  * know), and carry the codes and options of its exchange:
  *   - add: PUT, then ACK 2.01 with the same Message ID and token;
  *   - history of more than 4 blocks: 2.05 with Block2 0..N, the last without
- *     More, with several block requests in flight at once;
- *   - Echo: GET, 4.01 with Echo, the same request again (new Message ID,
- *     same token, Echo), 2.05;
+ *     More, with several block requests in flight at once (in the order
+ *     of the client's --debug lines, which are frames of the capture);
+ *   - Echo: GET, an answer with Echo (the first small Block2 block of a
+ *     2.05 that fits the budget, else 4.01), the same request again (new
+ *     Message ID, same token, Echo), 2.05;
  *   - follow: GET /latest with Observe 0, 2.05 with Observe, then a
  *     notification for the new note: a 2.05 with a later Observe in a
- *     message of its own.
+ *     message of its own;
+ *   - foreign traffic: datagrams of another process that only share the
+ *     daemon's port number (on another loopback address) are not in it.
  * Every line of mydailyctl --debug (Message ID, token, code, direction)
  * must be a frame of the capture.
  *
@@ -23,8 +27,12 @@
 #include "md-capture.h"
 #include "md-test-daemon.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define CTL_TIMEOUT_MS 60000
 #define WAIT_TIMEOUT_MS 30000
@@ -37,6 +45,9 @@
 #define COAP_CONTENT 69
 #define COAP_UNAUTHORIZED 129
 #define COAP_ACK "2"
+/* A loopback address of no one's, for traffic that only shares the
+ * daemon's port number. */
+#define FOREIGN_ADDRESS "127.1.0.1"
 /* What Wireshark 4.0 calls the Echo option (252) it does not know. */
 #define ECHO_OPTION_NAME "No-Op"
 
@@ -122,7 +133,7 @@ fixture_teardown (Fixture *fx, gconstpointer data)
 static gboolean
 start_capture (Fixture *fx)
 {
-  g_autofree char *filter = g_strdup_printf ("udp port %u", fx->port);
+  g_autofree char *filter = md_capture_filter_for (fx->port);
   g_autofree char *reason = NULL;
 
   if (md_capture_start (fx->capture, filter, &reason))
@@ -359,23 +370,17 @@ typedef struct
   guint n_blocks;   /* 2.05 responses with Block2 */
   guint last_num;   /* highest block number answered */
   gboolean ended;   /* the highest has More 0 */
-  guint max_flight; /* block requests sent and not yet answered, at most */
   guint64 answered; /* bit i: block i answered (only the first 64) */
 } Blocks;
 
 static void
-count_block (Fixture *fx, GStrv frame, Blocks *b, guint *in_flight)
+count_block (Fixture *fx, GStrv frame, Blocks *b)
 {
   guint num = field_uint (frame, F_BLOCK);
 
-  if (*frame[F_BLOCK] == '\0')
+  if (*frame[F_BLOCK] == '\0' || is_to_daemon (fx, frame)
+      || field_uint (frame, F_CODE) != COAP_CONTENT)
     return;
-  if (is_to_daemon (fx, frame) && field_uint (frame, F_CODE) == COAP_GET
-      && g_str_equal (frame[F_PATH], "notes"))
-    *in_flight += 1;
-  if (is_to_daemon (fx, frame) || field_uint (frame, F_CODE) != COAP_CONTENT)
-    return;
-  *in_flight = *in_flight > 0 ? *in_flight - 1 : 0;
   b->n_blocks++;
   if (num < 64)
     b->answered |= G_GUINT64_CONSTANT (1) << num;
@@ -386,6 +391,30 @@ count_block (Fixture *fx, GStrv frame, Blocks *b, guint *in_flight)
     }
 }
 
+/* Block requests the client had sent and not yet seen answered, at most,
+ * in the order of its --debug lines.  Not in the capture's order: on lo
+ * the daemon may answer one request before the client, still sending the
+ * rest of its window, has put the next one on the wire. */
+static guint
+max_blocks_in_flight (const char *err)
+{
+  g_auto (GStrv) lines = g_strsplit (err, "\n", -1);
+  guint in_flight = 0, max = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (strstr (lines[i], " block2=") == NULL)
+        continue;
+      if (strstr (lines[i], " send to ") != NULL && strstr (lines[i], " GET ") != NULL
+          && strstr (lines[i], " path=notes ") != NULL)
+        in_flight++;
+      else if (strstr (lines[i], " recv from ") != NULL && strstr (lines[i], " 2.05 ") != NULL)
+        in_flight = in_flight > 0 ? in_flight - 1 : 0;
+      max = MAX (max, in_flight);
+    }
+  return max;
+}
+
 static void
 test_history_blocks (Fixture *fx, gconstpointer data)
 {
@@ -393,7 +422,7 @@ test_history_blocks (Fixture *fx, gconstpointer data)
   g_autoptr (GPtrArray) frames = NULL;
   g_autofree char *out = NULL, *err = NULL;
   Blocks b = { 0 };
-  guint in_flight = 0;
+  guint max_flight;
 
   add_notes (fx, HISTORY_NOTES);
   if (!start_capture (fx))
@@ -402,21 +431,46 @@ test_history_blocks (Fixture *fx, gconstpointer data)
   g_assert_nonnull (strstr (out, "\tnote 100: backup disk swapped"));
   frames = read_session (fx);
   for (guint i = 0; i < frames->len; i++)
-    {
-      count_block (fx, g_ptr_array_index (frames, i), &b, &in_flight);
-      b.max_flight = MAX (b.max_flight, in_flight);
-    }
+    count_block (fx, g_ptr_array_index (frames, i), &b);
+  max_flight = max_blocks_in_flight (err);
   g_test_message ("%u blocks, 0..%u, up to %u requests in flight", b.n_blocks, b.last_num,
-                  b.max_flight);
+                  max_flight);
   g_assert_cmpuint (b.last_num, >=, 4);
   g_assert_cmphex (b.answered, ==, (G_GUINT64_CONSTANT (1) << (b.last_num + 1)) - 1);
   g_assert_true (b.ended);
-  g_assert_cmpuint (b.max_flight, >=, 2);
+  g_assert_cmpuint (max_flight, >=, 2);
   assert_debug_matches (fx, frames, err);
 }
 
-/* 4.01 with Echo to a request, then the same request (same token) with a
- * new Message ID and the Echo, answered 2.05. */
+/* The first frame from @start on from the daemon with an Echo option, or -1. */
+static gint
+find_echo_offer (Fixture *fx, GPtrArray *frames, guint start)
+{
+  for (guint i = start; i < frames->len; i++)
+    {
+      GStrv f = g_ptr_array_index (frames, i);
+
+      if (!is_to_daemon (fx, f) && has_option (f, ECHO_OPTION_NAME))
+        return (gint)i;
+    }
+  return -1;
+}
+
+/* An unverified client's answer offers Echo: a first small block (2.05,
+ * More) when one fits the budget, else 4.01. */
+static void
+assert_echo_offer (GStrv challenge)
+{
+  guint code = field_uint (challenge, F_CODE);
+
+  if (code == COAP_CONTENT)
+    g_assert_cmpstr (challenge[F_MORE], ==, "1");
+  else
+    g_assert_cmpuint (code, ==, COAP_UNAUTHORIZED);
+}
+
+/* An answer with Echo to a request, then the same request (same token) with
+ * a new Message ID and the Echo, answered 2.05. */
 static void
 test_echo_round_trip (Fixture *fx, gconstpointer data)
 {
@@ -431,7 +485,7 @@ test_echo_round_trip (Fixture *fx, gconstpointer data)
   out = run_ctl_ok (fx, NULL, argv, &err);
   g_assert_nonnull (strstr (out, "notebook: "));
   frames = read_session (fx);
-  i = find_code (frames, 0, COAP_UNAUTHORIZED);
+  i = find_echo_offer (fx, frames, 0);
   g_assert_cmpint (i, >=, 1);
   request = g_ptr_array_index (frames, i - 1);
   challenge = g_ptr_array_index (frames, i);
@@ -440,7 +494,7 @@ test_echo_round_trip (Fixture *fx, gconstpointer data)
   content = g_ptr_array_index (frames, i + 2);
   g_assert_cmpuint (field_uint (request, F_CODE), ==, COAP_GET);
   g_assert_cmpstr (challenge[F_MID], ==, request[F_MID]);
-  g_assert_true (has_option (challenge, ECHO_OPTION_NAME));
+  assert_echo_offer (challenge);
   g_assert_false (has_option (request, ECHO_OPTION_NAME));
   g_assert_cmpuint (field_uint (retry, F_CODE), ==, COAP_GET);
   g_assert_cmpstr (retry[F_TOKEN], ==, request[F_TOKEN]);
@@ -449,6 +503,84 @@ test_echo_round_trip (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (field_uint (content, F_CODE), ==, COAP_CONTENT);
   g_assert_cmpstr (content[F_MID], ==, retry[F_MID]);
   assert_debug_matches (fx, frames, err);
+}
+
+/* ---- traffic that is not the daemon's ----------------------------------- */
+
+/* The start of a DTLS HelloVerifyRequest record, as a flood test running
+ * beside this one sends to its 10,000 sources.  Read as CoAP (version 0,
+ * TKL 6, then options 0x00 0x00 0x1f) it is malformed: tshark says
+ * "end-of-options marker found, but option delta isn't 15". */
+static const guint8 foreign_record[] = { 0x16, 0xfe, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                         0x00, 0x00, 0x00, 0x1f, 0x03, 0x00, 0x00, 0x13 };
+
+static int
+bound_socket (const char *address, guint16 port, guint16 *bound_port)
+{
+  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (port) };
+  socklen_t len = sizeof sin;
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (inet_pton (AF_INET, address, &sin.sin_addr), ==, 1);
+  g_assert_cmpint (bind (fd, (struct sockaddr *)&sin, sizeof sin), ==, 0);
+  g_assert_cmpint (getsockname (fd, (struct sockaddr *)&sin, &len), ==, 0);
+  *bound_port = ntohs (sin.sin_port);
+  return fd;
+}
+
+/* Sends the record from @from to @to_address:@to. */
+static void
+send_foreign (int from, const char *to_address, guint16 to)
+{
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (to) };
+
+  g_assert_cmpint (inet_pton (AF_INET, to_address, &sin.sin_addr), ==, 1);
+  g_assert_cmpint (
+      sendto (from, foreign_record, sizeof foreign_record, 0, (struct sockaddr *)&sin, sizeof sin),
+      ==, sizeof foreign_record);
+}
+
+/* Proves the record crossed lo (delivery on loopback is done when sendto
+ * returns), so the test cannot pass because nothing was sent. */
+static void
+assert_received (int fd)
+{
+  guint8 buf[sizeof foreign_record + 1];
+
+  g_assert_cmpint (recv (fd, buf, sizeof buf, MSG_DONTWAIT), ==, sizeof foreign_record);
+}
+
+/* Another process's socket at FOREIGN_ADDRESS:PORT (the daemon's port
+ * number) talks with one at 127.0.0.1: none of it may be in the capture,
+ * which would decode it as CoAP and fail. */
+static void
+test_foreign_traffic (Fixture *fx, gconstpointer data)
+{
+  const char *const argv[] = { "add", "only the daemon's traffic is captured", NULL };
+  g_autoptr (GPtrArray) frames = NULL;
+  guint16 foreign_port, sink_port;
+  int foreign, sink;
+
+  if (!start_capture (fx))
+    return;
+  foreign = bound_socket (FOREIGN_ADDRESS, fx->port, &foreign_port);
+  sink = bound_socket ("127.0.0.1", 0, &sink_port);
+  send_foreign (foreign, "127.0.0.1", sink_port);
+  send_foreign (sink, FOREIGN_ADDRESS, foreign_port);
+  assert_received (sink);
+  assert_received (foreign);
+  close (foreign);
+  close (sink);
+  g_free (run_ctl_ok (fx, NULL, argv, NULL));
+  frames = read_session (fx);
+  for (guint i = 0; i < frames->len; i++)
+    {
+      GStrv f = g_ptr_array_index (frames, i);
+
+      if (field_uint (f, F_SRCPORT) == sink_port || field_uint (f, F_DSTPORT) == sink_port)
+        g_test_fail_printf ("frame %s is another process's traffic", f[F_NUMBER]);
+    }
 }
 
 typedef struct
@@ -611,6 +743,8 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/capture/tshark/follow-notification", Fixture, NULL, fixture_setup,
               test_follow_notification, fixture_teardown);
+  g_test_add ("/capture/tshark/foreign-traffic", Fixture, NULL, fixture_setup, test_foreign_traffic,
+              fixture_teardown);
   status = g_test_run ();
   return status == 0 && skipped ? 77 : status;
 }

@@ -2,6 +2,7 @@
 # mydailyd in a host namespace as systemd runs it, and TAP-ish checks.
 #
 #   md_server_start HOST NAME DISCOVERY   mydailyd on [::]:5683 in HOST
+#                                         (PlainFrom= $MD_LAN_PLAIN_FROM, default the LAN)
 #   md_server_stop HOST
 #   check DESCRIPTION COMMAND...          "ok - ..." or "not ok - ..."
 #
@@ -22,7 +23,10 @@ declare -A md_server_pid
 md_server_start() {
   local host=$1 name=$2 discovery=$3 i
   mkdir -p "$work/$host"
-  printf '[Server]\nName=%s\nDiscovery=%s\n' "$name" "$discovery" >"$work/$host/mydaily.conf"
+  # PlainFrom= lets the LAN use plain CoAP (tests that add without DTLS);
+  # discovery answers whatever it says.
+  printf '[Server]\nName=%s\nDiscovery=%s\nPlainFrom=%s\n' "$name" "$discovery" \
+    "${MD_LAN_PLAIN_FROM-127.0.0.0/8 ::1 10.231.0.0/16 fe80::/10}" >"$work/$host/mydaily.conf"
   # Not md_lan_exec: a function run with & is a subshell, and $! must be
   # the daemon (ip netns exec and systemd-socket-activate exec it).
   ip netns exec "$(md_lan_ns "$host")" systemd-socket-activate --datagram -l '[::]:5683' \

@@ -23,6 +23,8 @@ probe() { # probe GROUP [md-probe options]: the answers, one line each
   md_lan_exec client "$MD_PROBE" --window-ms=2500 "$@" "$group" eth0
 }
 
+# PlainFrom= at its default, loopback only: discovery answers all the same.
+export MD_LAN_PLAIN_FROM="127.0.0.0/8 ::1"
 md_server_start alpha alpha true || exit 1
 md_server_start beta "beta's notebook" true || exit 1
 
@@ -65,6 +67,10 @@ for query in rt=mydaily.note rt=core.rd if=core.rd; do
   out=$(probe 224.0.1.187 --query=$query)
   check "?$query: no answer" test -z "$out"
 done
+# A unicast request from the client gets nothing (PlainFrom=), so what
+# the groups answer is discovery's alone.
+out=$(md_lan_exec client "$MD_PROBE" --window-ms=1000 --query=rt=mydaily.notes "$(md_lan_addr alpha)" eth0)
+check "unicast from outside PlainFrom=: no answer" test -z "$out"
 out=$(probe 224.0.1.187 --path=notes)
 check "GET /notes to the group: no answer (no notes, no error)" test -z "$out"
 out=$(probe 224.0.1.187 --path=status)

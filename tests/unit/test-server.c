@@ -139,6 +139,7 @@ static struct
   guint stored;
   guint rejected;
   guint storage_errors;
+  guint plain_refused;
   char note_id[24];
   char note_key[MD_NOTE_KEY_LEN + 1];
   char note_author[MD_NOTE_AUTHOR_MAX_LEN + 1];
@@ -184,6 +185,12 @@ recording_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
     {
       /* Expected where a test breaks fdatasync; not a fatal warning. */
       logged.storage_errors++;
+      return G_LOG_WRITER_HANDLED;
+    }
+  else if (strcmp (id, MD_PROTOCOL_MESSAGE_ID_PLAIN_REFUSED) == 0)
+    {
+      /* Expected where a test sends from outside PlainFrom=. */
+      logged.plain_refused++;
       return G_LOG_WRITER_HANDLED;
     }
   return g_log_writer_default (level, fields, n_fields, user_data);
@@ -1248,6 +1255,76 @@ test_drain (Fixture *fx, gconstpointer user_data)
   assert_code (&answer, MD_COAP_CREATED);
 }
 
+/* A client bound to @address (in 127/8) and connected to the server. */
+static int
+client_from (Fixture *fx, const char *address)
+{
+  struct sockaddr_in from = { .sin_family = AF_INET };
+  struct sockaddr_in to;
+  socklen_t len = sizeof to;
+  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  g_assert_cmpint (inet_pton (AF_INET, address, &from.sin_addr), ==, 1);
+  g_assert_cmpint (bind (fd, (struct sockaddr *)&from, sizeof from), ==, 0);
+  g_assert_cmpint (getsockname (fx->server_fd, (struct sockaddr *)&to, &len), ==, 0);
+  g_assert_cmpint (connect (fd, (struct sockaddr *)&to, sizeof to), ==, 0);
+  return fd;
+}
+
+/* From outside PlainFrom=, a ping, a note and a malformed CON get nothing
+ * (not even the RSTs they would get), store nothing, and are counted.  The
+ * allowed client's GET /status goes after them through the same socket,
+ * so once it is answered they have been dealt with. */
+static void
+test_plain_from_refused (Fixture *fx, gconstpointer user_data)
+{
+  const char *const networks[] = { "127.0.0.2", "::1", NULL };
+  const guint8 ping[] = { 0x40, 0x00, 0x12, 0x34 };
+  const guint8 malformed[] = { 0x40, 0x01, 0x12, 0x35, 0xff };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *status = NULL;
+  guint8 value[MD_ECHO_VALUE_LEN];
+  MdCoapMessage get;
+  Answer answer;
+  int outside = fx->client_fd;
+
+  g_assert_true (md_server_set_plain_from (fx->server, networks, &error));
+  g_assert_no_error (error);
+  send_raw (fx, ping, sizeof ping);
+  post_note (fx, "from outside");
+  send_raw (fx, malformed, sizeof malformed);
+  fx->client_fd = client_from (fx, "127.0.0.2");
+  make_request (fx, &get, MD_COAP_GET, "status");
+  wait_echo_challenge (fx, send_message (fx, &get), value);
+  make_request (fx, &get, MD_COAP_GET, "status");
+  g_assert_true (md_coap_message_add_option (&get, MD_COAP_OPTION_ECHO, value, sizeof value));
+  send_message (fx, &get);
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_CONTENT);
+  status = payload_of (&answer);
+  g_assert_nonnull (strstr (status, "\n" MD_PROTOCOL_STATUS_PLAIN_REFUSED ": 3\n"));
+  /* The challenge and the status: nothing to the refused client. */
+  g_assert_cmpuint (spy.sends, ==, 2);
+  g_assert_cmpuint (logged.plain_refused, <=, 1);
+  g_assert_cmpuint (md_store_get_count (fx->store), ==, 0);
+  close (fx->client_fd);
+  fx->client_fd = outside;
+  g_assert_false (receive_now (fx, &answer));
+}
+
+/* A bad network is refused by name, and the filter in force stays. */
+static void
+test_plain_from_bad (Fixture *fx, gconstpointer user_data)
+{
+  const char *const networks[] = { "127.0.0.2", "127.0.0.0/99", NULL };
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (md_server_set_plain_from (fx->server, networks, &error));
+  g_assert_nonnull (strstr (error->message, "127.0.0.0/99"));
+  /* Still the default: this client at 127.0.0.1 is answered. */
+  test_ping_reset (fx, user_data);
+}
+
 /* A ping (answered at once) and a note (answered after the commit) reach a
  * client that accepts answers only from the address it sent to. */
 static void
@@ -1357,6 +1434,8 @@ main (int argc, char **argv)
   ADD ("/server/dedup/replay-budget", test_replay_budget);
   ADD ("/server/describe", test_describe);
   ADD ("/server/drain", test_drain);
+  ADD ("/server/plain-from/refused", test_plain_from_refused);
+  ADD ("/server/plain-from/bad", test_plain_from_bad);
   ADD_WILDCARD ("/server/reply/source-address", &wildcard_ipv4, test_reply_source_address);
   ADD_WILDCARD ("/server/reply/source-address/dual-stack", &wildcard_dual_stack,
                 test_reply_source_address);

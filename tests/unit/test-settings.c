@@ -5,6 +5,7 @@
 #include "md-settings.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
 
 static gboolean
 load (MdSettings *settings, const char *data, GError **error)
@@ -108,6 +109,36 @@ test_settings_bad (void)
     }
 }
 
+/* PlainFrom=: loopback by default, IPv4 and IPv6 networks, and a bad
+ * network is an error that names it and leaves the setting alone. */
+static void
+test_settings_plain_from (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = NULL;
+  MdSettings settings;
+
+  md_settings_init (&settings);
+  g_assert_cmpstrv (settings.plain_from, ((const char *[]){ "127.0.0.0/8", "::1", NULL }));
+  g_assert_true (
+      load (&settings, "[Server]\nPlainFrom=127.0.0.0/8 ::1 192.168.1.0/24 fd00::/8\n", &error));
+  g_assert_no_error (error);
+  g_assert_cmpstrv (settings.plain_from,
+                    ((const char *[]){ "127.0.0.0/8", "::1", "192.168.1.0/24", "fd00::/8", NULL }));
+  data = md_settings_to_data (&settings);
+  g_assert_nonnull (strstr (data, "\nPlainFrom=127.0.0.0/8 ::1 192.168.1.0/24 fd00::/8\n"));
+  g_assert_false (load (&settings, "[Server]\nPlainFrom=10.0.0.0/8 10.1.0.0/33\n", &error));
+  g_assert_error (error, MD_ERROR, MD_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "PlainFrom="));
+  g_assert_nonnull (strstr (error->message, "“10.1.0.0/33”"));
+  g_assert_cmpuint (g_strv_length (settings.plain_from), ==, 4);
+  g_clear_error (&error);
+  /* Empty: the plain port serves nobody, DTLS only. */
+  g_assert_true (load (&settings, "[Server]\nPlainFrom=\n", &error));
+  g_assert_cmpuint (g_strv_length (settings.plain_from), ==, 0);
+  md_settings_clear (&settings);
+}
+
 /* What --print-config prints reads back as the same settings. */
 static void
 test_settings_round_trip (void)
@@ -176,6 +207,7 @@ main (int argc, char **argv)
   g_test_add_func ("/settings/name", test_settings_name);
   g_test_add_func ("/settings/load", test_settings_load);
   g_test_add_func ("/settings/bad", test_settings_bad);
+  g_test_add_func ("/settings/plain-from", test_settings_plain_from);
   g_test_add_func ("/settings/round-trip", test_settings_round_trip);
   g_test_add_func ("/settings/config-file", test_config_file);
   return g_test_run ();

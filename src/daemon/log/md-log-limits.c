@@ -127,3 +127,22 @@ md_log_request_rejected (const char *peer, const char *code, const char *reason)
 {
   md_log_request_rejected_at (peer, code, reason, g_get_monotonic_time ());
 }
+
+/* Not an add but any datagram, and nothing was answered: its own words. */
+void
+md_log_plain_refused (const char *peer, gint64 now_us)
+{
+  static MdLogThrottle throttle;
+  g_autofree char *count = NULL;
+  guint64 refused;
+
+  if (!md_log_throttle (&throttle, now_us, &refused))
+    return;
+  count = g_strdup_printf ("%" G_GUINT64_FORMAT, refused);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE_ID",
+                    MD_PROTOCOL_MESSAGE_ID_PLAIN_REFUSED, MD_PROTOCOL_FIELD_PEER, peer,
+                    MD_PROTOCOL_FIELD_REFUSED, count, "MESSAGE",
+                    "plain port: dropped %s datagram(s) from outside PlainFrom= in the last "
+                    "minute, the latest from %s",
+                    count, peer);
+}

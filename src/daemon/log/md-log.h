@@ -49,6 +49,8 @@ void md_log_send_failed (const char *peer, gsize len, int errno_value);
 void md_log_notebook_full (const char *peer, const char *reason, gint64 now_us);
 /* An add from @peer refused by its rate limit. */
 void md_log_rate_limited (const char *peer, const char *reason, gint64 now_us);
+/* A datagram from @peer on the plain port dropped: outside PlainFrom=. */
+void md_log_plain_refused (const char *peer, gint64 now_us);
 
 /* A request from @peer answered with the error @code ("4.00") for @reason.
  * Each is logged, up to MD_LOG_REJECTED_BURST per interval; past that they

@@ -4,6 +4,7 @@
 
 #include "md-diagnostic.h"
 #include "md-note.h"
+#include "md-write-proof.h"
 
 /* Options this endpoint understands; any other critical one gets 4.02. */
 static const guint16 known_options[] = {
@@ -66,5 +67,5 @@ md_request_check (MdEcho *echo, const MdCoapMessage *request, const MdPeer *peer
   value = md_coap_message_find_option (request, MD_COAP_OPTION_ECHO);
   if (value != NULL)
     md_echo_check_value (echo, peer, value->value, value->length, now_us);
-  return TRUE;
+  return md_write_proof_check (echo, request, peer, now_us, response);
 }

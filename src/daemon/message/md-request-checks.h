@@ -1,7 +1,8 @@
 /* The message layer's checks of a well-formed request before it reaches the
  * resources (RFC 7252 §5.4, §5.7.2; RFC 7959; RFC 9175): proxying refused,
- * unknown critical options (4.02), a note in more than one Block1, and an
- * Echo value, which proves the peer's address when it is one of ours. */
+ * unknown critical options (4.02), a note in more than one Block1, an
+ * Echo value, which proves the peer's address when it is one of ours, and
+ * a write from a plain source that must prove it first (md-write-proof.h). */
 #pragma once
 
 #include "md-coap.h"

@@ -13,6 +13,7 @@
 #include "md-log.h"
 #include "md-message-layer.h"
 #include "md-observers.h"
+#include "md-plain-filter.h"
 #include "md-request-checks.h"
 #include "md-resources.h"
 #include "md-udp-transport.h"
@@ -69,6 +70,7 @@ struct _MdServer
   MdDiscovery *discovery;
   MdDedup *dedup;
   MdEcho *echo;
+  MdPlainFilter *plain_filter; /* who the plain port serves */
   MdMessageLayer message;
   GArray *transports; /* of MdServerTransport */
   MdDatagram datagrams[MD_TRANSPORT_RECEIVE_MAX];
@@ -97,6 +99,8 @@ md_server_new (MdStore *store)
   self->discovery = md_discovery_new (self->resources);
   self->dedup = md_dedup_new (MD_SERVER_DEDUP_BYTES);
   self->echo = md_echo_new ();
+  self->plain_filter = md_plain_filter_new ();
+  md_resources_set_plain_filter (self->resources, self->plain_filter);
   self->message = (MdMessageLayer){ self->dedup, self->echo, self->observers, FALSE };
   self->transports = g_array_new (FALSE, FALSE, sizeof (MdServerTransport));
   self->request = g_new0 (MdCoapMessage, 1);
@@ -130,6 +134,7 @@ md_server_free (MdServer *self)
   md_observers_free (self->observers);
   md_dedup_free (self->dedup);
   md_echo_free (self->echo);
+  md_plain_filter_free (self->plain_filter);
   g_free (self->request);
   for (guint i = 0; i < G_N_ELEMENTS (self->batches); i++)
     g_free (self->batches[i].replies);
@@ -177,6 +182,28 @@ add_reply (MdServer *self, const MdPeer *peer, const MdCoapMessage *request, gsi
   return reply;
 }
 
+/* Whether the datagram goes on to the message layer: a transport that
+ * proves its peers (DTLS) is open to all, the plain port to PlainFrom=. */
+static gboolean
+is_admitted (MdServer *self, const MdDatagram *datagram, gint64 now_us)
+{
+  const MdPeer *peer = &datagram->peer;
+
+  if (md_transport_proves_address (peer))
+    return TRUE;
+  switch (md_plain_filter_check (self->plain_filter, peer, md_plain_destination_of (peer), now_us))
+    {
+      case MD_PLAIN_ADMIT:
+        return TRUE;
+      case MD_PLAIN_DISCOVERY:
+        /* Group datagrams went to discovery already (MdDatagram.to_group,
+         * from the header's destination): none reaches the message layer. */
+      case MD_PLAIN_REFUSE:
+      default:
+        return FALSE;
+    }
+}
+
 /* A datagram through the message layer and, if it is a new request that
  * passes its checks, the resources. */
 static void
@@ -184,13 +211,15 @@ handle_datagram (MdServer *self, const MdDatagram *datagram, gint64 now_us)
 {
   MdReply *reply;
 
-  /* Whatever it is, a datagram to a group is discovery's (md-discovery.h). */
+  /* Whatever it is, and whatever PlainFrom= says, a datagram to a group
+   * is discovery's (md-discovery.h): the link alone, never a note. */
   if (datagram->to_group)
     {
       md_discovery_handle (self->discovery, datagram);
       return;
     }
-  if (!md_message_layer_accept (&self->message, datagram, self->request, now_us))
+  if (!is_admitted (self, datagram, now_us)
+      || !md_message_layer_accept (&self->message, datagram, self->request, now_us))
     return;
   reply = add_reply (self, &datagram->peer, self->request, datagram->len);
   if (md_request_check (self->echo, self->request, &datagram->peer, now_us, &reply->response))
@@ -639,6 +668,15 @@ md_server_drain (MdServer *self)
   pump (self);
   settle (self);
   remove_sources (self);
+}
+
+gboolean
+md_server_set_plain_from (MdServer *self, const char *const *networks, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return md_plain_filter_set_networks (self->plain_filter, networks, error);
 }
 
 void

@@ -43,6 +43,11 @@ void md_server_set_rate_limit (MdServer *self, MdRateLimit *rate_limit);
 void md_server_set_identity (MdServer *self, const char *name, guint16 coaps_port);
 /* Whether multicast discovery requests are answered (default TRUE). */
 void md_server_set_discovery (MdServer *self, gboolean enabled);
+/* The plain port serves sources in @networks (md-address-set.h items; the
+ * default is md-plain-filter.h's MD_PLAIN_FROM_DEFAULT) and drops anything
+ * else unanswered.  A bad item is an error naming it, and changes nothing. */
+gboolean md_server_set_plain_from (MdServer *self, const char *const *networks,
+                                   GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Log every datagram at debug level with a one-line decode. */
 void md_server_set_verbose (MdServer *self, gboolean verbose);
 /* Handles every datagram already queued on the transports, then stops

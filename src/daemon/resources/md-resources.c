@@ -18,12 +18,13 @@
 
 struct _MdResources
 {
-  MdStore *store;          /* not owned */
-  MdObservers *observers;  /* not owned, may be NULL */
-  MdRateLimit *rate_limit; /* not owned, may be NULL */
-  gint64 started_us;       /* same clock as the now_us the server passes */
-  gchar *name;             /* the notebook's name (Name=), NULL: none */
-  guint16 coaps_port;      /* 0: no DTLS offered */
+  MdStore *store;                    /* not owned */
+  MdObservers *observers;            /* not owned, may be NULL */
+  MdRateLimit *rate_limit;           /* not owned, may be NULL */
+  const MdPlainFilter *plain_filter; /* not owned, may be NULL */
+  gint64 started_us;                 /* same clock as the now_us the server passes */
+  gchar *name;                       /* the notebook's name (Name=), NULL: none */
+  guint16 coaps_port;                /* 0: no DTLS offered */
 };
 
 /* One request being answered: what every handler needs. */
@@ -588,6 +589,9 @@ md_resources_describe_status (MdResources *self, gint64 now_us)
   if (md_store_get_max_size (self->store) != G_MAXUINT64)
     g_string_append_printf (out, MD_PROTOCOL_STATUS_NOTES_FILE_MAX ": %" G_GUINT64_FORMAT "\n",
                             md_store_get_max_size (self->store));
+  if (self->plain_filter != NULL)
+    g_string_append_printf (out, MD_PROTOCOL_STATUS_PLAIN_REFUSED ": %" G_GUINT64_FORMAT "\n",
+                            md_plain_filter_get_refused (self->plain_filter));
   return g_string_free (out, FALSE);
 }
 
@@ -796,4 +800,11 @@ md_resources_set_rate_limit (MdResources *self, MdRateLimit *rate_limit)
 {
   g_return_if_fail (self != NULL);
   self->rate_limit = rate_limit;
+}
+
+void
+md_resources_set_plain_filter (MdResources *self, const MdPlainFilter *filter)
+{
+  g_return_if_fail (self != NULL);
+  self->plain_filter = filter;
 }

@@ -17,6 +17,7 @@
 #include "md-note.h"
 #include "md-observers.h"
 #include "md-peer.h"
+#include "md-plain-filter.h"
 #include "md-rate-limit.h"
 #include "md-store.h"
 
@@ -74,6 +75,8 @@ void md_resources_set_rate_limit (MdResources *self, MdRateLimit *rate_limit);
 void md_resources_set_identity (MdResources *self, const char *name, guint16 coaps_port);
 /* That link (md-notes-link.h) in at most @max bytes, or NULL. */
 gchar *md_resources_format_notes_link (MdResources *self, gsize max);
+/* /status reports what @filter (not owned; NULL: nothing) refused. */
+void md_resources_set_plain_filter (MdResources *self, const MdPlainFilter *filter);
 
 /* Lines of GET /status. */
 gchar *md_resources_describe_status (MdResources *self, gint64 now_us);

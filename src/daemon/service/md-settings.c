@@ -4,6 +4,7 @@
 
 #include "md-address-set.h"
 #include "md-error.h"
+#include "md-plain-filter.h"
 #include "md-notes-link.h"
 #include "md-protocol.h"
 
@@ -45,6 +46,11 @@ static const MdSetting settings[] = {
     "127.0.0.0/8 ::1",
     "Source networks that the rate limit never applies to (ADDRESS[/LENGTH], separated by\n"
     "spaces); empty: none." },
+  { "PlainFrom", MD_SETTING_ADDRESSES, G_STRUCT_OFFSET (MdSettings, plain_from),
+    MD_PLAIN_FROM_DEFAULT,
+    "Source networks served on the plain (unencrypted) port (ADDRESS[/LENGTH], separated\n"
+    "by spaces); anything else there is dropped unanswered.  Whoever is in them reads and\n"
+    "writes without a key, so widen it only for a LAN you trust; empty: DTLS only." },
   { "Discovery", MD_SETTING_BOOLEAN, G_STRUCT_OFFSET (MdSettings, discovery), "true",
     "Answer CoAP multicast discovery (GET /.well-known/core to 224.0.1.187 and ff02::fd)\n"
     "from anywhere on the LAN, whatever PlainFrom= says, with the notebook's link only:\n"
@@ -129,8 +135,9 @@ parse_rate (const char *text, double *value)
   return TRUE;
 }
 
+/* @detail (may be NULL) names the item that is no network. */
 static gboolean
-parse_addresses (const char *text, char ***value)
+parse_addresses (const char *text, char ***value, GError **detail)
 {
   g_auto (GStrv) items = g_strsplit_set (text, " \t,", -1);
   g_autoptr (GPtrArray) kept = g_ptr_array_new ();
@@ -140,7 +147,7 @@ parse_addresses (const char *text, char ***value)
     if (items[i][0] != '\0')
       g_ptr_array_add (kept, g_strdup (items[i]));
   g_ptr_array_add (kept, NULL);
-  set = md_address_set_new ((const char *const *)kept->pdata, NULL);
+  set = md_address_set_new ((const char *const *)kept->pdata, detail);
   if (set == NULL)
     {
       g_strfreev ((char **)g_ptr_array_free (g_steal_pointer (&kept), FALSE));
@@ -161,9 +168,10 @@ parse_name (const char *text, char **value)
   return TRUE;
 }
 
-/* Parses @text into @self's field for @setting; FALSE leaves it as it was. */
+/* Parses @text into @self's field for @setting; FALSE leaves it as it was,
+ * with @detail (may be NULL) set when the type says more than its hint. */
 static gboolean
-parse_value (MdSettings *self, const MdSetting *setting, const char *text)
+parse_value (MdSettings *self, const MdSetting *setting, const char *text, GError **detail)
 {
   switch (setting->type)
     {
@@ -184,7 +192,7 @@ parse_value (MdSettings *self, const MdSetting *setting, const char *text)
       case MD_SETTING_RATE:
         return parse_rate (text, FIELD (self, setting, double));
       case MD_SETTING_ADDRESSES:
-        return parse_addresses (text, FIELD (self, setting, char **));
+        return parse_addresses (text, FIELD (self, setting, char **), detail);
       case MD_SETTING_NAME:
         return parse_name (text, FIELD (self, setting, char *));
       default:
@@ -199,7 +207,7 @@ md_settings_init (MdSettings *self)
 
   memset (self, 0, sizeof *self);
   for (gsize i = 0; i < G_N_ELEMENTS (settings); i++)
-    if (!parse_value (self, &settings[i], settings[i].default_value))
+    if (!parse_value (self, &settings[i], settings[i].default_value, NULL))
       g_error ("the default of %s= does not parse", settings[i].name);
 }
 
@@ -209,6 +217,7 @@ md_settings_clear (MdSettings *self)
   g_return_if_fail (self != NULL);
 
   g_clear_pointer (&self->rate_limit_exempt, g_strfreev);
+  g_clear_pointer (&self->plain_from, g_strfreev);
   g_clear_pointer (&self->name, g_free);
 }
 
@@ -239,6 +248,7 @@ load_key (MdSettings *self, GKeyFile *keyfile, const char *name, GError **error)
   const MdSetting *setting = find_setting (name);
   g_autofree char *raw = NULL;
   g_autofree char *text = NULL;
+  g_autoptr (GError) detail = NULL;
 
   if (setting == NULL)
     {
@@ -250,9 +260,10 @@ load_key (MdSettings *self, GKeyFile *keyfile, const char *name, GError **error)
   if (raw == NULL)
     return FALSE;
   text = g_strstrip (g_strdup (raw));
-  if (!parse_value (self, setting, text))
+  if (!parse_value (self, setting, text, &detail))
     {
-      g_set_error (error, MD_ERROR, MD_ERROR_FAILED, "%s=%s is not valid: expected %s", name, text,
+      g_set_error (error, MD_ERROR, MD_ERROR_FAILED, "%s=%s is not valid: %s%sexpected %s", name,
+                   text, detail != NULL ? detail->message : "", detail != NULL ? "; " : "",
                    type_hints[setting->type]);
       return FALSE;
     }

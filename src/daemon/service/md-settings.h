@@ -19,6 +19,7 @@ typedef struct
   char **rate_limit_exempt; /* CIDR networks (md-address-set.h) */
   gboolean discovery;       /* answer multicast discovery (md-discovery.h) */
   char *name;               /* the notebook's name; "": the host name */
+  char **plain_from;        /* CIDR networks the plain port serves (md-plain-filter.h) */
 } MdSettings;
 
 /* Every setting at its default. */
