@@ -240,6 +240,36 @@ run (MdDaemon *daemon)
   return EXIT_SUCCESS;
 }
 
+/* --join-groups (mydaily-discovery.service, at boot): a membership belongs
+ * to the socket, which systemd keeps open, so it outlasts this process and
+ * multicast discovery reaches the socket before any datagram has started
+ * the daemon.  Nothing is read: queued datagrams stay for the daemon. */
+static int
+join_groups_and_exit (MdDaemon *daemon)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!daemon->config.settings.discovery)
+    {
+      g_message ("Discovery=false: no multicast group joined");
+      return EXIT_SUCCESS;
+    }
+  if (!md_listen_open_named ((const char *const *)daemon->config.listen,
+                             (const char *const *)daemon->config.listen_dtls, daemon->fds,
+                             daemon->dtls_fds, &error))
+    return fail ("%s", error->message);
+  for (guint i = 0; i < daemon->fds->len; i++)
+    {
+      int fd = g_array_index (daemon->fds, int, i);
+      char address[64];
+      guint joined = md_multicast_join (fd);
+
+      g_message ("%s joined the CoAP multicast groups on %u new interface(s)",
+                 md_listen_describe (fd, address), joined);
+    }
+  return EXIT_SUCCESS;
+}
+
 static void
 daemon_clear (MdDaemon *daemon)
 {
@@ -311,7 +341,7 @@ main (int argc, char **argv)
   else
     {
       md_log_init (daemon.config.verbose);
-      status = run (&daemon);
+      status = daemon.config.join_groups ? join_groups_and_exit (&daemon) : run (&daemon);
     }
   daemon_clear (&daemon);
   return status;

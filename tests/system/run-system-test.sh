@@ -128,6 +128,50 @@ lan_discovers_notebook () {
   return 1
 }
 
+# ---- discovery before the first datagram: mydaily-discovery.service joins
+# the groups through systemd's socket and exits, so a notebook nobody used
+# since boot answers.  The boot's own run joined the interfaces of that
+# moment; the LAN's veth comes later, so the check starts the oneshot again
+# (as a boot with that interface would) with mydaily.service still inactive.
+discovery_unit_ran_at_boot () {
+  [ "$(md_in systemctl show -p Result --value mydaily-discovery.service)" = success ] &&
+    [ "$(md_in systemctl show -p ExecMainStatus --value mydaily-discovery.service)" = 0 ] &&
+    md_in journalctl --no-pager -q -b -o cat -u mydaily-discovery.service 2>/dev/null |
+    grep -q 'joined the CoAP multicast groups on'
+}
+
+discovery_unit_joins () {
+  md_in systemctl start mydaily-discovery.service && service_is inactive && lan_groups_joined
+}
+
+# The discovery datagram starts mydaily.service, which answers; only then
+# does the check ask the notebook's id (status would start it too).
+lan_discovers_unused_notebook () {
+  local notebook out
+  out=$(HOME=$workdir/lan-user XDG_STATE_HOME=$workdir/lan-user/state \
+    ip netns exec "$lan_ns" "$MYDAILYCTL" discover --wait=5 -o json 2>&1)
+  if ! md_wait_for 10 service_is active; then
+    md_diag "mydaily.service is $(service_state) after discover: $out"
+    return 1
+  fi
+  notebook=$(md_ctl status 2>/dev/null | sed -n 's/^notebook: //p')
+  [ -n "$notebook" ] && grep -q "\"address\":\"$lan_net.10\",.*\"notebook\":\"$notebook\"" <<<"$out" &&
+    return 0
+  md_diag "discover from the LAN host printed: $out (notebook: $notebook)"
+  return 1
+}
+
+boot_discovery_checks () {
+  md_check "discovery at boot: mydaily-discovery.service ran and logged its joins" \
+    discovery_unit_ran_at_boot
+  md_check "discovery at boot: a veth from a LAN namespace into the container" lan_setup
+  md_check "discovery at boot: the oneshot joins on it, mydaily.service stays inactive" \
+    discovery_unit_joins
+  md_check "discovery at boot: discover on the LAN host starts mydaily.service and finds it" \
+    lan_discovers_unused_notebook
+  lan_teardown
+}
+
 discovery_checks () {
   md_check "discovery: a veth from a LAN namespace into the container" lan_setup
   md_check "discovery: mydaily.service runs with PrivateNetwork=yes" service_sandboxed
@@ -173,9 +217,10 @@ now_ms () {
 
 # Prints the figure from "Overall exposure level for mydaily.service: 0.2".
 security_exposure () {
-  md_in systemd-analyze security --no-pager mydaily.service 2>&1 |
-    tee "$workdir/security.txt" |
-    sed -n 's/.*Overall exposure level for mydaily\.service: \([0-9.]*\).*/\1/p'
+  local unit=${1:-mydaily.service}
+  md_in systemd-analyze security --no-pager "$unit" 2>&1 |
+    tee "$workdir/security-$unit.txt" |
+    sed -n "s/.*Overall exposure level for ${unit//./\\.}: \([0-9.]*\).*/\1/p"
 }
 
 at_most () {
@@ -187,7 +232,8 @@ at_most () {
 units_verify () {
   local out
   out=$(md_in systemd-analyze verify --man=no \
-    "$unit_dir/mydaily.socket" "$unit_dir/mydaily.service" 2>&1)
+    "$unit_dir/mydaily.socket" "$unit_dir/mydaily.service" \
+    "$unit_dir/mydaily-discovery.service" 2>&1)
   local status=$?
   [ "$status" -eq 0 ] && [ -z "$out" ] && return 0
   md_diag "systemd-analyze verify: status $status" "$out"
@@ -811,8 +857,9 @@ package_purges () {
 purge_removed_units () {
   local path left=() unit
   for path in "$unit_dir/mydaily.socket" "$unit_dir/mydaily-coaps.socket" \
-    "$unit_dir/mydaily.service" \
+    "$unit_dir/mydaily.service" "$unit_dir/mydaily-discovery.service" \
     /etc/systemd/system/sockets.target.wants/mydaily.socket \
+    /etc/systemd/system/multi-user.target.wants/mydaily-discovery.service \
     /etc/systemd/system/sockets.target.wants/mydaily-coaps.socket \
     /var/lib/systemd/deb-systemd-helper-enabled/mydaily.socket.dsh-also \
     /var/lib/systemd/deb-systemd-helper-enabled/sockets.target.wants/mydaily.socket; do
@@ -820,7 +867,7 @@ purge_removed_units () {
       left+=("$path")
     fi
   done
-  for unit in mydaily.socket mydaily-coaps.socket mydaily.service; do
+  for unit in mydaily.socket mydaily-coaps.socket mydaily.service mydaily-discovery.service; do
     [ "$(md_in systemctl show -p LoadState --value "$unit")" = not-found ] ||
       left+=("$unit loaded")
   done
@@ -927,6 +974,9 @@ md_check "the manuals are installed and journalctl --list-catalog knows mydaily"
 md_check "systemd-analyze verify passes for both units" units_verify
 exposure=$(security_exposure)
 md_check "systemd-analyze security: exposure ${exposure:-?} <= 1.0" at_most "$exposure" 1.0
+exposure=$(security_exposure mydaily-discovery.service)
+md_check "systemd-analyze security mydaily-discovery.service: exposure ${exposure:-?} <= 1.0" \
+  at_most "$exposure" 1.0
 md_check "installing enabled and started mydaily.socket" socket_enabled_by_package
 md_check "mydaily.service is not running before the first datagram" service_is inactive
 md_check "mydailyctl add through 127.0.0.1:5683 stores a note" add_first_note
@@ -948,6 +998,7 @@ reboot_container
 md_ok "systemctl reboot inside the container; it boots again"
 md_check "after reboot mydaily.socket listens and the service waits for a datagram" \
   eval 'socket_is_active && service_is inactive'
+boot_discovery_checks
 md_check "notes survive the reboot (history identical)" reboot_kept_notes
 md_check "after reboot the state directory still belongs to the daemon's user" \
   eval 'md_wait_for 10 service_is active && state_dir_owned_by_daemon'

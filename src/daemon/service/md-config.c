@@ -46,6 +46,11 @@ md_config_parse_args (MdConfig *self, int *argc, char ***argv, GError **error)
     /* TRANSLATORS: description of --print-config */
     { "print-config", 0, 0, G_OPTION_ARG_NONE, &self->print_config,
       N_ ("Print the settings in force, with their defaults, as a config file, and exit"), NULL },
+    /* TRANSLATORS: description of --join-groups */
+    { "join-groups", 0, 0, G_OPTION_ARG_NONE, &self->join_groups,
+      N_ ("Join the multicast discovery groups on the plain sockets systemd passed, and exit "
+          "without reading a datagram"),
+      NULL },
     /* TRANSLATORS: description of --version */
     { "version", 0, 0, G_OPTION_ARG_NONE, &self->version, N_ ("Print the version and exit"), NULL },
     { NULL },

@@ -19,7 +19,8 @@ typedef struct
   gboolean verbose; /* --verbose, or Verbose=true */
   gboolean version;
   gboolean print_config;
-  MdSettings settings; /* the config file's, or the defaults */
+  gboolean join_groups; /* --join-groups: join the multicast groups and exit */
+  MdSettings settings;  /* the config file's, or the defaults */
 } MdConfig;
 
 /* Parses the command line into @self (zeroed by the caller; the settings
