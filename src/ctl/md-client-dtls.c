@@ -263,6 +263,9 @@ step_handshake (MdClientDtls *self)
 {
   int r = gnutls_handshake (self->tls);
 
+  /* Defensive: nothing may end the session from inside GnuTLS's callbacks. */
+  if (self->tls == NULL)
+    return;
   if (r == 0)
     {
       md_client_clock_clear_timer (self->clock, &self->timer);
