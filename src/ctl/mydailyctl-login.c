@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "md-credentials.h"
+#include "md-ctl-signals.h"
 #include "md-error.h"
 #include "md-psk.h"
 #include "mydailyctl.h"
@@ -76,6 +77,7 @@ read_key_input (const char *name, const char *host)
       /* TRANSLATORS: a prompt; %s a person's name and a host */
       fprintf (stderr, _ ("Key for “%s” at %s: "), name, host);
       tcgetattr (STDIN_FILENO, &saved);
+      md_ctl_signals_save_terminal (&saved);
       quiet = saved;
       quiet.c_lflag &= ~(tcflag_t)ECHO;
       tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
@@ -84,6 +86,7 @@ read_key_input (const char *name, const char *host)
   if (tty)
     {
       tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved);
+      md_ctl_signals_clear_terminal ();
       fputc ('\n', stderr);
     }
   return got != NULL ? g_strdup (line) : g_strdup ("");
