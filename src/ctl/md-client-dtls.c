@@ -309,11 +309,21 @@ keep_pending (MdClientDtls *self, const guint8 *data, gsize len)
     g_queue_push_tail (&self->pending, g_steal_pointer (&message));
 }
 
+/* Only a CON message waits for an answer: an empty ACK or RST, or a NON,
+ * may rightly get none. */
 static gboolean
-session_seems_lost (MdClientDtls *self)
+expects_answer (const guint8 *data, gsize len)
+{
+  return len > 0 && (data[0] >> 4 & 0x3) == MD_COAP_TYPE_CON;
+}
+
+static gboolean
+session_seems_lost (MdClientDtls *self, gboolean expecting)
 {
   gint64 now = md_client_clock_now (self->clock);
 
+  if (self->unanswered_since == 0 && !expecting)
+    return FALSE;
   if (self->unanswered_since == 0)
     self->unanswered_since = now;
   return now - self->unanswered_since > SESSION_LOST_US;
@@ -326,7 +336,7 @@ md_client_dtls_send (MdClientDtls *self, const guint8 *data, gsize len)
 
   g_return_if_fail (self != NULL && data != NULL);
 
-  if (self->established && session_seems_lost (self))
+  if (self->established && session_seems_lost (self, expects_answer (data, len)))
     {
       g_debug ("DTLS: no answer in the session for a while; shaking hands again");
       end_session (self);
