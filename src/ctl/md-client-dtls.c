@@ -35,6 +35,12 @@ struct _MdClientDtls
   MdClientDtlsFuncs funcs;
   MdClientDtlsRecordFunc record_func;
   gpointer record_data;
+  MdClientDtlsPlaintextFunc plaintext_func;
+  gpointer plaintext_data;
+  /* The message gnutls_record_send is encrypting, until its record is
+   * pushed. */
+  const guint8 *sending;
+  gsize sending_len;
   gnutls_psk_client_credentials_t credentials;
   gnutls_session_t tls; /* NULL between sessions */
   gboolean established;
@@ -69,6 +75,9 @@ on_push (gnutls_transport_ptr_t ptr, const void *data, size_t len)
 {
   MdClientDtls *self = ptr;
 
+  if (self->sending != NULL && self->plaintext_func != NULL)
+    self->plaintext_func (self->sending, self->sending_len, self->plaintext_data);
+  self->sending = NULL;
   if (self->record_func != NULL)
     report_records (self, TRUE, data, len);
   self->funcs.push (data, len, self->funcs.user_data);
@@ -176,6 +185,30 @@ md_client_dtls_set_record_func (MdClientDtls *self, MdClientDtlsRecordFunc func,
   self->record_data = user_data;
 }
 
+void
+md_client_dtls_set_plaintext_func (MdClientDtls *self, MdClientDtlsPlaintextFunc func,
+                                   gpointer user_data)
+{
+  g_return_if_fail (self != NULL);
+
+  self->plaintext_func = func;
+  self->plaintext_data = user_data;
+}
+
+/* One message as one record; the plaintext hook sees it just before its
+ * record leaves, and only if it does. */
+static ssize_t
+send_record (MdClientDtls *self, const guint8 *data, gsize len)
+{
+  ssize_t r;
+
+  self->sending = data;
+  self->sending_len = len;
+  r = gnutls_record_send (self->tls, data, len);
+  self->sending = NULL;
+  return r;
+}
+
 static gboolean
 start_session (MdClientDtls *self, GError **error)
 {
@@ -236,7 +269,7 @@ flush_pending (MdClientDtls *self)
     {
       gsize len;
       const guint8 *data = g_bytes_get_data (message, &len);
-      ssize_t r = gnutls_record_send (self->tls, data, len);
+      ssize_t r = send_record (self, data, len);
 
       if (r < 0)
         g_debug ("DTLS record of %" G_GSIZE_FORMAT " bytes not sent: %s", len,
@@ -343,7 +376,7 @@ md_client_dtls_send (MdClientDtls *self, const guint8 *data, gsize len)
     }
   if (self->established)
     {
-      ssize_t r = gnutls_record_send (self->tls, data, len);
+      ssize_t r = send_record (self, data, len);
 
       if (r < 0)
         g_debug ("DTLS record not sent: %s", gnutls_strerror ((int)r));

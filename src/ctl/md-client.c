@@ -474,7 +474,6 @@ md_client_send (MdClient *client, const guint8 *data, gsize len)
   else if (ensure_dtls (client))
     {
       finish_switch (client);
-      trace (client, MD_CLIENT_SENT, MD_CLIENT_TRACE_DECRYPTED, data, len);
       md_client_dtls_send (client->dtls, data, len);
       finish_switch (client);
     }
@@ -556,6 +555,12 @@ on_dtls_deliver (const guint8 *data, gsize len, gpointer user_data)
 }
 
 static void
+on_dtls_plaintext (const guint8 *data, gsize len, gpointer user_data)
+{
+  trace (user_data, MD_CLIENT_SENT, MD_CLIENT_TRACE_DECRYPTED, data, len);
+}
+
+static void
 on_dtls_failed (const GError *error, gpointer user_data)
 {
   MdClient *client = md_client_ref (user_data);
@@ -582,6 +587,7 @@ ensure_dtls (MdClient *client)
     }
   if (client->record_func != NULL)
     md_client_dtls_set_record_func (client->dtls, client->record_func, client->record_data);
+  md_client_dtls_set_plaintext_func (client->dtls, on_dtls_plaintext, client);
   return TRUE;
 }
 

@@ -330,6 +330,34 @@ test_session_lost_only_for_con (Fixture *f, gconstpointer data)
   g_assert_true (shook_hands_since (f, mark));
 }
 
+static void
+on_plaintext (const guint8 *data, gsize len, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  g_string_append_printf (f->records, "[%.*s] ", (int)len, data);
+}
+
+/* The plaintext hook sees each message once, just before the record that
+ * carries it, also for those kept through the handshake (a retransmission
+ * kept once). */
+static void
+test_plaintext_hook (Fixture *f, gconstpointer data)
+{
+  make_client (f, "alice", KEY_ALICE);
+  md_client_dtls_set_plaintext_func (f->client, on_plaintext, f);
+  send_text (f, "one");
+  send_text (f, "one");
+  send_text (f, "two");
+  pump (f);
+  send_text (f, "three");
+  pump (f);
+  g_test_message ("records: %s", f->records->str);
+  g_assert_nonnull (strstr (f->records->str, "[one] > 23 [two] > 23 "));
+  g_assert_nonnull (strstr (f->records->str, "[three] > 23 "));
+  g_assert_null (strstr (strstr (f->records->str, "[one]") + 1, "[one]"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -340,6 +368,7 @@ main (int argc, char **argv)
   ADD ("/client-dtls/refused/unknown-name", test_unknown_name);
   ADD ("/client-dtls/lost-flight", test_lost_flight);
   ADD ("/client-dtls/reset", test_reset);
+  ADD ("/client-dtls/plaintext-hook", test_plaintext_hook);
   ADD ("/client-dtls/session-lost-only-for-con", test_session_lost_only_for_con);
   return g_test_run ();
 }
