@@ -430,6 +430,16 @@ read_secret_file (const char *path, gsize *len, gboolean *missing, GError **erro
   return text;
 }
 
+char *
+md_credentials_read_secret (const char *path, gsize *len, GError **error)
+{
+  gboolean missing = FALSE;
+
+  g_return_val_if_fail (path != NULL && len != NULL, NULL);
+
+  return read_secret_file (path, len, &missing, error);
+}
+
 MdCredentials *
 md_credentials_load (const char *path, GError **error)
 {

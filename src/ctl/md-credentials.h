@@ -72,5 +72,9 @@ guint md_credentials_get_count (MdCredentials *self);
  * line, the keygen format; mode 0600 like the credentials.  The
  * credential's host and notebook are NULL. */
 MdCredential *md_credentials_read_key_file (const char *path, GError **error);
+/* The whole of @path, NUL-terminated, as the key files are read: not
+ * through a symbolic link, only a regular file of the user's own that
+ * nobody else may read or write, checked on the file opened. */
+char *md_credentials_read_secret (const char *path, gsize *len, GError **error);
 
 G_END_DECLS

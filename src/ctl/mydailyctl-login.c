@@ -1,10 +1,8 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -92,20 +90,22 @@ read_key_input (const char *name, const char *host)
   return got != NULL ? g_strdup (line) : g_strdup ("");
 }
 
-/* A key file is small: anything else (a device, a FIFO, a large file) is
- * refused before it is read. */
+/* Read as carefully as the global --key-file: a key file is small, and
+ * anything else is refused. */
 static gboolean
 read_key_file (const char *path, char **text, GError **error)
 {
-  GStatBuf st;
+  gsize len = 0;
 
-  if (g_stat (path, &st) == 0 && (!S_ISREG (st.st_mode) || st.st_size > KEY_INPUT_MAX))
+  *text = md_credentials_read_secret (path, &len, error);
+  if (*text != NULL && len > KEY_INPUT_MAX)
     {
+      explicit_bzero (*text, len);
+      g_clear_pointer (text, g_free);
       /* TRANSLATORS: %s is a file name */
       g_set_error (error, MD_ERROR, MD_ERROR_FAILED, _ ("%s: not a key file"), path);
-      return FALSE;
     }
-  return g_file_get_contents (path, text, NULL, error);
+  return *text != NULL;
 }
 
 static char *
