@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 #include <glib/gi18n.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@
   "# mydaily credentials, written by “mydailyctl login”: keep it private (mode 0600).\n"       \
   "# HOST:PORT NOTEBOOK NAME KEY\n"
 #define FIELDS 4
+/* Next to the file: held around a load, edit and save. */
+#define LOCK_SUFFIX ".lock"
 
 struct _MdCredentials
 {
@@ -482,6 +485,38 @@ md_credentials_save (MdCredentials *self, const char *path, GError **error)
   explicit_bzero (text, strlen (text));
   close (dirfd);
   return ok;
+}
+
+int
+md_credentials_lock (const char *path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *name = g_path_get_basename (path);
+  g_autofree char *lock_name = g_strconcat (name, LOCK_SUFFIX, NULL);
+  int dirfd;
+  int fd;
+
+  g_return_val_if_fail (path != NULL, -1);
+
+  dirfd = md_private_dir_open (dir, error);
+  if (dirfd < 0)
+    return -1;
+  fd = md_private_file_open_at (dirfd, lock_name, O_RDWR | O_CREAT, error);
+  close (dirfd);
+  if (fd >= 0 && flock (fd, LOCK_EX) != 0)
+    {
+      md_error_set_errno (error, errno, lock_name);
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+void
+md_credentials_unlock (int fd)
+{
+  if (fd >= 0)
+    close (fd);
 }
 
 /* ---- a script's key file ----------------------------------------------------- */

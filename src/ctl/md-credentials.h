@@ -53,6 +53,11 @@ char *md_credentials_get_path (void);
 MdCredentials *md_credentials_load (const char *path, GError **error);
 /* Replaces @path (mode 0600, its directory made 0700) in one rename. */
 gboolean md_credentials_save (MdCredentials *self, const char *path, GError **error);
+/* An exclusive lock on "@path.lock" (flock, waiting for it), held around a
+ * load, edit and save so that two of them never lose each other's change;
+ * the lock's descriptor, or -1. */
+int md_credentials_lock (const char *path, GError **error);
+void md_credentials_unlock (int fd);
 
 /* "HOST:PORT" as stored: lower case, an IPv6 host in brackets.  NULL (and
  * @error) for a malformed one; @default_port when it has none. */

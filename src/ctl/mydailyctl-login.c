@@ -147,12 +147,18 @@ static gboolean
 store_credential (const MdCredential *credential, GError **error)
 {
   g_autofree char *path = md_credentials_get_path ();
-  g_autoptr (MdCredentials) credentials = md_credentials_load (path, error);
+  g_autoptr (MdCredentials) credentials = NULL;
+  int lock = md_credentials_lock (path, error);
+  gboolean ok;
 
-  if (credentials == NULL)
+  if (lock < 0)
     return FALSE;
-  md_credentials_set (credentials, credential);
-  return md_credentials_save (credentials, path, error);
+  credentials = md_credentials_load (path, error);
+  if (credentials != NULL)
+    md_credentials_set (credentials, credential);
+  ok = credentials != NULL && md_credentials_save (credentials, path, error);
+  md_credentials_unlock (lock);
+  return ok;
 }
 
 static int
@@ -209,15 +215,35 @@ md_ctl_login (MdCtlOptions *options, int argc, char **argv)
   return log_in (options, key_file != NULL ? key_file : options->key_file, host, argv[2]);
 }
 
+/* Removes @host's credential; an exit status. */
+static int
+forget (const char *path, const char *host, GError **error)
+{
+  g_autoptr (MdCredentials) credentials = md_credentials_load (path, error);
+
+  if (credentials == NULL)
+    return md_ctl_fail (*error);
+  if (!md_credentials_remove (credentials, host))
+    {
+      /* TRANSLATORS: %s is HOST:PORT */
+      md_ctl_print_error (_ ("no key stored for %s"), host);
+      return MD_CTL_EXIT_REJECTED;
+    }
+  if (!md_credentials_save (credentials, path, error))
+    return md_ctl_fail (*error);
+  return MD_CTL_EXIT_OK;
+}
+
 int
 md_ctl_logout (MdCtlOptions *options, int argc, char **argv)
 {
   g_autoptr (GOptionContext) context = md_ctl_option_context_new (
       "logout", _ ("HOST[:PORT]"), _ ("Forget the key stored for the server by “login”."));
   g_autofree char *path = md_credentials_get_path ();
-  g_autoptr (MdCredentials) credentials = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *host = NULL;
+  int lock;
+  int status;
 
   if (!md_ctl_parse_options (context, "logout", &argc, &argv))
     return MD_CTL_EXIT_USAGE;
@@ -226,16 +252,10 @@ md_ctl_logout (MdCtlOptions *options, int argc, char **argv)
   host = md_credentials_host_key (strip_coaps (argv[1]), MD_PROTOCOL_PORT_DTLS, &error);
   if (host == NULL)
     return md_ctl_usage_error ("logout", "%s", error->message);
-  credentials = md_credentials_load (path, &error);
-  if (credentials == NULL)
+  lock = md_credentials_lock (path, &error);
+  if (lock < 0)
     return md_ctl_fail (error);
-  if (!md_credentials_remove (credentials, host))
-    {
-      /* TRANSLATORS: %s is HOST:PORT */
-      md_ctl_print_error (_ ("no key stored for %s"), host);
-      return MD_CTL_EXIT_REJECTED;
-    }
-  if (!md_credentials_save (credentials, path, &error))
-    return md_ctl_fail (error);
-  return MD_CTL_EXIT_OK;
+  status = forget (path, host, &error);
+  md_credentials_unlock (lock);
+  return status;
 }
