@@ -27,7 +27,7 @@ static char *
 key_from_line (const char *line, const char *name, GError **error)
 {
   g_autofree char *line_name = NULL;
-  g_autofree char *key = NULL;
+  g_autoptr (MdPskSecret) key = NULL;
 
   if (strpbrk (line, " \t") == NULL && md_psk_secret_is_valid (line))
     return g_strdup (line);
@@ -53,7 +53,7 @@ key_from_line (const char *line, const char *name, GError **error)
 static char *
 key_from_text (const char *text, const char *name, GError **error)
 {
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_auto (MdPskSecretStrv) lines = g_strsplit (text, "\n", -1);
 
   for (guint i = 0; lines[i] != NULL; i++)
     if (*g_strstrip (lines[i]) != '\0')
@@ -69,6 +69,7 @@ read_key_input (const char *name, const char *host)
   gboolean tty = isatty (STDIN_FILENO);
   struct termios saved, quiet;
   char *got;
+  char *text;
 
   if (tty)
     {
@@ -87,7 +88,9 @@ read_key_input (const char *name, const char *host)
       md_ctl_signals_clear_terminal ();
       fputc ('\n', stderr);
     }
-  return got != NULL ? g_strdup (line) : g_strdup ("");
+  text = g_strdup (got != NULL ? line : "");
+  explicit_bzero (line, sizeof line);
+  return text;
 }
 
 /* Read as carefully as the global --key-file: a key file is small, and
