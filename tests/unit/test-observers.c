@@ -475,6 +475,34 @@ test_unverified_acked (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (md_observers_get_count (observers, T0 + MD_OBSERVE_ACK_WAIT_US + 2), ==, 1);
 }
 
+/* A CON to an unverified observer does not take the next sequential MID,
+ * which whoever spoofed the registration could guess and ACK; two awaited
+ * by one peer differ, so an ACK keeps one only. */
+static void
+test_unverified_random_mid (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (MdObservers) observers = md_observers_new ();
+  g_autoptr (GString) line = g_string_new ("9\t2026-11-24T19:42:57Z\tnote\n");
+  g_autofree MdCoapMessage *msg = g_new0 (MdCoapMessage, 1);
+  g_autoptr (GBytes) first = NULL;
+  g_autoptr (GBytes) second = NULL;
+  guint16 next_mid = 700;
+  guint16 first_mid;
+
+  if (!fixture_ready (fx))
+    return;
+  g_assert_true (md_observers_register (observers, &fx->client[0], token_a, 4, T0));
+  g_assert_true (md_observers_set_budget (observers, &fx->client[0], token_a, 4, 200));
+  g_assert_true (md_observers_register (observers, &fx->client[0], token_b, 8, T0));
+  g_assert_true (md_observers_set_budget (observers, &fx->client[0], token_b, 8, 200));
+  md_observers_notify (observers, line, &next_mid, T0);
+  g_assert_cmpuint (next_mid, ==, 700);
+  receive_confirmable (fx->client_fd[0], 200, &first, msg);
+  first_mid = msg->mid;
+  receive_confirmable (fx->client_fd[0], 200, &second, msg);
+  g_assert_cmpuint (msg->mid, !=, first_mid);
+}
+
 /* No ACK within MD_OBSERVE_ACK_WAIT_US: dropped; a proven observer beside
  * it keeps its NON notifications. */
 static void
@@ -551,6 +579,7 @@ main (int argc, char **argv)
   ADD ("/observers/unverified/acked", test_unverified_acked, v4);
   ADD ("/observers/unverified/unacked", test_unverified_unacked, v4);
   ADD ("/observers/unverified/cap", test_unverified_cap, v4);
+  ADD ("/observers/unverified/random-mid", test_unverified_random_mid, v4);
 #undef ADD
   return g_test_run ();
 }
