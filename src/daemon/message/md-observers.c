@@ -23,6 +23,7 @@ typedef struct
   guint16 last_mid;           /* of the latest notification, for matching an RST */
   gsize max_bytes;            /* per notification; 0: a proven address, no bound */
   gint64 ack_deadline_us;     /* 0, or when the unacknowledged CON drops it */
+  gboolean budget_set;        /* else it is sent nothing: its cost is unknown */
 } MdObserver;
 
 struct _MdObservers
@@ -189,6 +190,7 @@ md_observers_set_budget (MdObservers *self, const MdPeer *peer, const guint8 *to
       observer->ack_deadline_us = 0;
     }
   observer->max_bytes = max_bytes;
+  observer->budget_set = TRUE;
   return TRUE;
 }
 
@@ -338,7 +340,7 @@ md_observers_send_one (MdObserver *observer, MdCoapMessage *notification, guint1
   guint8 datagram[MD_COAP_MAX_DATAGRAM];
   gssize len;
 
-  if (observer->ack_deadline_us != 0)
+  if (!observer->budget_set || observer->ack_deadline_us != 0)
     return TRUE; /* one unacknowledged notification at a time */
   if (observer->max_bytes > 0)
     {
