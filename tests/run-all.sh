@@ -23,6 +23,8 @@ deps=(meson ninja-build gcc clang clang-format libclang-rt-14-dev pkg-config get
       scdoc zsh
       libcoap3-bin gnutls-bin tshark systemd systemd-container debootstrap iproute2
       nftables util-linux procps less python3
+      # DNS-SD: the LAN test runs an avahi-daemon per namespace host
+      avahi-daemon avahi-utils dbus
       # the Debian package, built and installed by the system test
       build-essential debhelper dpkg-dev lintian)
 

@@ -57,6 +57,28 @@ G_BEGIN_DECLS
 /* Link attribute of </notes> in /.well-known/core carrying that identity,
  * so one GET tells a client (or a discovery answer) which notebook it is. */
 #define MD_PROTOCOL_LINK_NOTEBOOK "notebook"
+/* The other attributes of that link (ARCHITECTURE.md, "Discovery"):
+ *   </notes>;rt="mydaily.notes";ct=0;notebook="UUID";title="NAME";coaps="5684"
+ * title is the notebook's name (Name= in mydaily.conf), coaps the DTLS port,
+ * present only when DTLS is offered. */
+#define MD_PROTOCOL_LINK_RT "rt"
+#define MD_PROTOCOL_LINK_CT "ct"
+#define MD_PROTOCOL_LINK_TITLE "title"
+#define MD_PROTOCOL_LINK_COAPS "coaps"
+
+/* CoAP multicast discovery (RFC 7252 §8, §12.8): "All CoAP Nodes". */
+#define MD_PROTOCOL_GROUP_V4 "224.0.1.187"
+#define MD_PROTOCOL_GROUP_V6 "ff02::fd"
+/* An elective option (the experimental range of RFC 7252 §12.2) whose value
+ * means nothing: a discovery request carries it to be large enough that the
+ * link fits three times its size (chrony pads its requests alike). */
+#define MD_PROTOCOL_OPTION_PADDING 65000
+/* The longest Name=, in bytes, so the link always fits the padded request. */
+#define MD_PROTOCOL_NAME_MAX 63
+
+/* DNS-SD service types (RFC 7252 §12.8 registers both). */
+#define MD_PROTOCOL_DNSSD_COAP "_coap._udp"
+#define MD_PROTOCOL_DNSSD_COAPS "_coaps._udp"
 
 /* Journal fields of the daemon's structured events (journalctl FIELD=). */
 #define MD_PROTOCOL_FIELD_NOTE_ID "NOTE_ID"

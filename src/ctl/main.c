@@ -31,6 +31,8 @@ static const MdCtlCommand commands[] = {
   { "logout", N_ ("Forget the key stored for a server"), md_ctl_logout, FALSE },
   /* TRANSLATORS: summary of "mydailyctl sync" in --help */
   { "sync", N_ ("Send the notes queued while the server did not answer"), md_ctl_sync, TRUE },
+  /* TRANSLATORS: summary of "mydailyctl discover" in --help */
+  { "discover", N_ ("List the notebooks on the LAN"), md_ctl_discover, FALSE },
 };
 
 static const MdCtlCommand *
@@ -119,6 +121,26 @@ check_global_options (MdCtlOptions *options, const char *key_file)
   return MD_CTL_EXIT_OK;
 }
 
+static gboolean
+wants_help (int argc, char **argv)
+{
+  for (int i = 2; i < argc; i++)
+    if (g_str_equal (argv[i], "--help") || g_str_equal (argv[i], "-h")
+        || g_str_equal (argv[i], "-?") || g_str_equal (argv[i], "--"))
+      return !g_str_equal (argv[i], "--");
+  return FALSE;
+}
+
+/* No -s and no $MYDAILY_SERVER: localhost if a daemon answers there, else
+ * the LAN (mydailyctl-choose.c); --help needs no server. */
+static gboolean
+finds_server (const char *server, int argc, char **argv)
+{
+  const char *env = g_getenv ("MYDAILY_SERVER");
+
+  return server == NULL && (env == NULL || *env == '\0') && !wants_help (argc, argv);
+}
+
 static int
 run_command (MdCtlOptions *options, const char *server, int argc, char **argv)
 {
@@ -126,7 +148,14 @@ run_command (MdCtlOptions *options, const char *server, int argc, char **argv)
 
   if (argc >= 2 && command == NULL)
     return md_ctl_usage_error (NULL, _ ("unknown command “%s”"), argv[1]);
-  if (command == NULL || command->needs_server)
+  if ((command == NULL || command->needs_server) && finds_server (server, argc, argv))
+    {
+      int status = md_ctl_find_server (options);
+
+      if (status != MD_CTL_EXIT_OK)
+        return status;
+    }
+  else if (command == NULL || command->needs_server)
     md_ctl_choose_server (options, server);
   if (command == NULL)
     return md_ctl_notebook (options);

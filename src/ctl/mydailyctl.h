@@ -8,6 +8,7 @@
 
 #include "md-client.h"
 #include "md-ctl-server.h"
+#include "md-discover.h"
 #include "md-protocol.h"
 #include "md-ctl-console.h"
 #include "md-ctl-printer.h"
@@ -52,6 +53,7 @@ int md_ctl_follow (MdCtlOptions *options, int argc, char **argv);
 int md_ctl_status (MdCtlOptions *options, int argc, char **argv);
 int md_ctl_keygen (MdCtlOptions *options, int argc, char **argv);
 int md_ctl_sync (MdCtlOptions *options, int argc, char **argv);
+int md_ctl_discover (MdCtlOptions *options, int argc, char **argv);
 int md_ctl_login (MdCtlOptions *options, int argc, char **argv);
 int md_ctl_logout (MdCtlOptions *options, int argc, char **argv);
 /* Without a command: the notebook on a terminal, else md_ctl_add_lines(). */
@@ -91,6 +93,16 @@ MdClient *md_ctl_connect (MdCtlOptions *options, GError **error);
  * file, coaps:// without a key) waits in options->target_error for
  * md_ctl_connect(), so that "COMMAND --help" still works. */
 void md_ctl_choose_server (MdCtlOptions *options, const char *server);
+
+/* No -s and no $MYDAILY_SERVER (mydailyctl-choose.c): options->target is
+ * a daemon on this host if one answers a ping, else the notebook found on
+ * the LAN: the one chosen before (md-ctl-choice.h), the only one, or the
+ * one the user picks now; over DTLS when a key was stored for its
+ * identity.  Returns the exit status (printed what failed). */
+int md_ctl_find_server (MdCtlOptions *options);
+/* The stored credential for a notebook found on the LAN: by its identity,
+ * else by its DTLS address; NULL when none. */
+const MdCredential *md_ctl_credential_for (MdCredentials *credentials, const MdDiscovered *found);
 
 /* ---- the outbox (mydailyctl-outbox.c) ---- */
 

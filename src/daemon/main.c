@@ -6,6 +6,7 @@
 #include "md-listen-named.h"
 #include "md-listen.h"
 #include "md-log.h"
+#include "md-multicast.h"
 #include "md-notify.h"
 #include "md-rate-limit.h"
 #include "md-server.h"
@@ -16,6 +17,7 @@
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -34,7 +36,12 @@ typedef struct
   GMainLoop *loop;
   guint sigterm_id;
   guint sigint_id;
+  guint rejoin_id; /* the multicast groups on new interfaces */
 } MdDaemon;
+
+/* How often the plain sockets join the multicast groups on interfaces that
+ * came up since: the sandboxed daemon cannot watch netlink for them. */
+#define MD_DAEMON_REJOIN_SECONDS 10
 
 /* Logs a fatal start-up error as syslog "err" (not a GLib critical, which the
  * test setup makes fatal) and returns the exit status. */
@@ -136,6 +143,47 @@ log_started (MdDaemon *daemon)
                   md_store_get_path (daemon->store));
 }
 
+/* The port of the first coaps socket, for the coaps= link attribute; 0
+ * when DTLS is not offered. */
+static guint16
+coaps_port (MdDaemon *daemon)
+{
+  struct sockaddr_storage addr;
+  socklen_t len = sizeof addr;
+
+  if (daemon->dtls_fds->len == 0
+      || getsockname (g_array_index (daemon->dtls_fds, int, 0), (struct sockaddr *)&addr, &len) < 0)
+    return 0;
+  if (addr.ss_family == AF_INET)
+    return g_ntohs (((struct sockaddr_in *)&addr)->sin_port);
+  if (addr.ss_family == AF_INET6)
+    return g_ntohs (((struct sockaddr_in6 *)&addr)->sin6_port);
+  return 0;
+}
+
+static gboolean
+join_groups (gpointer user_data)
+{
+  MdDaemon *daemon = user_data;
+
+  for (guint i = 0; i < daemon->fds->len; i++)
+    md_multicast_join (g_array_index (daemon->fds, int, i));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+setup_discovery (MdDaemon *daemon)
+{
+  const MdSettings *settings = &daemon->config.settings;
+
+  md_server_set_identity (daemon->server, md_settings_get_name (settings), coaps_port (daemon));
+  md_server_set_discovery (daemon->server, settings->discovery);
+  if (!settings->discovery)
+    return;
+  join_groups (daemon);
+  daemon->rejoin_id = g_timeout_add_seconds (MD_DAEMON_REJOIN_SECONDS, join_groups, daemon);
+}
+
 /* READY=1 only now that sockets and store are open. */
 static gboolean
 serve (MdDaemon *daemon, GError **error)
@@ -145,6 +193,7 @@ serve (MdDaemon *daemon, GError **error)
   daemon->server = md_server_new (daemon->store);
   md_server_set_verbose (daemon->server, daemon->config.verbose);
   md_server_set_rate_limit (daemon->server, daemon->rate_limit);
+  setup_discovery (daemon);
   if (!md_server_set_plain_from (daemon->server,
                                  (const char *const *)daemon->config.settings.plain_from, error))
     return FALSE;
@@ -197,6 +246,7 @@ daemon_clear (MdDaemon *daemon)
   g_clear_pointer (&daemon->notify, md_notify_free);
   g_clear_handle_id (&daemon->sigterm_id, g_source_remove);
   g_clear_handle_id (&daemon->sigint_id, g_source_remove);
+  g_clear_handle_id (&daemon->rejoin_id, g_source_remove);
   g_clear_pointer (&daemon->server, md_server_free);
   g_clear_pointer (&daemon->rate_limit, md_rate_limit_free);
   /* After the server: its DTLS transports ask the keys until they go. */

@@ -14,13 +14,12 @@ printf '# HOST:PORT NOTEBOOK NAME KEY\nnotes.example:5684 - alice %s\n' \
   "$(printf 'k%.0s' {1..40})" >"$home/config/mydaily/credentials"
 chmod 600 "$home/config/mydaily/credentials"  # mydailyctl refuses one that others may read
 
-# A mydailyctl that has "discover" (until the real one does): its --help
-# lists the command, and discover prints one notebook.
+# A mydailyctl whose discover finds one notebook (the real one would ask
+# the LAN): it prints what `discover -o json` does.
 cat >"$home/mydailyctl-discover" <<SCRIPT
 #!/bin/sh
 case "\$1" in
-  discover) echo "coaps://found.example:5684 0b7c0c8e-3a3c-4a4e-9d0e-6f1f2f6d1a11 Office" ;;
-  --help) "$MYDAILYCTL" --help | sed '/^  discover /d; s/^Commands:\$/&\n  discover   Find notebooks/' ;;
+  discover) echo '{"name":"Office","address":"found.example","server":"coaps://found.example:5684","notebook":"0b7c0c8e-3a3c-4a4e-9d0e-6f1f2f6d1a11","coaps_port":5684,"key":false,"dns_sd":true}' ;;
   *) exec "$MYDAILYCTL" "\$@" ;;
 esac
 SCRIPT

@@ -59,6 +59,7 @@ storm_pids=()
 
 md_cleanup () {
   local pid
+  lan_teardown
   for pid in "${storm_pids[@]}"; do
     kill "$pid" 2>/dev/null
   done
@@ -71,6 +72,71 @@ md_cleanup () {
 }
 
 # ---------------------------------------------------------------- helpers
+
+# ---- discovery (issue 11): the passed socket joins the CoAP multicast
+# groups under the service's sandbox (PrivateNetwork=yes: the daemon has no
+# network of its own), and a host outside the container finds the notebook.
+# The "LAN host" is a network namespace of the test, joined to the
+# container's namespace by a veth pair that appears while the daemon runs:
+# it joins interfaces that come up later too (a rescan every 10 s).
+lan_ns=
+lan_net=10.232.$(($$ % 250 + 1))
+
+lan_teardown () {
+  [ -n "$lan_ns" ] || return 0
+  ip netns delete "$lan_ns" 2>/dev/null
+  lan_ns=
+}
+
+in_container_net () {
+  nsenter -t "$md_pid1" --net "$@"
+}
+
+lan_setup () {
+  lan_ns=mdsys-lan-$$
+  ip netns add "$lan_ns" &&
+    ip link add mdlan0 type veth peer name mdlan1 &&
+    ip link set mdlan0 netns "$lan_ns" &&
+    ip link set mdlan1 netns "$md_pid1" &&
+    ip netns exec "$lan_ns" sysctl -qw net.ipv6.conf.mdlan0.accept_dad=0 &&
+    ip netns exec "$lan_ns" ip link set lo up &&
+    ip netns exec "$lan_ns" ip addr add "$lan_net.20/24" dev mdlan0 &&
+    ip netns exec "$lan_ns" ip link set mdlan0 up &&
+    ip netns exec "$lan_ns" ip route add 224.0.0.0/4 dev mdlan0 &&
+    in_container_net sysctl -qw net.ipv6.conf.mdlan1.accept_dad=0 &&
+    in_container_net ip addr add "$lan_net.10/24" dev mdlan1 &&
+    in_container_net ip link set mdlan1 up
+}
+
+lan_groups_joined () {
+  local groups
+  groups=$(in_container_net ip maddr show dev mdlan1 2>/dev/null)
+  grep -q 'inet  *224\.0\.1\.187$' <<<"$groups" && grep -q 'inet6  *ff02::fd$' <<<"$groups"
+}
+
+service_sandboxed () {
+  [ "$(service_property PrivateNetwork)" = yes ] && service_is active
+}
+
+lan_discovers_notebook () {
+  local notebook out
+  notebook=$(md_ctl status 2>/dev/null | sed -n 's/^notebook: //p')
+  out=$(HOME=$workdir/lan-user XDG_STATE_HOME=$workdir/lan-user/state \
+    ip netns exec "$lan_ns" "$MYDAILYCTL" discover -o json 2>&1)
+  grep -q "\"address\":\"$lan_net.10\",.*\"notebook\":\"$notebook\"" <<<"$out" && return 0
+  md_diag "discover from the LAN host printed: $out (notebook: $notebook)"
+  return 1
+}
+
+discovery_checks () {
+  md_check "discovery: a veth from a LAN namespace into the container" lan_setup
+  md_check "discovery: mydaily.service runs with PrivateNetwork=yes" service_sandboxed
+  md_check "discovery: the passed socket joined 224.0.1.187 and ff02::fd on the new interface" \
+    md_wait_for 30 lan_groups_joined
+  md_check "discovery: mydailyctl discover on the LAN host lists the container's notebook" \
+    lan_discovers_notebook
+  lan_teardown
+}
 
 service_state () {
   md_in systemctl is-active mydaily.service 2>/dev/null
@@ -575,7 +641,8 @@ storm_run () {
 storm_history_exact () {
   md_ctl history -o tsv --no-pager >"$workdir/history-after-storm.tsv" 2>"$workdir/history.err" ||
     { md_diag <"$workdir/history.err"; return 1; }
-  cut -f 3- "$workdir/history-after-storm.tsv" | grep "^storm $run_id " | sort \
+  # ID TIME AUTHOR TEXT: the text is the fourth field.
+  cut -f 4- "$workdir/history-after-storm.tsv" | grep "^storm $run_id " | sort \
     >"$storm_dir/stored.txt"
   cat "$storm_dir"/sent-*.txt | sort >"$storm_dir/sent.txt"
   diff -q "$storm_dir/sent.txt" "$storm_dir/stored.txt" >/dev/null && return 0
@@ -866,6 +933,7 @@ md_check "mydailyctl add through 127.0.0.1:5683 stores a note" add_first_note
 md_check "the first datagram started mydaily.service" md_wait_for 10 service_is active
 md_check "history over IPv4 lists the note" history_has_first_note
 md_check "history over IPv6 ([::1]:5683) lists the note" history_has_first_note_ipv6
+discovery_checks
 md_check "journal: NOTE_STORED entry with NOTE_ID= and PEER= (journalctl MESSAGE_ID=)" journal_check
 md_check "notes in /$state_dir, owned by the dynamic user, mode 0700" state_dir_owned_by_daemon
 

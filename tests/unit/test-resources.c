@@ -1032,6 +1032,23 @@ test_core (Fixture *f, gconstpointer unused)
   assert_error (f, MD_COAP_NOT_ACCEPTABLE, NULL);
 }
 
+/* The </notes> link is the discovery answer's: name and DTLS port too. */
+static void
+test_core_identity (Fixture *f, gconstpointer unused)
+{
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *expected = NULL;
+
+  md_resources_set_identity (f->resources, "kitchen", 5684);
+  get_path (f, ".well-known/core");
+  text = response_text (f);
+  expected
+      = g_strdup_printf ("</notes>;rt=\"mydaily.notes\";ct=0;notebook=\"%s\";title=\"kitchen\";"
+                         "coaps=\"5684\",",
+                         md_store_get_notebook_id (f->store));
+  g_assert_true (g_str_has_prefix (text, expected));
+}
+
 /* The links of /.well-known/core?rt=@filter, as one string. */
 static gchar *
 core_filtered (Fixture *f, const char *filter)
@@ -1191,6 +1208,7 @@ main (int argc, char **argv)
   ADD_OBS ("/resources/status/observers", test_status_observers);
   ADD_OBS ("/resources/core", test_core);
   ADD_OBS ("/resources/core/rt-filter", test_core_rt_filter);
+  ADD_OBS ("/resources/core/identity", test_core_identity);
   ADD_OBS ("/resources/errors/accept", test_accept);
   ADD_OBS ("/resources/errors/unknown-path", test_unknown_path);
   ADD_OBS ("/resources/errors/bad-path", test_bad_path);

@@ -27,6 +27,24 @@ test_settings_defaults (void)
   g_assert_cmpfloat (settings.rate_limit_adds, ==, 20);
   g_assert_cmpuint (settings.rate_limit_burst, ==, 200);
   g_assert_cmpstrv (settings.rate_limit_exempt, ((const char *[]){ "127.0.0.0/8", "::1", NULL }));
+  g_assert_true (settings.discovery);
+  g_assert_cmpstr (settings.name, ==, "");
+  md_settings_clear (&settings);
+}
+
+/* Name= is the notebook's name in its link; empty means the host name. */
+static void
+test_settings_name (void)
+{
+  g_autoptr (GError) error = NULL;
+  MdSettings settings;
+
+  md_settings_init (&settings);
+  g_assert_cmpstr (md_settings_get_name (&settings), ==, g_get_host_name ());
+  g_assert_true (load (&settings, "[Server]\nName=厨房 notebook\nDiscovery=false\n", &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (md_settings_get_name (&settings), ==, "厨房 notebook");
+  g_assert_false (settings.discovery);
   md_settings_clear (&settings);
 }
 
@@ -68,6 +86,12 @@ test_settings_bad (void)
     "[Server]\nRateLimitBurst=1.5\n",
     "[Server]\nRateLimitExempt=nowhere\n",
     "[Server]\nMaxNoteFileSize=1\n",
+    "[Server]\nDiscovery=sometimes\n",
+    "[Server]\nName=a\"b\n",
+    "[Server]\nName=a\\\\b\n",
+    "[Server]\nName=\\e]0;pwned\\a\n",
+    "[Server]\nName=a\033]0;pwned\007\n",
+    "[Server]\nName=0123456789012345678901234567890123456789012345678901234567890123\n",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
@@ -180,6 +204,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/settings/defaults", test_settings_defaults);
+  g_test_add_func ("/settings/name", test_settings_name);
   g_test_add_func ("/settings/load", test_settings_load);
   g_test_add_func ("/settings/bad", test_settings_bad);
   g_test_add_func ("/settings/plain-from", test_settings_plain_from);

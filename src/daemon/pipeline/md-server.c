@@ -7,6 +7,7 @@
 #include "md-coap.h"
 #include "md-dedup.h"
 #include "md-diagnostic.h"
+#include "md-discovery.h"
 #include "md-echo.h"
 #include "md-error.h"
 #include "md-log.h"
@@ -66,6 +67,7 @@ struct _MdServer
   MdStore *store; /* not owned */
   MdObservers *observers;
   MdResources *resources;
+  MdDiscovery *discovery;
   MdDedup *dedup;
   MdEcho *echo;
   MdPlainFilter *plain_filter; /* who the plain port serves */
@@ -94,6 +96,7 @@ md_server_new (MdStore *store)
   self->store = store;
   self->observers = md_observers_new ();
   self->resources = md_resources_new (store, self->observers);
+  self->discovery = md_discovery_new (self->resources);
   self->dedup = md_dedup_new (MD_SERVER_DEDUP_BYTES);
   self->echo = md_echo_new ();
   self->plain_filter = md_plain_filter_new ();
@@ -126,6 +129,7 @@ md_server_free (MdServer *self)
   for (guint i = 0; i < self->transports->len; i++)
     md_transport_free (g_array_index (self->transports, MdServerTransport, i).transport);
   g_array_unref (self->transports);
+  md_discovery_free (self->discovery);
   md_resources_free (self->resources);
   md_observers_free (self->observers);
   md_dedup_free (self->dedup);
@@ -135,6 +139,20 @@ md_server_free (MdServer *self)
   for (guint i = 0; i < G_N_ELEMENTS (self->batches); i++)
     g_free (self->batches[i].replies);
   g_free (self);
+}
+
+void
+md_server_set_identity (MdServer *self, const char *name, guint16 coaps_port)
+{
+  g_return_if_fail (self != NULL);
+  md_resources_set_identity (self->resources, name, coaps_port);
+}
+
+void
+md_server_set_discovery (MdServer *self, gboolean enabled)
+{
+  g_return_if_fail (self != NULL);
+  md_discovery_set_enabled (self->discovery, enabled);
 }
 
 void
@@ -178,8 +196,8 @@ is_admitted (MdServer *self, const MdDatagram *datagram, gint64 now_us)
       case MD_PLAIN_ADMIT:
         return TRUE;
       case MD_PLAIN_DISCOVERY:
-        /* The seam for multicast discovery (issue 11): until it answers
-         * with the link alone, a group datagram gets nothing. */
+        /* Group datagrams went to discovery already (MdDatagram.to_group,
+         * from the header's destination): none reaches the message layer. */
       case MD_PLAIN_REFUSE:
       default:
         return FALSE;
@@ -212,6 +230,13 @@ handle_datagram (MdServer *self, const MdDatagram *datagram, gint64 now_us)
 {
   MdReply *reply;
 
+  /* Whatever it is, and whatever PlainFrom= says, a datagram to a group
+   * is discovery's (md-discovery.h): the link alone, never a note. */
+  if (datagram->to_group)
+    {
+      md_discovery_handle (self->discovery, datagram);
+      return;
+    }
   if (!is_admitted (self, datagram, now_us)
       || !md_message_layer_accept (&self->message, datagram, self->request, now_us))
     return;

@@ -38,6 +38,11 @@ gboolean md_server_add_socket (MdServer *self, int fd, GError **error) G_GNUC_WA
  * none), and the dedup cache grows to keep the exchanges of hosts adding at
  * that rate for their whole lifetime. */
 void md_server_set_rate_limit (MdServer *self, MdRateLimit *rate_limit);
+/* The notebook's name (NULL: none; else md_notes_link_name_is_valid()) and
+ * DTLS port (0: none) in its </notes> link, unicast and multicast. */
+void md_server_set_identity (MdServer *self, const char *name, guint16 coaps_port);
+/* Whether multicast discovery requests are answered (default TRUE). */
+void md_server_set_discovery (MdServer *self, gboolean enabled);
 /* The plain port serves sources in @networks (md-address-set.h items; the
  * default is md-plain-filter.h's MD_PLAIN_FROM_DEFAULT) and drops anything
  * else unanswered.  A bad item is an error naming it, and changes nothing. */

@@ -10,6 +10,7 @@
 #include "md-error.h"
 #include "md-log.h"
 #include "md-note.h"
+#include "md-notes-link.h"
 #include "md-protocol.h"
 
 /* How much of an unknown path a 4.04 repeats back. */
@@ -22,6 +23,8 @@ struct _MdResources
   MdRateLimit *rate_limit;           /* not owned, may be NULL */
   const MdPlainFilter *plain_filter; /* not owned, may be NULL */
   gint64 started_us;                 /* same clock as the now_us the server passes */
+  gchar *name;                       /* the notebook's name (Name=), NULL: none */
+  guint16 coaps_port;                /* 0: no DTLS offered */
 };
 
 /* One request being answered: what every handler needs. */
@@ -56,7 +59,32 @@ md_resources_new (MdStore *store, MdObservers *observers)
 void
 md_resources_free (MdResources *self)
 {
+  if (self == NULL)
+    return;
+  g_free (self->name);
   g_free (self);
+}
+
+void
+md_resources_set_identity (MdResources *self, const char *name, guint16 coaps_port)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (name == NULL || md_notes_link_name_is_valid (name));
+
+  g_free (self->name);
+  self->name = g_strdup (name);
+  self->coaps_port = coaps_port;
+}
+
+gchar *
+md_resources_format_notes_link (MdResources *self, gsize max)
+{
+  MdNotesLink link = { .name = self->name, .coaps_port = self->coaps_port };
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  g_strlcpy (link.notebook, md_store_get_notebook_id (self->store), sizeof link.notebook);
+  return md_notes_link_format (&link, max);
 }
 
 /* ---- building responses ---- */
@@ -601,8 +629,7 @@ typedef struct
 static MdHandled get_core (MdExchange *ex, const char *unused);
 
 static const MdRoute routes[] = {
-  { MD_PROTOCOL_PATH_NOTES, get_notes, post_note, NULL, MD_PROTOCOL_RT_NOTES, "all notes", FALSE,
-    TRUE },
+  { MD_PROTOCOL_PATH_NOTES, get_notes, post_note, NULL, MD_PROTOCOL_RT_NOTES, NULL, FALSE, TRUE },
   { MD_PROTOCOL_PATH_NOTES_PREFIX, get_one_note, NULL, put_note, NULL, NULL, FALSE, FALSE },
   { MD_PROTOCOL_PATH_LATEST, get_latest, NULL, NULL, MD_PROTOCOL_RT_NOTE, "newest note", TRUE,
     FALSE },
@@ -627,17 +654,23 @@ rt_matches (const char *rt, const char *filter)
 }
 
 static void
-append_link (GString *out, const MdRoute *route, const char *notebook_id)
+append_link (GString *out, MdResources *self, const MdRoute *route)
 {
   if (out->len > 0)
     g_string_append_c (out, ',');
+  /* The notebook's own link is the discovery answer too (md-notes-link.h). */
+  if (route->names_notebook)
+    {
+      g_autofree gchar *link = md_resources_format_notes_link (self, G_MAXSIZE);
+
+      g_string_append (out, link);
+      return;
+    }
   g_string_append_printf (out, "</%s>;rt=\"%s\";title=\"%s\"", route->path, route->rt,
                           route->title);
   if (route->observable)
     g_string_append (out, ";obs");
   g_string_append_printf (out, ";ct=%d", MD_PROTOCOL_FORMAT_TEXT_PLAIN);
-  if (route->names_notebook)
-    g_string_append_printf (out, ";" MD_PROTOCOL_LINK_NOTEBOOK "=\"%s\"", notebook_id);
 }
 
 static MdHandled
@@ -651,7 +684,7 @@ get_core (MdExchange *ex, const char *unused)
   filter = md_coap_message_get_query (ex->request, MD_PROTOCOL_QUERY_RT);
   for (gsize i = 0; i < G_N_ELEMENTS (routes); i++)
     if (routes[i].rt != NULL && rt_matches (routes[i].rt, filter))
-      append_link (links, &routes[i], md_store_get_notebook_id (ex->self->store));
+      append_link (links, ex->self, &routes[i]);
   respond_text (ex, MD_COAP_CONTENT, MD_COAP_FORMAT_LINK_FORMAT, links->str, links->len);
   return MD_HANDLED_READ;
 }

@@ -70,6 +70,11 @@ void md_resources_fail (MdCoapMessage *response, guint8 code, const char *reason
  * of @rate_limit (not owned; NULL: no limit), else get 5.03 with Max-Age. */
 void md_resources_set_rate_limit (MdResources *self, MdRateLimit *rate_limit);
 
+/* The notebook's name (NULL: none; else md_notes_link_name_is_valid()) and
+ * its DTLS port (0: none), for the </notes> link. */
+void md_resources_set_identity (MdResources *self, const char *name, guint16 coaps_port);
+/* That link (md-notes-link.h) in at most @max bytes, or NULL. */
+gchar *md_resources_format_notes_link (MdResources *self, gsize max);
 /* /status reports what @filter (not owned; NULL: nothing) refused. */
 void md_resources_set_plain_filter (MdResources *self, const MdPlainFilter *filter);
 

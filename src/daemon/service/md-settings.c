@@ -5,6 +5,8 @@
 #include "md-address-set.h"
 #include "md-error.h"
 #include "md-plain-filter.h"
+#include "md-notes-link.h"
+#include "md-protocol.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@ typedef enum
   MD_SETTING_UINT,      /* guint */
   MD_SETTING_RATE,      /* double >= 0 */
   MD_SETTING_ADDRESSES, /* char **: networks separated by spaces or commas */
+  MD_SETTING_NAME,      /* char *: md_notes_link_name_is_valid(), or "" */
 } MdSettingType;
 
 typedef struct
@@ -48,6 +51,13 @@ static const MdSetting settings[] = {
     "Source networks served on the plain (unencrypted) port (ADDRESS[/LENGTH], separated\n"
     "by spaces); anything else there is dropped unanswered.  Whoever is in them reads and\n"
     "writes without a key, so widen it only for a LAN you trust; empty: DTLS only." },
+  { "Discovery", MD_SETTING_BOOLEAN, G_STRUCT_OFFSET (MdSettings, discovery), "true",
+    "Answer CoAP multicast discovery (GET /.well-known/core to 224.0.1.187 and ff02::fd)\n"
+    "from anywhere on the LAN, whatever PlainFrom= says, with the notebook's link only:\n"
+    "its name, identity and whether DTLS is offered, never a note." },
+  { "Name", MD_SETTING_NAME, G_STRUCT_OFFSET (MdSettings, name), "",
+    "The notebook's name, as clients list it (mydailyctl discover): up to 63 bytes of\n"
+    "UTF-8, no control characters, no '\"' or '\\'.  Empty: the host name." },
 };
 
 /* What each type takes, for an error message. */
@@ -57,6 +67,7 @@ static const char *const type_hints[] = {
   [MD_SETTING_UINT] = "a whole number",
   [MD_SETTING_RATE] = "a number, 0 or more",
   [MD_SETTING_ADDRESSES] = "addresses or networks (ADDRESS[/LENGTH]) separated by spaces",
+  [MD_SETTING_NAME] = "a name of up to 63 bytes, without control characters, '\"' or '\\'",
 };
 
 #define FIELD(self, setting, type) ((type *)((guint8 *)(self) + (setting)->offset))
@@ -147,6 +158,16 @@ parse_addresses (const char *text, char ***value, GError **detail)
   return TRUE;
 }
 
+static gboolean
+parse_name (const char *text, char **value)
+{
+  if (text[0] != '\0' && !md_notes_link_name_is_valid (text))
+    return FALSE;
+  g_free (*value);
+  *value = g_strdup (text);
+  return TRUE;
+}
+
 /* Parses @text into @self's field for @setting; FALSE leaves it as it was,
  * with @detail (may be NULL) set when the type says more than its hint. */
 static gboolean
@@ -172,6 +193,8 @@ parse_value (MdSettings *self, const MdSetting *setting, const char *text, GErro
         return parse_rate (text, FIELD (self, setting, double));
       case MD_SETTING_ADDRESSES:
         return parse_addresses (text, FIELD (self, setting, char **), detail);
+      case MD_SETTING_NAME:
+        return parse_name (text, FIELD (self, setting, char *));
       default:
         g_assert_not_reached ();
     }
@@ -195,6 +218,19 @@ md_settings_clear (MdSettings *self)
 
   g_clear_pointer (&self->rate_limit_exempt, g_strfreev);
   g_clear_pointer (&self->plain_from, g_strfreev);
+  g_clear_pointer (&self->name, g_free);
+}
+
+/* The hostname is no valid name when it is longer than names may be: then
+ * the notebook has none. */
+const char *
+md_settings_get_name (const MdSettings *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  if (self->name != NULL && self->name[0] != '\0')
+    return self->name;
+  return md_notes_link_name_is_valid (g_get_host_name ()) ? g_get_host_name () : NULL;
 }
 
 static const MdSetting *
@@ -281,6 +317,9 @@ append_value (GString *out, const MdSettings *self, const MdSetting *setting)
           g_string_append (out, joined);
           break;
         }
+      case MD_SETTING_NAME:
+        g_string_append (out, *FIELD (self, setting, char *));
+        break;
       default:
         g_assert_not_reached ();
     }
@@ -299,7 +338,9 @@ md_settings_to_data (const MdSettings *self)
 
       for (gsize l = 0; lines[l] != NULL; l++)
         g_string_append_printf (out, "# %s\n", lines[l]);
-      g_string_append_printf (out, "# (default: %s)\n%s=", settings[i].default_value,
+      g_string_append_printf (out, "# (default: %s)\n%s=",
+                              settings[i].default_value[0] != '\0' ? settings[i].default_value
+                                                                   : "empty",
                               settings[i].name);
       append_value (out, self, &settings[i]);
       g_string_append (out, "\n\n");

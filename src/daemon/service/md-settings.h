@@ -17,12 +17,18 @@ typedef struct
   double rate_limit_adds;   /* per second per host; 0: no limit */
   guint rate_limit_burst;   /* adds at once per host */
   char **rate_limit_exempt; /* CIDR networks (md-address-set.h) */
+  gboolean discovery;       /* answer multicast discovery (md-discovery.h) */
+  char *name;               /* the notebook's name; "": the host name */
   char **plain_from;        /* CIDR networks the plain port serves (md-plain-filter.h) */
 } MdSettings;
 
 /* Every setting at its default. */
 void md_settings_init (MdSettings *self);
 void md_settings_clear (MdSettings *self);
+
+/* Name=, or the host name when it is empty: NULL when that is no valid
+ * name (md_notes_link_name_is_valid). */
+const char *md_settings_get_name (const MdSettings *self);
 
 /* Takes every key of [Server] in @keyfile; an unknown key or a bad value is
  * an error naming it, and then @self is as it was before the bad key. */

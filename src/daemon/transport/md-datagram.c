@@ -62,24 +62,27 @@ md_datagram_enable_local_address (int fd, int family, GError **error)
 
 /* ---- receiving ---------------------------------------------------------- */
 
-static void
-read_inet (const struct in_pktinfo *info, MdPeerLocal *local)
-{
-  local->family = AF_INET;
-  local->addr.v4 = info->ipi_spec_dst;
-}
-
 static gboolean
 is_group_inet (struct in_addr addr)
 {
   return IN_MULTICAST (ntohl (addr.s_addr)) || addr.s_addr == htonl (INADDR_BROADCAST);
 }
 
+/* ipi_spec_dst is a unicast address of ours even for a datagram to a group
+ * (ip(7)); ipi_addr is the header's destination. */
+static gboolean
+read_inet (const struct in_pktinfo *info, MdPeerLocal *local)
+{
+  local->family = AF_INET;
+  local->addr.v4 = info->ipi_spec_dst;
+  return is_group_inet (info->ipi_addr);
+}
+
 /* A multicast (or broadcast) destination cannot be a source: the answer to
  * such a request comes from a unicast address (RFC 7252 §8.1), so the kernel
  * picks one.  A v4-mapped address is kept as IPv4, so that both kinds of
- * socket send alike. */
-static void
+ * socket send alike.  Returns whether the destination was a group. */
+static gboolean
 read_inet6 (const struct in6_pktinfo *info, MdPeerLocal *local)
 {
   const struct in6_addr *addr = &info->ipi6_addr;
@@ -88,22 +91,28 @@ read_inet6 (const struct in6_pktinfo *info, MdPeerLocal *local)
     {
       memcpy (&local->addr.v4, &addr->s6_addr[12], sizeof local->addr.v4);
       if (is_group_inet (local->addr.v4))
-        return;
+        {
+          memset (local, 0, sizeof *local);
+          return TRUE;
+        }
       local->family = AF_INET;
     }
   else
     {
       if (IN6_IS_ADDR_MULTICAST (addr))
-        return;
+        return TRUE;
       local->family = AF_INET6;
       local->addr.v6 = *addr;
     }
+  return FALSE;
 }
 
-static void
+/* Fills @local; returns whether the datagram was sent to a group. */
+static gboolean
 read_local (struct msghdr *msg, MdPeerLocal *local)
 {
   const struct in_pktinfo *inet = NULL;
+  gboolean to_group = FALSE;
 
   memset (local, 0, sizeof *local);
   for (struct cmsghdr *cmsg = CMSG_FIRSTHDR (msg); cmsg != NULL; cmsg = CMSG_NXTHDR (msg, cmsg))
@@ -113,11 +122,12 @@ read_local (struct msghdr *msg, MdPeerLocal *local)
         inet = (const struct in_pktinfo *)CMSG_DATA (cmsg);
       else if (cmsg->cmsg_level == IPPROTO_IPV6 && cmsg->cmsg_type == IPV6_PKTINFO
                && cmsg->cmsg_len >= CMSG_LEN (sizeof (struct in6_pktinfo)))
-        read_inet6 ((const struct in6_pktinfo *)CMSG_DATA (cmsg), local);
+        to_group = read_inet6 ((const struct in6_pktinfo *)CMSG_DATA (cmsg), local);
     }
   /* Both come for IPv4 on a dual-stack socket; see above. */
   if (inet != NULL)
-    read_inet (inet, local);
+    to_group = read_inet (inet, local) || to_group;
+  return to_group;
 }
 
 gssize
@@ -260,7 +270,7 @@ finish_receive (struct mmsghdr *header, int fd, const guint8 *buffer, MdDatagram
   out->truncated = (msg->msg_flags & MSG_TRUNC) != 0;
   if (msg->msg_flags & MSG_CTRUNC)
     g_debug ("control data of a datagram on socket %d truncated", fd);
-  read_local (msg, &out->peer.local);
+  out->to_group = read_local (msg, &out->peer.local);
 }
 
 guint

@@ -32,6 +32,9 @@ typedef struct
   const guint8 *data;
   gsize len;
   gboolean truncated; /* longer than MD_TRANSPORT_DATAGRAM_MAX */
+  /* Sent to a multicast (or broadcast) address: only discovery answers
+   * those (md-discovery.h), never the message layer. */
+  gboolean to_group;
 } MdDatagram;
 
 /* One datagram out. */
