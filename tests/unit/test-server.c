@@ -1295,7 +1295,7 @@ test_plain_from_refused (Fixture *fx, gconstpointer user_data)
   send_raw (fx, malformed, sizeof malformed);
   fx->client_fd = client_from (fx, "127.0.0.2");
   make_request (fx, &get, MD_COAP_GET, "status");
-  wait_echo_challenge (fx, send_message (fx, &get), value);
+  wait_small_block (fx, send_message (fx, &get), value);
   make_request (fx, &get, MD_COAP_GET, "status");
   g_assert_true (md_coap_message_add_option (&get, MD_COAP_OPTION_ECHO, value, sizeof value));
   send_message (fx, &get);
