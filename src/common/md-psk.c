@@ -104,7 +104,7 @@ gboolean
 md_psk_parse_line (const char *line, char **name, char **secret, GError **error)
 {
   g_autofree char *first = NULL;
-  g_autofree char *second = NULL;
+  g_autoptr (MdPskSecret) second = NULL;
   const char *p = line;
 
   g_return_val_if_fail (line != NULL && name != NULL && secret != NULL, FALSE);
@@ -156,4 +156,23 @@ md_psk_generate_secret (GError **error)
   g_strdelimit (text, "/", '_');
   *strchr (text, '=') = '\0';
   return text;
+}
+
+void
+md_psk_secret_free (char *secret)
+{
+  if (secret == NULL)
+    return;
+  explicit_bzero (secret, strlen (secret));
+  g_free (secret);
+}
+
+void
+md_psk_secret_strv_free (char **strv)
+{
+  if (strv == NULL)
+    return;
+  for (char **s = strv; *s != NULL; s++)
+    md_psk_secret_free (*s);
+  g_free (strv);
 }

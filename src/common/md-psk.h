@@ -37,4 +37,14 @@ gboolean md_psk_parse_line (const char *line, char **name, char **secret, GError
  * without padding. */
 char *md_psk_generate_secret (GError **error);
 
+/* A string that holds a key, and a string vector whose strings may: cleared
+ * (explicit_bzero) before they are freed, so no copy is left in freed
+ * memory.  g_autoptr (MdPskSecret), g_auto (MdPskSecretStrv). */
+typedef char MdPskSecret;
+typedef char **MdPskSecretStrv;
+void md_psk_secret_free (char *secret);
+void md_psk_secret_strv_free (char **strv);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdPskSecret, md_psk_secret_free)
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC (MdPskSecretStrv, md_psk_secret_strv_free, NULL)
+
 G_END_DECLS

@@ -35,6 +35,12 @@ struct _MdClientDtls
   MdClientDtlsFuncs funcs;
   MdClientDtlsRecordFunc record_func;
   gpointer record_data;
+  MdClientDtlsPlaintextFunc plaintext_func;
+  gpointer plaintext_data;
+  /* The message gnutls_record_send is encrypting, until its record is
+   * pushed. */
+  const guint8 *sending;
+  gsize sending_len;
   gnutls_psk_client_credentials_t credentials;
   gnutls_session_t tls; /* NULL between sessions */
   gboolean established;
@@ -69,6 +75,9 @@ on_push (gnutls_transport_ptr_t ptr, const void *data, size_t len)
 {
   MdClientDtls *self = ptr;
 
+  if (self->sending != NULL && self->plaintext_func != NULL)
+    self->plaintext_func (self->sending, self->sending_len, self->plaintext_data);
+  self->sending = NULL;
   if (self->record_func != NULL)
     report_records (self, TRUE, data, len);
   self->funcs.push (data, len, self->funcs.user_data);
@@ -176,6 +185,30 @@ md_client_dtls_set_record_func (MdClientDtls *self, MdClientDtlsRecordFunc func,
   self->record_data = user_data;
 }
 
+void
+md_client_dtls_set_plaintext_func (MdClientDtls *self, MdClientDtlsPlaintextFunc func,
+                                   gpointer user_data)
+{
+  g_return_if_fail (self != NULL);
+
+  self->plaintext_func = func;
+  self->plaintext_data = user_data;
+}
+
+/* One message as one record; the plaintext hook sees it just before its
+ * record leaves, and only if it does. */
+static ssize_t
+send_record (MdClientDtls *self, const guint8 *data, gsize len)
+{
+  ssize_t r;
+
+  self->sending = data;
+  self->sending_len = len;
+  r = gnutls_record_send (self->tls, data, len);
+  self->sending = NULL;
+  return r;
+}
+
 static gboolean
 start_session (MdClientDtls *self, GError **error)
 {
@@ -236,7 +269,7 @@ flush_pending (MdClientDtls *self)
     {
       gsize len;
       const guint8 *data = g_bytes_get_data (message, &len);
-      ssize_t r = gnutls_record_send (self->tls, data, len);
+      ssize_t r = send_record (self, data, len);
 
       if (r < 0)
         g_debug ("DTLS record of %" G_GSIZE_FORMAT " bytes not sent: %s", len,
@@ -263,6 +296,9 @@ step_handshake (MdClientDtls *self)
 {
   int r = gnutls_handshake (self->tls);
 
+  /* Defensive: nothing may end the session from inside GnuTLS's callbacks. */
+  if (self->tls == NULL)
+    return;
   if (r == 0)
     {
       md_client_clock_clear_timer (self->clock, &self->timer);
@@ -306,11 +342,21 @@ keep_pending (MdClientDtls *self, const guint8 *data, gsize len)
     g_queue_push_tail (&self->pending, g_steal_pointer (&message));
 }
 
+/* Only a CON message waits for an answer: an empty ACK or RST, or a NON,
+ * may rightly get none. */
 static gboolean
-session_seems_lost (MdClientDtls *self)
+expects_answer (const guint8 *data, gsize len)
+{
+  return len > 0 && (data[0] >> 4 & 0x3) == MD_COAP_TYPE_CON;
+}
+
+static gboolean
+session_seems_lost (MdClientDtls *self, gboolean expecting)
 {
   gint64 now = md_client_clock_now (self->clock);
 
+  if (self->unanswered_since == 0 && !expecting)
+    return FALSE;
   if (self->unanswered_since == 0)
     self->unanswered_since = now;
   return now - self->unanswered_since > SESSION_LOST_US;
@@ -323,14 +369,14 @@ md_client_dtls_send (MdClientDtls *self, const guint8 *data, gsize len)
 
   g_return_if_fail (self != NULL && data != NULL);
 
-  if (self->established && session_seems_lost (self))
+  if (self->established && session_seems_lost (self, expects_answer (data, len)))
     {
       g_debug ("DTLS: no answer in the session for a while; shaking hands again");
       end_session (self);
     }
   if (self->established)
     {
-      ssize_t r = gnutls_record_send (self->tls, data, len);
+      ssize_t r = send_record (self, data, len);
 
       if (r < 0)
         g_debug ("DTLS record not sent: %s", gnutls_strerror ((int)r));

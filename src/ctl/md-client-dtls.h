@@ -52,6 +52,10 @@ typedef struct
 typedef void (*MdClientDtlsRecordFunc) (gboolean outgoing, guint8 content_type, gsize len,
                                         gpointer user_data);
 
+/* Where --debug sees what is encrypted: each plaintext message, just
+ * before the datagram carrying its record is pushed. */
+typedef void (*MdClientDtlsPlaintextFunc) (const guint8 *data, gsize len, gpointer user_data);
+
 /* A session as @name with the PSK @key (its bytes); it starts at the first
  * send. */
 MdClientDtls *md_client_dtls_new (const char *name, const char *key, MdClientClock *clock,
@@ -61,6 +65,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdClientDtls, md_client_dtls_free)
 
 void md_client_dtls_set_record_func (MdClientDtls *self, MdClientDtlsRecordFunc func,
                                      gpointer user_data);
+void md_client_dtls_set_plaintext_func (MdClientDtls *self, MdClientDtlsPlaintextFunc func,
+                                        gpointer user_data);
 
 /* Sends one plaintext message as one record, or keeps it (a bounded few)
  * until the handshake is done. */

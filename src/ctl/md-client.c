@@ -53,6 +53,10 @@ struct _MdClient
   char *psk_name;
   char *psk_key;
   MdClientDtls *dtls;
+  /* A send under DTLS failed: the next candidate is taken once GnuTLS has
+   * returned, never from inside its push callback (the session it is
+   * running would be freed under it). */
+  gboolean switch_pending;
   MdClientDtlsRecordFunc record_func;
   gpointer record_data;
   MdClientTraceFunc trace;
@@ -404,10 +408,19 @@ static void
 next_candidate (MdClient *client)
 {
   close_socket (client);
+  client->switch_pending = FALSE;
   if (client->dtls != NULL)
     md_client_dtls_reset (client->dtls);
   client->current = (client->current + 1) % client->candidates->len;
   g_debug ("trying %s", current_candidate (client)->name);
+}
+
+/* Called only where no GnuTLS call is on the stack. */
+static void
+finish_switch (MdClient *client)
+{
+  if (client->switch_pending)
+    next_candidate (client);
 }
 
 static void
@@ -429,12 +442,21 @@ send_datagram (MdClient *client, const guint8 *data, gsize len)
 {
   g_autoptr (GError) error = NULL;
 
+  /* Lost like a datagram lost on the way, until the switch. */
+  if (client->switch_pending)
+    return;
   trace (client, MD_CLIENT_SENT, datagram_layer (client), data, len);
   if (!ensure_socket (client, &error)
       || g_socket_send (client->socket, (const char *)data, len, NULL, &error) < 0)
     {
       g_debug ("sending to %s: %s", current_candidate (client)->name, error->message);
-      next_candidate (client);
+      if (client->dtls == NULL)
+        next_candidate (client);
+      else
+        {
+          close_socket (client);
+          client->switch_pending = TRUE;
+        }
     }
 }
 
@@ -451,8 +473,9 @@ md_client_send (MdClient *client, const guint8 *data, gsize len)
     send_datagram (client, data, len);
   else if (ensure_dtls (client))
     {
-      trace (client, MD_CLIENT_SENT, MD_CLIENT_TRACE_DECRYPTED, data, len);
+      finish_switch (client);
       md_client_dtls_send (client->dtls, data, len);
+      finish_switch (client);
     }
 }
 
@@ -532,6 +555,12 @@ on_dtls_deliver (const guint8 *data, gsize len, gpointer user_data)
 }
 
 static void
+on_dtls_plaintext (const guint8 *data, gsize len, gpointer user_data)
+{
+  trace (user_data, MD_CLIENT_SENT, MD_CLIENT_TRACE_DECRYPTED, data, len);
+}
+
+static void
 on_dtls_failed (const GError *error, gpointer user_data)
 {
   MdClient *client = md_client_ref (user_data);
@@ -558,6 +587,7 @@ ensure_dtls (MdClient *client)
     }
   if (client->record_func != NULL)
     md_client_dtls_set_record_func (client->dtls, client->record_func, client->record_data);
+  md_client_dtls_set_plaintext_func (client->dtls, on_dtls_plaintext, client);
   return TRUE;
 }
 
@@ -632,7 +662,10 @@ receive_one (MdClient *client)
     }
   trace (client, MD_CLIENT_RECEIVED, datagram_layer (client), buffer, (gsize)len);
   if (client->dtls != NULL)
-    md_client_dtls_feed (client->dtls, buffer, (gsize)len);
+    {
+      md_client_dtls_feed (client->dtls, buffer, (gsize)len);
+      finish_switch (client);
+    }
   else
     receive_message (client, buffer, (gsize)len);
   return client->socket != NULL;

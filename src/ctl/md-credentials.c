@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 #include <glib/gi18n.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@
   "# mydaily credentials, written by “mydailyctl login”: keep it private (mode 0600).\n"       \
   "# HOST:PORT NOTEBOOK NAME KEY\n"
 #define FIELDS 4
+/* Next to the file: held around a load, edit and save. */
+#define LOCK_SUFFIX ".lock"
 
 struct _MdCredentials
 {
@@ -53,12 +56,10 @@ md_credential_free (MdCredential *credential)
 {
   if (credential == NULL)
     return;
-  if (credential->key != NULL)
-    explicit_bzero (credential->key, strlen (credential->key));
   g_free (credential->host);
   g_free (credential->notebook);
   g_free (credential->name);
-  g_free (credential->key);
+  md_psk_secret_free (credential->key);
   g_free (credential);
 }
 
@@ -242,8 +243,8 @@ check_notebook_field (const char *field, GError **error)
 static GPtrArray *
 split_fields (const char *line)
 {
-  g_auto (GStrv) parts = g_strsplit_set (line, " \t", -1);
-  GPtrArray *fields = g_ptr_array_new_with_free_func (g_free);
+  g_auto (MdPskSecretStrv) parts = g_strsplit_set (line, " \t", -1);
+  GPtrArray *fields = g_ptr_array_new_with_free_func ((GDestroyNotify)md_psk_secret_free);
 
   for (guint i = 0; parts[i] != NULL; i++)
     if (*parts[i] != '\0')
@@ -256,9 +257,9 @@ static MdCredential *
 parse_line (const char *line, GError **error)
 {
   g_autoptr (GPtrArray) list = NULL;
-  g_autofree char *pair = NULL;
+  g_autoptr (MdPskSecret) pair = NULL;
   g_autofree char *name = NULL;
-  g_autofree char *key = NULL;
+  g_autoptr (MdPskSecret) key = NULL;
   const char *p = line + strspn (line, " \t");
   char **fields;
 
@@ -307,7 +308,7 @@ MdCredentials *
 md_credentials_parse (const char *text, gsize len, const char *origin, GError **error)
 {
   g_autoptr (MdCredentials) self = md_credentials_new ();
-  g_auto (GStrv) lines = NULL;
+  g_auto (MdPskSecretStrv) lines = NULL;
   g_autoptr (GError) local_error = NULL;
 
   g_return_val_if_fail (text != NULL && origin != NULL, NULL);
@@ -335,13 +336,31 @@ md_credentials_parse (const char *text, gsize len, const char *origin, GError **
   return g_steal_pointer (&self);
 }
 
+static gsize
+text_size (MdCredentials *self)
+{
+  gsize size = strlen (FILE_HEADER) + 1;
+
+  for (guint i = 0; i < self->items->len; i++)
+    {
+      const MdCredential *c = item (self, i);
+
+      size += strlen (c->host) + (c->notebook != NULL ? strlen (c->notebook) : 1) + strlen (c->name)
+              + strlen (c->key) + 4;
+    }
+  return size;
+}
+
 char *
 md_credentials_to_text (MdCredentials *self)
 {
-  GString *text = g_string_new (FILE_HEADER);
+  GString *text;
 
   g_return_val_if_fail (self != NULL, NULL);
 
+  /* Sized once: a GString that grows leaves copies of the keys behind. */
+  text = g_string_sized_new (text_size (self));
+  g_string_append (text, FILE_HEADER);
   for (guint i = 0; i < self->items->len; i++)
     {
       const MdCredential *c = item (self, i);
@@ -430,6 +449,16 @@ read_secret_file (const char *path, gsize *len, gboolean *missing, GError **erro
   return text;
 }
 
+char *
+md_credentials_read_secret (const char *path, gsize *len, GError **error)
+{
+  gboolean missing = FALSE;
+
+  g_return_val_if_fail (path != NULL && len != NULL, NULL);
+
+  return read_secret_file (path, len, &missing, error);
+}
+
 MdCredentials *
 md_credentials_load (const char *path, GError **error)
 {
@@ -472,6 +501,38 @@ md_credentials_save (MdCredentials *self, const char *path, GError **error)
   explicit_bzero (text, strlen (text));
   close (dirfd);
   return ok;
+}
+
+int
+md_credentials_lock (const char *path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *name = g_path_get_basename (path);
+  g_autofree char *lock_name = g_strconcat (name, LOCK_SUFFIX, NULL);
+  int dirfd;
+  int fd;
+
+  g_return_val_if_fail (path != NULL, -1);
+
+  dirfd = md_private_dir_open (dir, error);
+  if (dirfd < 0)
+    return -1;
+  fd = md_private_file_open_at (dirfd, lock_name, O_RDWR | O_CREAT, error);
+  close (dirfd);
+  if (fd >= 0 && flock (fd, LOCK_EX) != 0)
+    {
+      md_error_set_errno (error, errno, lock_name);
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+void
+md_credentials_unlock (int fd)
+{
+  if (fd >= 0)
+    close (fd);
 }
 
 /* ---- a script's key file ----------------------------------------------------- */

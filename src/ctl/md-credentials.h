@@ -53,6 +53,11 @@ char *md_credentials_get_path (void);
 MdCredentials *md_credentials_load (const char *path, GError **error);
 /* Replaces @path (mode 0600, its directory made 0700) in one rename. */
 gboolean md_credentials_save (MdCredentials *self, const char *path, GError **error);
+/* An exclusive lock on "@path.lock" (flock, waiting for it), held around a
+ * load, edit and save so that two of them never lose each other's change;
+ * the lock's descriptor, or -1. */
+int md_credentials_lock (const char *path, GError **error);
+void md_credentials_unlock (int fd);
 
 /* "HOST:PORT" as stored: lower case, an IPv6 host in brackets.  NULL (and
  * @error) for a malformed one; @default_port when it has none. */
@@ -72,5 +77,9 @@ guint md_credentials_get_count (MdCredentials *self);
  * line, the keygen format; mode 0600 like the credentials.  The
  * credential's host and notebook are NULL. */
 MdCredential *md_credentials_read_key_file (const char *path, GError **error);
+/* The whole of @path, NUL-terminated, as the key files are read: not
+ * through a symbolic link, only a regular file of the user's own that
+ * nobody else may read or write, checked on the file opened. */
+char *md_credentials_read_secret (const char *path, gsize *len, GError **error);
 
 G_END_DECLS

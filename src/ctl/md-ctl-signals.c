@@ -4,8 +4,23 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <termios.h>
+#include <unistd.h>
 
 static gint graceful_signals;
+/* The terminal's settings to put back before dying of a signal. */
+static GMutex terminal_lock;
+static gboolean terminal_saved;
+static struct termios terminal;
+
+static void
+restore_terminal (void)
+{
+  g_mutex_lock (&terminal_lock);
+  if (terminal_saved)
+    tcsetattr (STDIN_FILENO, TCSAFLUSH, &terminal);
+  g_mutex_unlock (&terminal_lock);
+}
 
 static void
 termination_signals (sigset_t *set)
@@ -31,7 +46,9 @@ signal_thread (gpointer data)
           g_cancellable_cancel (cancellable);
           continue;
         }
-      /* Die of the signal, as if it had never been blocked. */
+      /* Die of the signal, as if it had never been blocked; a prompt that
+       * turned echo off must not leave the terminal so. */
+      restore_terminal ();
       signal (signum, SIG_DFL);
       pthread_sigmask (SIG_UNBLOCK, &set, NULL);
       raise (signum);
@@ -57,4 +74,21 @@ void
 md_ctl_signals_set_graceful (void)
 {
   g_atomic_int_set (&graceful_signals, TRUE);
+}
+
+void
+md_ctl_signals_save_terminal (const struct termios *saved)
+{
+  g_mutex_lock (&terminal_lock);
+  terminal = *saved;
+  terminal_saved = TRUE;
+  g_mutex_unlock (&terminal_lock);
+}
+
+void
+md_ctl_signals_clear_terminal (void)
+{
+  g_mutex_lock (&terminal_lock);
+  terminal_saved = FALSE;
+  g_mutex_unlock (&terminal_lock);
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <termios.h>
 
 G_BEGIN_DECLS
 
@@ -13,5 +14,9 @@ G_BEGIN_DECLS
 GCancellable *md_ctl_signals_init (void);
 /* From now on a termination signal cancels instead of killing. */
 void md_ctl_signals_set_graceful (void);
+/* While a prompt has changed stdin's terminal: the settings (of stdin) to
+ * restore if a signal kills us first. */
+void md_ctl_signals_save_terminal (const struct termios *saved);
+void md_ctl_signals_clear_terminal (void);
 
 G_END_DECLS

@@ -1,14 +1,13 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "md-credentials.h"
+#include "md-ctl-signals.h"
 #include "md-error.h"
 #include "md-psk.h"
 #include "mydailyctl.h"
@@ -28,7 +27,7 @@ static char *
 key_from_line (const char *line, const char *name, GError **error)
 {
   g_autofree char *line_name = NULL;
-  g_autofree char *key = NULL;
+  g_autoptr (MdPskSecret) key = NULL;
 
   if (strpbrk (line, " \t") == NULL && md_psk_secret_is_valid (line))
     return g_strdup (line);
@@ -54,7 +53,7 @@ key_from_line (const char *line, const char *name, GError **error)
 static char *
 key_from_text (const char *text, const char *name, GError **error)
 {
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_auto (MdPskSecretStrv) lines = g_strsplit (text, "\n", -1);
 
   for (guint i = 0; lines[i] != NULL; i++)
     if (*g_strstrip (lines[i]) != '\0')
@@ -70,12 +69,14 @@ read_key_input (const char *name, const char *host)
   gboolean tty = isatty (STDIN_FILENO);
   struct termios saved, quiet;
   char *got;
+  char *text;
 
   if (tty)
     {
       /* TRANSLATORS: a prompt; %s a person's name and a host */
       fprintf (stderr, _ ("Key for “%s” at %s: "), name, host);
       tcgetattr (STDIN_FILENO, &saved);
+      md_ctl_signals_save_terminal (&saved);
       quiet = saved;
       quiet.c_lflag &= ~(tcflag_t)ECHO;
       tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
@@ -84,25 +85,30 @@ read_key_input (const char *name, const char *host)
   if (tty)
     {
       tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved);
+      md_ctl_signals_clear_terminal ();
       fputc ('\n', stderr);
     }
-  return got != NULL ? g_strdup (line) : g_strdup ("");
+  text = g_strdup (got != NULL ? line : "");
+  explicit_bzero (line, sizeof line);
+  return text;
 }
 
-/* A key file is small: anything else (a device, a FIFO, a large file) is
- * refused before it is read. */
+/* Read as carefully as the global --key-file: a key file is small, and
+ * anything else is refused. */
 static gboolean
 read_key_file (const char *path, char **text, GError **error)
 {
-  GStatBuf st;
+  gsize len = 0;
 
-  if (g_stat (path, &st) == 0 && (!S_ISREG (st.st_mode) || st.st_size > KEY_INPUT_MAX))
+  *text = md_credentials_read_secret (path, &len, error);
+  if (*text != NULL && len > KEY_INPUT_MAX)
     {
+      explicit_bzero (*text, len);
+      g_clear_pointer (text, g_free);
       /* TRANSLATORS: %s is a file name */
       g_set_error (error, MD_ERROR, MD_ERROR_FAILED, _ ("%s: not a key file"), path);
-      return FALSE;
     }
-  return g_file_get_contents (path, text, NULL, error);
+  return *text != NULL;
 }
 
 static char *
@@ -144,12 +150,18 @@ static gboolean
 store_credential (const MdCredential *credential, GError **error)
 {
   g_autofree char *path = md_credentials_get_path ();
-  g_autoptr (MdCredentials) credentials = md_credentials_load (path, error);
+  g_autoptr (MdCredentials) credentials = NULL;
+  int lock = md_credentials_lock (path, error);
+  gboolean ok;
 
-  if (credentials == NULL)
+  if (lock < 0)
     return FALSE;
-  md_credentials_set (credentials, credential);
-  return md_credentials_save (credentials, path, error);
+  credentials = md_credentials_load (path, error);
+  if (credentials != NULL)
+    md_credentials_set (credentials, credential);
+  ok = credentials != NULL && md_credentials_save (credentials, path, error);
+  md_credentials_unlock (lock);
+  return ok;
 }
 
 static int
@@ -206,15 +218,35 @@ md_ctl_login (MdCtlOptions *options, int argc, char **argv)
   return log_in (options, key_file != NULL ? key_file : options->key_file, host, argv[2]);
 }
 
+/* Removes @host's credential; an exit status. */
+static int
+forget (const char *path, const char *host, GError **error)
+{
+  g_autoptr (MdCredentials) credentials = md_credentials_load (path, error);
+
+  if (credentials == NULL)
+    return md_ctl_fail (*error);
+  if (!md_credentials_remove (credentials, host))
+    {
+      /* TRANSLATORS: %s is HOST:PORT */
+      md_ctl_print_error (_ ("no key stored for %s"), host);
+      return MD_CTL_EXIT_REJECTED;
+    }
+  if (!md_credentials_save (credentials, path, error))
+    return md_ctl_fail (*error);
+  return MD_CTL_EXIT_OK;
+}
+
 int
 md_ctl_logout (MdCtlOptions *options, int argc, char **argv)
 {
   g_autoptr (GOptionContext) context = md_ctl_option_context_new (
       "logout", _ ("HOST[:PORT]"), _ ("Forget the key stored for the server by “login”."));
   g_autofree char *path = md_credentials_get_path ();
-  g_autoptr (MdCredentials) credentials = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *host = NULL;
+  int lock;
+  int status;
 
   if (!md_ctl_parse_options (context, "logout", &argc, &argv))
     return MD_CTL_EXIT_USAGE;
@@ -223,16 +255,10 @@ md_ctl_logout (MdCtlOptions *options, int argc, char **argv)
   host = md_credentials_host_key (strip_coaps (argv[1]), MD_PROTOCOL_PORT_DTLS, &error);
   if (host == NULL)
     return md_ctl_usage_error ("logout", "%s", error->message);
-  credentials = md_credentials_load (path, &error);
-  if (credentials == NULL)
+  lock = md_credentials_lock (path, &error);
+  if (lock < 0)
     return md_ctl_fail (error);
-  if (!md_credentials_remove (credentials, host))
-    {
-      /* TRANSLATORS: %s is HOST:PORT */
-      md_ctl_print_error (_ ("no key stored for %s"), host);
-      return MD_CTL_EXIT_REJECTED;
-    }
-  if (!md_credentials_save (credentials, path, &error))
-    return md_ctl_fail (error);
-  return MD_CTL_EXIT_OK;
+  status = forget (path, host, &error);
+  md_credentials_unlock (lock);
+  return status;
 }

@@ -32,6 +32,10 @@ gboolean md_capture_available (char **reason);
 /* A capture into @dir/capture.pcapng; pings go to 127.0.0.1:@ping_port, a
  * mydailyd's plain port. */
 MdCapture *md_capture_new (const char *dir, guint16 ping_port);
+/* The same on @iface of network namespace @netns (ip netns's name), pings
+ * going from there to @ping_address:@ping_port. */
+MdCapture *md_capture_new_in_netns (const char *dir, const char *netns, const char *iface,
+                                    const char *ping_address, guint16 ping_port);
 void md_capture_free (MdCapture *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdCapture, md_capture_free)
 
@@ -43,7 +47,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdCapture, md_capture_free)
  * CoAP.  127.0.0.1:N itself is the daemon's while it runs. */
 char *md_capture_filter_for (guint16 port);
 
-/* Starts tshark -i lo -f @filter and waits until it captures.  FALSE (and
+/* Starts tshark -i lo (or the interface given) -f @filter and waits until it captures.  FALSE (and
  * *@reason) when this machine denies capturing (a restricted container):
  * skip.  Any other failure to capture is the test's and fails it. */
 gboolean md_capture_start (MdCapture *self, const char *filter, char **reason);
@@ -65,5 +69,9 @@ GPtrArray *md_capture_read (MdCapture *self, const char *const *args, const char
  * returns how many of those it saw. */
 guint md_capture_check_experts (const char *frame, const char *messages, const char *groups,
                                 const char *severities);
+
+/* The same, tolerating @tolerated (NULL: nothing more) as well. */
+guint md_capture_check_experts_but (const char *frame, const char *messages, const char *groups,
+                                    const char *severities, const char *tolerated);
 
 G_END_DECLS

@@ -17,11 +17,16 @@
  *     notification for the new note: a 2.05 with a later Observe in a
  *     message of its own;
  *   - foreign traffic: datagrams of another process that only share the
- *     daemon's port number (on another loopback address) are not in it.
+ *     daemon's port number (on another loopback address) are not in it;
+ *   - multicast discovery, between two network namespaces (multicast does
+ *     not travel over lo): a NON GET /.well-known/core?rt=mydaily.notes to
+ *     224.0.1.187 and one to ff02::fd, each answered by a unicast 2.05 with
+ *     the daemon's </notes> link alone, at most 3 times the request's size.
  * Every line of mydailyctl --debug (Message ID, token, code, direction)
- * must be a frame of the capture.
+ * must be a frame of the capture (discover prints none).
  *
- * Exits 77 (skip) without root (capturing needs it) or without tshark. */
+ * Exits 77 (skip) without root (capturing needs it) or without tshark; the
+ * discovery session skips where namespaces cannot be made. */
 #include "config.h"
 
 #include "md-capture.h"
@@ -724,6 +729,344 @@ test_follow_notification (Fixture *fx, gconstpointer data)
   assert_debug_matches (fx, frames, err);
 }
 
+/* ---- multicast discovery ------------------------------------------------ */
+
+/* Multicast does not travel over lo, so this session is between two
+ * network namespaces joined by a veth pair, as two hosts of a LAN: the
+ * daemon on [::]:5683 in one (the port discovery uses), mydailyctl and
+ * tshark on eth0 in the other. */
+#define LAN_SERVER "10.232.0.1"
+#define COAP_NON "1"
+#define COAP_RST "3"
+#define DISCOVERY_PORT 5683
+#define UDP_HEADER_LEN 8
+/* A discovery answer is at most this many times its request (no
+ * amplification for a spoofed source). */
+#define MAX_AMPLIFICATION 3
+/* What tshark says of the padding option (65000, of the experimental range
+ * of RFC 7252 §12.2) that makes a discovery request large enough for its
+ * answer; tolerated in group requests only. */
+#define PADDING_UNKNOWN "Unknown Option Number 65000"
+
+typedef struct
+{
+  char *server_ns;
+  char *client_ns;
+  char *root;
+  GSubprocess *daemon;
+} Lan;
+
+enum
+{
+  D_NUMBER,
+  D_PROTOCOLS,
+  D_IP_DST,
+  D_IPV6_DST,
+  D_SRCPORT,
+  D_UDP_LENGTH,
+  D_TYPE,
+  D_CODE,
+  D_MID,
+  D_TOKEN,
+  D_PATH,
+  D_QUERY,
+  D_PAYLOAD,
+  D_EXPERT_MESSAGE,
+  D_EXPERT_GROUP,
+  D_EXPERT_SEVERITY,
+};
+
+static const char *const discovery_fields[] = {
+  "frame.number",
+  "frame.protocols",
+  "ip.dst",
+  "ipv6.dst",
+  "udp.srcport",
+  "udp.length",
+  "coap.type",
+  "coap.code",
+  "coap.mid",
+  "coap.token",
+  "coap.opt.uri_path",
+  "coap.opt.uri_query",
+  "udp.payload",
+  "_ws.expert.message",
+  "_ws.expert.group",
+  "_ws.expert.severity",
+  NULL,
+};
+
+static gboolean
+run_command (const char *const *argv)
+{
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                     &status, &error)
+      || !g_spawn_check_wait_status (status, &error))
+    {
+      g_test_message ("%s %s: %s", argv[0], argv[1], error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Host @ns's end of the link: eth0 at 10.232.0.@n, multicast routed out
+ * of it, its IPv6 link-local address usable at once (no DAD). */
+static void
+lan_host_setup (const char *ns, guint n)
+{
+  g_autofree char *address = g_strdup_printf ("10.232.0.%u/24", n);
+  const char *const *steps[] = {
+    (const char *[]){ "ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.eth0.accept_dad=0",
+                      NULL },
+    (const char *[]){ "ip", "-n", ns, "link", "set", "lo", "up", NULL },
+    (const char *[]){ "ip", "-n", ns, "addr", "add", address, "dev", "eth0", NULL },
+    (const char *[]){ "ip", "-n", ns, "link", "set", "eth0", "up", NULL },
+    (const char *[]){ "ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", "eth0", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    g_assert_true (run_command (steps[i]));
+}
+
+/* FALSE when this machine makes no namespaces (then skip). */
+static gboolean
+lan_setup (Lan *lan)
+{
+  g_autoptr (GError) error = NULL;
+
+  lan->server_ns = g_strdup_printf ("mdcap%d-server", (int)getpid ());
+  lan->client_ns = g_strdup_printf ("mdcap%d-client", (int)getpid ());
+  lan->root = g_dir_make_tmp ("md-capture-lan-XXXXXX", &error);
+  g_assert_no_error (error);
+  if (!run_command ((const char *[]){ "ip", "netns", "add", lan->server_ns, NULL }))
+    return FALSE;
+  g_assert_true (run_command ((const char *[]){ "ip", "netns", "add", lan->client_ns, NULL }));
+  g_assert_true (run_command ((const char *[]){ "ip", "link", "add", "eth0", "netns",
+                                                lan->server_ns, "type", "veth", "peer", "name",
+                                                "eth0", "netns", lan->client_ns, NULL }));
+  lan_host_setup (lan->server_ns, 1);
+  lan_host_setup (lan->client_ns, 2);
+  return TRUE;
+}
+
+static void
+lan_teardown (Lan *lan)
+{
+  if (lan->daemon != NULL)
+    {
+      g_subprocess_force_exit (lan->daemon);
+      g_subprocess_wait (lan->daemon, NULL, NULL);
+      g_clear_object (&lan->daemon);
+    }
+  run_command ((const char *[]){ "ip", "netns", "delete", lan->client_ns, NULL });
+  run_command ((const char *[]){ "ip", "netns", "delete", lan->server_ns, NULL });
+  run_command ((const char *[]){ "rm", "-rf", lan->root, NULL });
+  g_free (lan->server_ns);
+  g_free (lan->client_ns);
+  g_free (lan->root);
+}
+
+/* mydailyd on [::]:5683 and 0.0.0.0:5683 in the server namespace (its
+ * --listen=[::] socket is IPv6 only, unlike mydaily.socket's), answering
+ * discovery;
+ * the capture's first ping proves it is up (and in the groups: it joins
+ * them before it reads a datagram). */
+static void
+lan_start_daemon (Lan *lan)
+{
+  g_autofree char *conf = g_build_filename (lan->root, "mydaily.conf", NULL);
+  g_autofree char *conf_arg = g_strdup_printf ("--config=%s", conf);
+  g_autofree char *state_arg = g_strdup_printf ("--state-directory=%s/state", lan->root);
+  g_autofree char *log = g_build_filename (lan->root, "mydailyd.log", NULL);
+  g_autoptr (GSubprocessLauncher) launcher
+      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_autoptr (GError) error = NULL;
+
+  g_file_set_contents (conf,
+                       "[Server]\nName=kitchen\nDiscovery=true\n"
+                       "PlainFrom=10.232.0.0/16 fe80::/10\n",
+                       -1, &error);
+  g_assert_no_error (error);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  g_subprocess_launcher_set_child_setup (launcher, md_test_die_with_parent, NULL, NULL);
+  lan->daemon = g_subprocess_launcher_spawn (
+      launcher, &error, "ip", "netns", "exec", lan->server_ns, g_getenv ("MYDAILYD"),
+      "--listen=[::]:5683", "--listen=0.0.0.0:5683", conf_arg, state_arg, "--verbose", NULL);
+  g_assert_no_error (error);
+}
+
+/* mydailyctl discover in the client namespace, with a home of its own;
+ * returns its table.  Not with --debug: discovery's datagrams go through
+ * sockets of its own (one per group), not the client's traced exchange,
+ * so --debug prints none of them and there is nothing to match against
+ * the capture. */
+static char *
+lan_discover (Lan *lan)
+{
+  g_autofree char *home = g_strdup_printf ("HOME=%s/home", lan->root);
+  const char *const argv[]
+      = { "ip",       "netns",      "exec", lan->client_ns, "env", home, g_getenv ("MYDAILYCTL"),
+          "discover", "--wait=1.5", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MdTestCtl) run = md_test_command_spawn (argv, NULL, &error);
+  g_autoptr (MdTestCtlResult) r = NULL;
+
+  g_assert_no_error (error);
+  r = md_test_ctl_wait (run, CTL_TIMEOUT_MS);
+  g_test_message ("mydailyctl discover: exit %d\n%s%s", r->exit_status, r->out, r->err);
+  g_assert_cmpint (r->exit_status, ==, 0);
+  return g_steal_pointer (&r->out);
+}
+
+/* The CoAP payload of the UDP payload @hex: what follows the payload
+ * marker 0xff (a link-format text has no 0xff byte). */
+static char *
+payload_text (const char *hex)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  for (guint i = 0; hex[i] != '\0' && hex[i + 1] != '\0'; i += 2)
+    {
+      guint8 byte
+          = (guint8)(g_ascii_xdigit_value (hex[i]) << 4 | g_ascii_xdigit_value (hex[i + 1]));
+
+      if (byte == 0xff)
+        g_string_truncate (text, 0);
+      else
+        g_string_append_c (text, (char)byte);
+    }
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+/* The CoAP message's size, as the daemon's 3x budget counts it. */
+static guint
+coap_length (GStrv f)
+{
+  return field_uint (f, D_UDP_LENGTH) - UDP_HEADER_LEN;
+}
+
+static gboolean
+is_group_request (GStrv f)
+{
+  return (g_str_equal (f[D_IP_DST], "224.0.1.187") || g_str_equal (f[D_IPV6_DST], "ff02::fd"))
+         && g_str_equal (f[D_TYPE], COAP_NON) && field_uint (f, D_CODE) == COAP_GET
+         && g_str_equal (f[D_PATH], ".well-known;core")
+         && g_str_equal (f[D_QUERY], "rt=mydaily.notes");
+}
+
+/* The daemon's unicast 2.05 to one of the group requests: the </notes>
+ * link with its attributes, no notes, within 3x the request. */
+static void
+assert_discovery_answer (GPtrArray *frames, GStrv answer, const char *notebook)
+{
+  g_autofree char *link = payload_text (answer[D_PAYLOAD]);
+  g_autofree char *expected = g_strdup_printf (
+      "</notes>;rt=\"mydaily.notes\";ct=0;notebook=\"%s\";title=\"kitchen\"", notebook);
+  GStrv request = NULL;
+
+  for (guint i = 0; i < frames->len && request == NULL; i++)
+    {
+      GStrv f = g_ptr_array_index (frames, i);
+
+      if (is_group_request (f) && g_str_equal (f[D_TOKEN], answer[D_TOKEN]))
+        request = f;
+    }
+  g_assert_nonnull (request);
+  g_assert_cmpstr (answer[D_IP_DST], !=, "224.0.1.187");
+  g_assert_cmpstr (answer[D_IPV6_DST], !=, "ff02::fd");
+  g_assert_cmpuint (field_uint (answer, D_SRCPORT), ==, DISCOVERY_PORT);
+  /* The link alone: no notes (a multicast request reads nothing else). */
+  g_assert_cmpstr (link, ==, expected);
+  g_assert_cmpuint (coap_length (answer), <=, MAX_AMPLIFICATION * coap_length (request));
+  g_test_message ("request %u bytes (CoAP), answer %u: %s", coap_length (request),
+                  coap_length (answer), link);
+}
+
+/* Every frame CoAP, the pings left out. */
+static GPtrArray *
+read_discovery (MdCapture *capture)
+{
+  const char *const args[] = { "-d", "udp.port==5683,coap", NULL };
+  g_autoptr (GPtrArray) frames = NULL;
+  GPtrArray *session = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
+  guint ping = md_capture_get_ping_port (capture);
+
+  md_capture_stop (capture);
+  frames = md_capture_read (capture, args, discovery_fields);
+  for (guint i = 0; i < frames->len; i++)
+    {
+      GStrv f = g_ptr_array_index (frames, i);
+
+      if (!g_str_has_suffix (f[D_PROTOCOLS], ":udp:coap"))
+        g_test_fail_printf ("frame %s is not decoded as CoAP: %s", f[D_NUMBER], f[D_PROTOCOLS]);
+      md_capture_check_experts_but (f[D_NUMBER], f[D_EXPERT_MESSAGE], f[D_EXPERT_GROUP],
+                                    f[D_EXPERT_SEVERITY],
+                                    is_group_request (f) ? PADDING_UNKNOWN : NULL);
+      /* A ping comes from the ping port; its answer is an empty RST. */
+      if (field_uint (f, D_SRCPORT) != ping
+          && !(g_str_equal (f[D_TYPE], COAP_RST) && field_uint (f, D_CODE) == 0))
+        g_ptr_array_add (session, g_strdupv (f));
+    }
+  return session;
+}
+
+static void
+test_multicast_discovery (void)
+{
+  Lan lan = { 0 };
+  g_autoptr (MdCapture) capture = NULL;
+  g_autoptr (GPtrArray) frames = NULL;
+  g_autofree char *reason = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *notebook = NULL;
+  g_autofree char *id_path = NULL;
+  guint requests = 0, answers = 0;
+
+  if (!lan_setup (&lan))
+    {
+      lan_teardown (&lan);
+      skipped = TRUE;
+      g_test_skip ("no network namespaces here");
+      return;
+    }
+  lan_start_daemon (&lan);
+  capture = md_capture_new_in_netns (lan.root, lan.client_ns, "eth0", LAN_SERVER, DISCOVERY_PORT);
+  if (!md_capture_start (capture, "udp port 5683", &reason))
+    {
+      lan_teardown (&lan);
+      skipped = TRUE;
+      g_test_skip (reason);
+      return;
+    }
+  out = lan_discover (&lan);
+  frames = read_discovery (capture);
+  id_path = g_build_filename (lan.root, "state", "notebook-id", NULL);
+  g_assert_true (g_file_get_contents (id_path, &notebook, NULL, NULL));
+  g_strstrip (notebook);
+  g_assert_nonnull (strstr (out, notebook));
+  for (guint i = 0; i < frames->len; i++)
+    {
+      GStrv f = g_ptr_array_index (frames, i);
+
+      if (is_group_request (f))
+        requests++;
+      else if (field_uint (f, D_CODE) == COAP_CONTENT)
+        {
+          assert_discovery_answer (frames, f, notebook);
+          answers++;
+        }
+      else
+        g_test_fail_printf ("frame %s is neither a group request nor an answer", f[D_NUMBER]);
+    }
+  /* One request to each group, and each answered. */
+  g_assert_cmpuint (requests, ==, 2);
+  g_assert_cmpuint (answers, ==, 2);
+  lan_teardown (&lan);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -745,6 +1088,7 @@ main (int argc, char **argv)
               test_follow_notification, fixture_teardown);
   g_test_add ("/capture/tshark/foreign-traffic", Fixture, NULL, fixture_setup, test_foreign_traffic,
               fixture_teardown);
+  g_test_add_func ("/capture/tshark/multicast-discovery", test_multicast_discovery);
   status = g_test_run ();
   return status == 0 && skipped ? 77 : status;
 }

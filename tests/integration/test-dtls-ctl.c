@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define CLIENT_TIMEOUT_MS 60000
 #define BAD_KEY "not-the-key-0123456789abcdefghijklmnopqrstuv"
@@ -271,6 +272,32 @@ test_login_key_file (Fixture *fx, gconstpointer data)
   g_assert_nonnull (strstr (stored, " bob "));
 }
 
+/* login --key-file reads like the global --key-file: a file others may read
+ * and a symbolic link are refused, before any traffic. */
+static void
+test_login_key_file_careful (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *open_file = write_private (fx, "bob-open", fx->bob_line, 0644);
+  g_autofree char *private_file = write_private (fx, "bob-line", fx->bob_line, 0600);
+  g_autofree char *link = g_build_filename (fx->root, "bob-link", NULL);
+  g_autofree char *open_arg = g_strdup_printf ("--key-file=%s", open_file);
+  g_autofree char *link_arg = g_strdup_printf ("--key-file=%s", link);
+  const char *from_open[] = { "login", open_arg, fx->dtls_server, "bob", NULL };
+  const char *from_link[] = { "login", link_arg, fx->dtls_server, "bob", NULL };
+  g_autofree char *path = credentials_path ();
+  g_autoptr (MdTestCtlResult) r1 = NULL;
+  g_autoptr (MdTestCtlResult) r2 = NULL;
+
+  g_assert_cmpint (symlink (private_file, link), ==, 0);
+  r1 = run ("127.0.0.1:1", NULL, from_open);
+  g_assert_cmpint (r1->exit_status, ==, 1);
+  g_assert_nonnull (strstr (r1->err, "mode 0644"));
+  r2 = run ("127.0.0.1:1", NULL, from_link);
+  g_assert_cmpint (r2->exit_status, ==, 1);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_keylog_sessions (fx), ==, 0);
+}
+
 static void
 test_schemes (Fixture *fx, gconstpointer data)
 {
@@ -308,6 +335,47 @@ test_schemes (Fixture *fx, gconstpointer data)
   g_assert_cmpint (r4->exit_status, ==, 2);
   g_assert_nonnull (strstr (r4->err, "no DTLS answer from"));
   g_assert_cmpuint (count_notes (fx), ==, 2);
+}
+
+/* Without SO_BROADCAST the kernel refuses to connect a UDP socket to the
+ * limited broadcast address (EACCES): a send that fails at once, with no
+ * datagram leaving the host. */
+#define UNSENDABLE "255.255.255.255"
+
+static gboolean
+connect_refused (const char *host)
+{
+  g_autoptr (GSocket) socket
+      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string (host, 5684);
+
+  return socket != NULL && !g_socket_connect (socket, address, NULL, NULL);
+}
+
+/* A coaps send that fails (offline) queues the note like plain CoAP does,
+ * instead of freeing the DTLS session under GnuTLS's push callback. */
+static void
+test_unsendable (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *line = g_strdup_printf ("alice %s\n", fx->alice_key);
+  g_autofree char *key_file = write_private (fx, "alice-key", line, 0600);
+  g_autofree char *key_arg = g_strdup_printf ("--key-file=%s", key_file);
+  const char *add[] = { key_arg, "--timeout=1", "add", "while offline", NULL };
+  const char *status[] = { key_arg, "--timeout=1", "status", NULL };
+  g_autoptr (MdTestCtlResult) r1 = NULL;
+  g_autoptr (MdTestCtlResult) r2 = NULL;
+
+  if (!connect_refused (UNSENDABLE))
+    {
+      g_test_skip ("connecting to " UNSENDABLE " does not fail here");
+      return;
+    }
+  r1 = run ("coaps://" UNSENDABLE, NULL, add);
+  g_assert_cmpint (r1->exit_status, ==, 75);
+  g_assert_nonnull (strstr (r1->err, "queued"));
+  r2 = run ("coaps://" UNSENDABLE, NULL, status);
+  g_assert_cmpint (r2->exit_status, ==, 2);
+  g_assert_nonnull (strstr (r2->out, "queued: 1\n"));
 }
 
 static void
@@ -483,8 +551,10 @@ main (int argc, char **argv)
   ADD ("/dtls-ctl/login-then-add", test_login_then_add);
   ADD ("/dtls-ctl/wrong-key", test_wrong_key);
   ADD ("/dtls-ctl/login-key-file", test_login_key_file);
+  ADD ("/dtls-ctl/login-key-file-careful", test_login_key_file_careful);
   ADD ("/dtls-ctl/schemes", test_schemes);
   ADD ("/dtls-ctl/key-file-env", test_key_file_env);
+  ADD ("/dtls-ctl/unsendable", test_unsendable);
   ADD ("/dtls-ctl/history-blocks", test_history_blocks);
   ADD ("/dtls-ctl/follow-across-restart", test_follow_across_restart);
   ADD ("/dtls-ctl/many-short-runs", test_many_short_runs);

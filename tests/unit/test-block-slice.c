@@ -132,6 +132,26 @@ test_shrink_whole (void)
   g_assert_cmpmem (response->payload, response->payload_len, body, 16);
 }
 
+/* A block far into a large body (past 16 MiB, a notebook of that size)
+ * cannot be named in small blocks, whose number would pass the 20 bits of
+ * a Block2 option: it stays as it is. */
+static void
+test_shrink_far_block (void)
+{
+  g_autofree MdCoapMessage *response = g_new0 (MdCoapMessage, 1);
+  MdCoapBlock block = { 16384, TRUE, 6 };
+  char body[1024];
+
+  make_body (body, sizeof body);
+  make_content (response, body, sizeof body);
+  g_assert_true (md_coap_message_add_block (response, MD_COAP_OPTION_BLOCK2, &block));
+  g_assert_false (md_block_slice_shrink (response, 0, TRUE));
+  assert_block (response, 16384, TRUE, 6);
+  g_assert_cmpuint (response->payload_len, ==, sizeof body);
+  g_assert_true (md_block_slice_shrink (response, 2, TRUE));
+  assert_block (response, 16384 * 16, TRUE, 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -141,5 +161,6 @@ main (int argc, char **argv)
   g_test_add_func ("/block-slice/answer/untouched", test_answer_untouched);
   g_test_add_func ("/block-slice/shrink/block", test_shrink);
   g_test_add_func ("/block-slice/shrink/whole", test_shrink_whole);
+  g_test_add_func ("/block-slice/shrink/far-block", test_shrink_far_block);
   return g_test_run ();
 }

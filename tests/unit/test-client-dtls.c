@@ -278,6 +278,86 @@ test_reset (Fixture *f, gconstpointer data)
   g_assert_cmpstr (f->at_server->pdata[1], ==, "alice:two");
 }
 
+static void
+use_manual_clock (Fixture *f)
+{
+  md_client_clock_unref (f->clock);
+  f->clock = md_client_clock_new_manual (f->now_us);
+}
+
+static void
+send_bytes (Fixture *f, const guint8 *data, gsize len)
+{
+  md_client_dtls_send (f->client, data, len);
+}
+
+/* Whether the client sent a handshake record since @from in the record log. */
+static gboolean
+shook_hands_since (Fixture *f, gsize from)
+{
+  return strstr (f->records->str + from, "> 22 ") != NULL;
+}
+
+/* Empty ACKs get no answer by design: however long apart, they do not make
+ * the session look lost.  A CON left unanswered does. */
+static void
+test_session_lost_only_for_con (Fixture *f, gconstpointer data)
+{
+  static const guint8 ack[] = { 0x60, 0x00, 0x12, 0x34 };
+  static const guint8 con[] = { 0x40, 0x01, 0x12, 0x35 };
+  gsize mark;
+
+  use_manual_clock (f);
+  make_client (f, "alice", KEY_ALICE);
+  send_bytes (f, ack, sizeof ack);
+  pump (f);
+  g_assert_true (md_client_dtls_is_established (f->client));
+  send_bytes (f, ack, sizeof ack);
+  pump (f);
+  md_client_clock_advance (f->clock, 10 * G_USEC_PER_SEC);
+  mark = f->records->len;
+  send_bytes (f, ack, sizeof ack);
+  pump (f);
+  g_assert_false (shook_hands_since (f, mark));
+  g_assert_cmpuint (f->at_server->len, ==, 3);
+
+  send_bytes (f, con, sizeof con);
+  pump (f);
+  md_client_clock_advance (f->clock, 10 * G_USEC_PER_SEC);
+  mark = f->records->len;
+  send_bytes (f, con, sizeof con);
+  pump (f);
+  g_assert_true (shook_hands_since (f, mark));
+}
+
+static void
+on_plaintext (const guint8 *data, gsize len, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  g_string_append_printf (f->records, "[%.*s] ", (int)len, data);
+}
+
+/* The plaintext hook sees each message once, just before the record that
+ * carries it, also for those kept through the handshake (a retransmission
+ * kept once). */
+static void
+test_plaintext_hook (Fixture *f, gconstpointer data)
+{
+  make_client (f, "alice", KEY_ALICE);
+  md_client_dtls_set_plaintext_func (f->client, on_plaintext, f);
+  send_text (f, "one");
+  send_text (f, "one");
+  send_text (f, "two");
+  pump (f);
+  send_text (f, "three");
+  pump (f);
+  g_test_message ("records: %s", f->records->str);
+  g_assert_nonnull (strstr (f->records->str, "[one] > 23 [two] > 23 "));
+  g_assert_nonnull (strstr (f->records->str, "[three] > 23 "));
+  g_assert_null (strstr (strstr (f->records->str, "[one]") + 1, "[one]"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -288,5 +368,7 @@ main (int argc, char **argv)
   ADD ("/client-dtls/refused/unknown-name", test_unknown_name);
   ADD ("/client-dtls/lost-flight", test_lost_flight);
   ADD ("/client-dtls/reset", test_reset);
+  ADD ("/client-dtls/plaintext-hook", test_plaintext_hook);
+  ADD ("/client-dtls/session-lost-only-for-con", test_session_lost_only_for_con);
   return g_test_run ();
 }

@@ -3,9 +3,13 @@
  * hostile file content refused with its line number. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "md-credentials.h"
 #include "md-ctl-server.h"
@@ -283,6 +287,33 @@ test_choose_key_file (void)
   g_rmdir (dir);
 }
 
+/* The lock is exclusive: while one is held, another descriptor cannot take
+ * it; once released it can. */
+static void
+test_lock (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("md-credentials-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "sub", "credentials", NULL);
+  g_autofree char *lock_path = g_strconcat (path, ".lock", NULL);
+  g_autofree char *sub = g_path_get_dirname (path);
+  g_autoptr (GError) error = NULL;
+  int held = md_credentials_lock (path, &error);
+  int other;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (held, >=, 0);
+  other = open (lock_path, O_RDWR | O_CLOEXEC);
+  g_assert_cmpint (other, >=, 0);
+  g_assert_cmpint (flock (other, LOCK_EX | LOCK_NB), ==, -1);
+  g_assert_cmpint (errno, ==, EWOULDBLOCK);
+  md_credentials_unlock (held);
+  g_assert_cmpint (flock (other, LOCK_EX | LOCK_NB), ==, 0);
+  close (other);
+  g_unlink (lock_path);
+  g_rmdir (sub);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -293,6 +324,7 @@ main (int argc, char **argv)
   g_test_add_func ("/credentials/hostile-bytes", test_hostile_bytes);
   g_test_add_func ("/credentials/file-mode", test_file_mode);
   g_test_add_func ("/credentials/key-file", test_key_file);
+  g_test_add_func ("/credentials/lock", test_lock);
   g_test_add_func ("/ctl-server/choose", test_choose);
   g_test_add_func ("/ctl-server/choose-key-file", test_choose_key_file);
   return g_test_run ();

@@ -158,6 +158,15 @@ receive_notification (int fd, const guint8 *token, guint8 token_len, guint32 seq
   return msg->mid;
 }
 
+/* Registered as from a proven address: NON notifications, no bound. */
+static void
+register_proven (MdObservers *observers, const MdPeer *peer, const guint8 *token, guint8 token_len,
+                 gint64 now_us)
+{
+  g_assert_true (md_observers_register (observers, peer, token, token_len, now_us));
+  g_assert_true (md_observers_set_budget (observers, peer, token, token_len, 0));
+}
+
 static void
 test_register (Fixture *fx, gconstpointer data)
 {
@@ -303,8 +312,8 @@ test_notify (Fixture *fx, gconstpointer data)
   if (!fixture_ready (fx))
     return;
   g_assert_cmpuint (before, <=, 0xffffff);
-  g_assert_true (md_observers_register (observers, &fx->client[0], token_a, 4, T0));
-  g_assert_true (md_observers_register (observers, &fx->client[1], token_b, 8, T0));
+  register_proven (observers, &fx->client[0], token_a, 4, T0);
+  register_proven (observers, &fx->client[1], token_b, 8, T0);
 
   md_observers_notify (observers, line, &next_mid, T0 + 10);
   g_assert_cmpuint (md_observers_get_sequence (observers), ==, (before + 1) & 0xffffff);
@@ -340,8 +349,8 @@ test_notify_two_tokens (Fixture *fx, gconstpointer data)
   if (!fixture_ready (fx))
     return;
   /* One client endpoint with two observations gets one notification each. */
-  g_assert_true (md_observers_register (observers, &fx->client[0], token_a, 4, T0));
-  g_assert_true (md_observers_register (observers, &fx->client[0], token_b, 8, T0));
+  register_proven (observers, &fx->client[0], token_a, 4, T0);
+  register_proven (observers, &fx->client[0], token_b, 8, T0);
   md_observers_notify (observers, line, &next_mid, T0);
   sequence = md_observers_get_sequence (observers);
   first = receive (fx->client_fd[0]);
@@ -366,8 +375,8 @@ test_notify_skips_expired (Fixture *fx, gconstpointer data)
 
   if (!fixture_ready (fx))
     return;
-  g_assert_true (md_observers_register (observers, &fx->client[0], token_a, 4, T0));
-  g_assert_true (md_observers_register (observers, &fx->client[1], token_a, 4, T0 + 1));
+  register_proven (observers, &fx->client[0], token_a, 4, T0);
+  register_proven (observers, &fx->client[1], token_a, 4, T0 + 1);
   md_observers_notify (observers, line, &next_mid, later);
   /* Only the second lease is still running; one MID used. */
   g_assert_cmpuint (next_mid, ==, 2);
@@ -402,8 +411,8 @@ test_reset (Fixture *fx, gconstpointer data)
 
   if (!fixture_ready (fx))
     return;
-  g_assert_true (md_observers_register (observers, &fx->client[0], token_a, 4, T0));
-  g_assert_true (md_observers_register (observers, &fx->client[1], token_b, 8, T0));
+  register_proven (observers, &fx->client[0], token_a, 4, T0);
+  register_proven (observers, &fx->client[1], token_b, 8, T0);
   /* Before any notification no MID matches. */
   md_observers_reset (observers, &fx->client[0], 0);
   g_assert_cmpuint (md_observers_get_count (observers, T0), ==, 2);
@@ -473,6 +482,51 @@ test_unverified_acked (Fixture *fx, gconstpointer data)
   md_observers_notify (observers, line, &next_mid, T0 + MD_OBSERVE_ACK_WAIT_US + 2);
   receive_confirmable (fx->client_fd[0], 48, &second, msg);
   g_assert_cmpuint (md_observers_get_count (observers, T0 + MD_OBSERVE_ACK_WAIT_US + 2), ==, 1);
+}
+
+/* A CON to an unverified observer does not take the next sequential MID,
+ * which whoever spoofed the registration could guess and ACK; two awaited
+ * by one peer differ, so an ACK keeps one only. */
+static void
+test_unverified_random_mid (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (MdObservers) observers = md_observers_new ();
+  g_autoptr (GString) line = g_string_new ("9\t2026-11-24T19:42:57Z\tnote\n");
+  g_autofree MdCoapMessage *msg = g_new0 (MdCoapMessage, 1);
+  g_autoptr (GBytes) first = NULL;
+  g_autoptr (GBytes) second = NULL;
+  guint16 next_mid = 700;
+  guint16 first_mid;
+
+  if (!fixture_ready (fx))
+    return;
+  g_assert_true (md_observers_register (observers, &fx->client[0], token_a, 4, T0));
+  g_assert_true (md_observers_set_budget (observers, &fx->client[0], token_a, 4, 200));
+  g_assert_true (md_observers_register (observers, &fx->client[0], token_b, 8, T0));
+  g_assert_true (md_observers_set_budget (observers, &fx->client[0], token_b, 8, 200));
+  md_observers_notify (observers, line, &next_mid, T0);
+  g_assert_cmpuint (next_mid, ==, 700);
+  receive_confirmable (fx->client_fd[0], 200, &first, msg);
+  first_mid = msg->mid;
+  receive_confirmable (fx->client_fd[0], 200, &second, msg);
+  g_assert_cmpuint (msg->mid, !=, first_mid);
+}
+
+/* Registered but never told its cost (its answer did not go out): it is
+ * sent nothing, neither unbounded nor within a guess. */
+static void
+test_notify_needs_budget (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (MdObservers) observers = md_observers_new ();
+  g_autoptr (GString) line = g_string_new ("9\t2026-11-24T19:42:57Z\tnote\n");
+  guint16 next_mid = 800;
+
+  if (!fixture_ready (fx))
+    return;
+  g_assert_true (md_observers_register (observers, &fx->client[0], token_a, 4, T0));
+  md_observers_notify (observers, line, &next_mid, T0);
+  assert_nothing_before_marker (fx, 0);
+  g_assert_cmpuint (next_mid, ==, 800);
 }
 
 /* No ACK within MD_OBSERVE_ACK_WAIT_US: dropped; a proven observer beside
@@ -548,9 +602,11 @@ main (int argc, char **argv)
   ADD ("/observers/notify/two-tokens", test_notify_two_tokens, v4);
   ADD ("/observers/notify/skips-expired", test_notify_skips_expired, v4);
   ADD ("/observers/notify/nobody", test_notify_nobody, v4);
+  ADD ("/observers/notify/needs-budget", test_notify_needs_budget, v4);
   ADD ("/observers/unverified/acked", test_unverified_acked, v4);
   ADD ("/observers/unverified/unacked", test_unverified_unacked, v4);
   ADD ("/observers/unverified/cap", test_unverified_cap, v4);
+  ADD ("/observers/unverified/random-mid", test_unverified_random_mid, v4);
 #undef ADD
   return g_test_run ();
 }

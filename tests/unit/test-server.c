@@ -1195,6 +1195,31 @@ test_observe_unproven_acked (Fixture *fx, gconstpointer user_data)
   g_assert_true (g_str_has_prefix (payload, "2\t"));
 }
 
+/* A registration asking for a block beyond the end of /latest gets 4.02,
+ * so it leaves no observer behind (else each note would go to it, unbounded,
+ * as to a proven address). */
+static void
+test_observe_block_beyond_end (Fixture *fx, gconstpointer user_data)
+{
+  const guint8 token[4] = { 'o', 'b', 's', '5' };
+  const MdCoapBlock beyond = { .num = 1, .szx = 6 };
+  g_autofree char *described = NULL;
+  MdCoapMessage request;
+  Answer answer;
+
+  post_note (fx, "short");
+  wait_answer (fx, &answer);
+  make_request (fx, &request, MD_COAP_GET, "latest");
+  md_coap_message_set_token (&request, token, 4);
+  g_assert_true (md_coap_message_add_uint_option (&request, MD_COAP_OPTION_OBSERVE, 0));
+  g_assert_true (md_coap_message_add_block (&request, MD_COAP_OPTION_BLOCK2, &beyond));
+  send_message (fx, &request);
+  wait_answer (fx, &answer);
+  assert_code (&answer, MD_COAP_BAD_OPTION);
+  described = md_server_describe (fx->server);
+  g_assert_nonnull (strstr (described, " 0 observers"));
+}
+
 static void
 test_replay_budget (Fixture *fx, gconstpointer user_data)
 {
@@ -1431,6 +1456,7 @@ main (int argc, char **argv)
   ADD ("/server/observe/unproven-confirmable", test_observe_unproven);
   ADD ("/server/observe/unproven-reset", test_observe_unproven_reset);
   ADD ("/server/observe/unproven-acked", test_observe_unproven_acked);
+  ADD ("/server/observe/block-beyond-end", test_observe_block_beyond_end);
   ADD ("/server/dedup/replay-budget", test_replay_budget);
   ADD ("/server/describe", test_describe);
   ADD ("/server/drain", test_drain);

@@ -6,6 +6,9 @@
 
 #include <string.h>
 
+/* A Block2 option carries 20 bits of block number (RFC 7959 §2.2). */
+#define MD_BLOCK_NUM_END (G_GUINT64_CONSTANT (1) << 20)
+
 /* Where a response's payload lies in the whole body. */
 typedef struct
 {
@@ -123,14 +126,16 @@ gboolean
 md_block_slice_shrink (MdCoapMessage *response, guint szx, gboolean with_size2)
 {
   MdBodyView view;
+  guint64 num;
 
   g_return_val_if_fail (response != NULL, FALSE);
   g_return_val_if_fail (szx <= MD_COAP_MAX_BLOCK_SZX, FALSE);
 
   view_of (response, &view);
-  if (response->code != MD_COAP_CONTENT || szx >= view.szx
-      || md_coap_block_size (szx) >= response->payload_len)
-    return FALSE;
   /* A block's offset is a multiple of any smaller block size. */
-  return cut (response, (guint32)(view.offset / md_coap_block_size (szx)), szx, with_size2);
+  num = view.offset / md_coap_block_size (szx);
+  if (response->code != MD_COAP_CONTENT || szx >= view.szx
+      || md_coap_block_size (szx) >= response->payload_len || num >= MD_BLOCK_NUM_END)
+    return FALSE;
+  return cut (response, (guint32)num, szx, with_size2);
 }

@@ -16,7 +16,7 @@ void md_block_slice_answer (const MdCoapMessage *request, MdCoapMessage *respons
  * (the same offset, RFC 7959 §2.4), with a Size2 on block 0 only if
  * @with_size2 (it is optional, and the bytes may be needed).  FALSE, with
  * @response unchanged, when that block would be no smaller than what it
- * carries. */
+ * carries, or its number would pass the 20 bits of a Block2 option. */
 gboolean md_block_slice_shrink (MdCoapMessage *response, guint szx, gboolean with_size2);
 
 /* Copies @src into @dst so that @dst points into its own storage. */

@@ -7,6 +7,7 @@
 #include "md-host-shares.h"
 
 #include <string.h>
+#include <sys/random.h>
 
 /* Observe values are 24 bits (RFC 7641 §4.4). */
 #define MD_OBSERVE_SEQUENCE_MASK 0xffffffu
@@ -22,6 +23,7 @@ typedef struct
   guint16 last_mid;           /* of the latest notification, for matching an RST */
   gsize max_bytes;            /* per notification; 0: a proven address, no bound */
   gint64 ack_deadline_us;     /* 0, or when the unacknowledged CON drops it */
+  gboolean budget_set;        /* else it is sent nothing: its cost is unknown */
 } MdObserver;
 
 struct _MdObservers
@@ -188,6 +190,7 @@ md_observers_set_budget (MdObservers *self, const MdPeer *peer, const guint8 *to
       observer->ack_deadline_us = 0;
     }
   observer->max_bytes = max_bytes;
+  observer->budget_set = TRUE;
   return TRUE;
 }
 
@@ -283,7 +286,51 @@ md_observers_encode (const MdCoapMessage *notification, gsize max_bytes,
   return -1;
 }
 
-/* Sends @notification to @observer with the next MID: NON to a proven
+static guint16
+md_observers_random_mid (void)
+{
+  guint16 mid;
+
+  if (getrandom (&mid, sizeof mid, GRND_NONBLOCK) == sizeof mid)
+    return mid;
+  return (guint16)g_random_int_range (0, 0x10000);
+}
+
+static gboolean
+md_observers_awaits (MdObservers *self, const MdPeer *peer, guint16 mid)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, self->table);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      const MdObserver *observer = key;
+
+      if (observer->ack_deadline_us != 0 && observer->last_mid == mid
+          && md_peer_equal (&observer->peer, peer))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The MID of a CON to an unverified observer: whoever spoofed the
+ * registration must not guess it (it would forge the victim's ACKs and keep
+ * the observer), so it is random, not the next sequential one, and not one
+ * the peer's other observers still await.  A few tries always suffice: a
+ * host has at most MD_OBSERVE_MAX_PER_HOST observers. */
+static guint16
+md_observers_unguessable_mid (MdObservers *self, const MdPeer *peer)
+{
+  guint16 mid = md_observers_random_mid ();
+
+  for (guint tries = 0;
+       tries < 4 * MD_OBSERVE_MAX_PER_HOST && md_observers_awaits (self, peer, mid); tries++)
+    mid = md_observers_random_mid ();
+  return mid;
+}
+
+/* Sends @notification to @observer: NON with the next MID to a proven
  * address, else CON within its budget, awaited and never sent again.
  * FALSE when the observer is to be dropped. */
 static gboolean
@@ -293,10 +340,18 @@ md_observers_send_one (MdObserver *observer, MdCoapMessage *notification, guint1
   guint8 datagram[MD_COAP_MAX_DATAGRAM];
   gssize len;
 
-  if (observer->ack_deadline_us != 0)
+  if (!observer->budget_set || observer->ack_deadline_us != 0)
     return TRUE; /* one unacknowledged notification at a time */
-  notification->type = observer->max_bytes > 0 ? MD_COAP_TYPE_CON : MD_COAP_TYPE_NON;
-  notification->mid = (*next_mid)++;
+  if (observer->max_bytes > 0)
+    {
+      notification->type = MD_COAP_TYPE_CON;
+      notification->mid = md_observers_unguessable_mid (observer->owner, &observer->peer);
+    }
+  else
+    {
+      notification->type = MD_COAP_TYPE_NON;
+      notification->mid = (*next_mid)++;
+    }
   md_coap_message_set_token (notification, observer->token, observer->token_len);
   len = md_observers_encode (notification, observer->max_bytes, datagram);
   if (len < 0)

@@ -42,7 +42,9 @@ void md_observers_free (MdObservers *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdObservers, md_observers_free)
 
 /* Adds or refreshes (peer, token).  FALSE when the table or the host's
- * share is full. */
+ * share is full.  A new observer is sent nothing until
+ * md_observers_set_budget says what a notification to it may cost, so a
+ * registration whose answer never went out cannot draw notifications. */
 gboolean md_observers_register (MdObservers *self, const MdPeer *peer, const guint8 *token,
                                 guint8 token_len, gint64 now_us) G_GNUC_WARN_UNUSED_RESULT;
 void md_observers_deregister (MdObservers *self, const MdPeer *peer, const guint8 *token,

@@ -204,6 +204,25 @@ is_admitted (MdServer *self, const MdDatagram *datagram, gint64 now_us)
     }
 }
 
+/* A registration whose answer stopped being a 2.05 with Observe (a Block2
+ * beyond the end turned it into 4.02) was not taken (RFC 7641 §4.1), so the
+ * observer the resources registered is dropped. */
+static void
+drop_unanswered_observer (MdServer *self, const MdReply *reply)
+{
+  const MdCoapMessage *response = &reply->response;
+  guint32 observe;
+
+  if (!md_coap_message_get_uint_option (self->request, MD_COAP_OPTION_OBSERVE, &observe)
+      || observe != 0)
+    return;
+  if (MD_COAP_CODE_CLASS (response->code) == 2
+      && md_coap_message_has_option (response, MD_COAP_OPTION_OBSERVE))
+    return;
+  md_observers_deregister (self->observers, &reply->peer, self->request->token,
+                           self->request->token_len);
+}
+
 /* A datagram through the message layer and, if it is a new request that
  * passes its checks, the resources. */
 static void
@@ -227,6 +246,7 @@ handle_datagram (MdServer *self, const MdDatagram *datagram, gint64 now_us)
         = md_resources_handle (self->resources, self->request, &reply->peer, datagram->identity,
                                now_us, &reply->response, &reply->stored);
   md_block_slice_answer (self->request, &reply->response);
+  drop_unanswered_observer (self, reply);
 }
 
 /* ---- transport: receive ----------------------------------------------------- */
