@@ -20,7 +20,7 @@ fuzz_seconds=${MD_FUZZ_SECONDS:-60}
 
 deps=(meson ninja-build gcc clang clang-format libclang-rt-14-dev pkg-config gettext
       libglib2.0-dev libsystemd-dev libjson-glib-dev libedit-dev libgnutls28-dev bash-completion
-      scdoc zsh
+      scdoc zsh man-db
       libcoap3-bin gnutls-bin tshark systemd systemd-container debootstrap iproute2
       nftables util-linux procps less python3
       # DNS-SD: the LAN test runs an avahi-daemon per namespace host
