@@ -23,7 +23,7 @@ for id in "${ids[@]}"; do
   grep -qx -- "-- $id zh_CN" "$catalog" || fail "$id has no zh_CN entry"
 done
 while read -r id; do
-  printf '%s\n' "${ids[@]}" | grep -qx "$id" || fail "entry $id is not a MESSAGE_ID of $header"
+  grep -qx "$id" <<<"$(printf '%s\n' "${ids[@]}")" || fail "entry $id is not a MESSAGE_ID of $header"
 done < <(grep -oE '^-- [0-9a-f]{32}' "$catalog" | cut -c4- | sort -u)
 
 # Each entry: "-- ID [LANG]", headers up to an empty line, then a body.
@@ -56,7 +56,7 @@ rm -f "${TMPDIR:-/tmp}/catalog-check.$$"
 mapfile -t fields < <(grep -oE '^#define MD_PROTOCOL_FIELD_[A-Z_]+ "[A-Z_]+"' "$header" |
   grep -oE '"[A-Z_]+"' | tr -d '"')
 while read -r field; do
-  printf '%s\n' MESSAGE "${fields[@]}" | grep -qx "$field" ||
+  grep -qx "$field" <<<"$(printf '%s\n' MESSAGE "${fields[@]}")" ||
     fail "@$field@ is not a field the daemon logs"
 done < <(grep -v '^#' "$catalog" | grep -oE '@[A-Z_]+@' | tr -d @ | sort -u)
 

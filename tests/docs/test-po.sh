@@ -25,7 +25,9 @@ for file in "${listed[@]}"; do
   [ -f "$file" ] || fail "po/POTFILES lists $file, which does not exist"
 done
 while read -r file; do
-  printf '%s\n' "${listed[@]}" | grep -qxF "$file" ||
+  # A here-string, not a pipe: under pipefail, grep -q quitting early would
+  # make printf's SIGPIPE fail the check now and then.
+  grep -qxF "$file" <<<"$(printf '%s\n' "${listed[@]}")" ||
     fail "$file marks strings for translation but is not in po/POTFILES"
 done < <(grep -lE '(^|[^A-Za-z0-9_])(N?C?_|g_dngettext|ngettext) \(' -r src --include='*.[ch]' | sort)
 
