@@ -47,4 +47,17 @@ void md_psk_secret_strv_free (char **strv);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MdPskSecret, md_psk_secret_free)
 G_DEFINE_AUTO_CLEANUP_FREE_FUNC (MdPskSecretStrv, md_psk_secret_strv_free, NULL)
 
+/* The DTLS suites both ends offer (the server adds %SERVER_PRECEDENCE):
+ * ECDHE-PSK first (forward secrecy), then plain PSK; AES only, and never
+ * ChaCha20-Poly1305, which Debian 12's tshark cannot decrypt from a key log
+ * and which libcoap's GnuTLS client picks unless the server decides; DTLS
+ * 1.2 only.  GnuTLS refuses a priority without signature algorithms, though
+ * a PSK handshake signs nothing: +SIGN-ALL.  ECDHE-PSK exists with AES only
+ * in CBC (RFC 5489), and GnuTLS's default client (NORMAL, libcoap's base)
+ * offers CBC with HMAC-SHA1 alone, still a sound record MAC: without +SHA1
+ * such a client would get plain PSK. */
+#define MD_PSK_DTLS_PRIORITY                                                                       \
+  "NONE:+VERS-DTLS1.2:+ECDHE-PSK:+PSK:+AES-128-CCM-8:+AES-128-GCM:+AES-256-GCM:+AES-128-CBC:"      \
+  "+AES-256-CBC:+AEAD:+SHA256:+SHA384:+SHA1:+COMP-NULL:+GROUP-X25519:+GROUP-SECP256R1:+SIGN-ALL"
+
 G_END_DECLS

@@ -16,16 +16,12 @@
 #include <glib.h>
 
 #include "md-client-clock.h"
+#include "md-psk.h"
 
 G_BEGIN_DECLS
 
-/* ECDHE-PSK first (forward secrecy), then PSK; AES only, never
- * ChaCha20-Poly1305, which Debian 12's tshark 4.0 cannot decrypt from a key
- * log.  The same choice as the server's MD_DTLS_PRIORITY (md-dtls-session.h),
- * which decides in the end. */
-#define MD_CLIENT_DTLS_PRIORITY                                                                    \
-  "NONE:+VERS-DTLS1.2:+ECDHE-PSK:+PSK:+AES-128-CCM-8:+AES-128-GCM:+AES-256-GCM:+AES-128-CBC:"      \
-  "+AES-256-CBC:+AEAD:+SHA256:+SHA384:+SHA1:+COMP-NULL:+GROUP-X25519:+GROUP-SECP256R1:+SIGN-ALL"
+/* md-psk.h's suites; the server's order decides in the end. */
+#define MD_CLIENT_DTLS_PRIORITY MD_PSK_DTLS_PRIORITY
 
 /* DTLS record content types (RFC 6347 §4.1), as the record hook gives them. */
 #define MD_CLIENT_DTLS_CONTENT_CHANGE_CIPHER_SPEC 20

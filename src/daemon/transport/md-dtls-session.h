@@ -39,18 +39,8 @@ typedef struct
   guint mtu;
 } MdDtlsContext;
 
-/* ECDHE-PSK first (forward secrecy), then plain PSK; AES only, and never
- * ChaCha20-Poly1305, which Debian 12's tshark cannot decrypt from a key log
- * and which libcoap's GnuTLS client picks unless the server decides
- * (%SERVER_PRECEDENCE); DTLS 1.2 only.  GnuTLS refuses a priority without
- * signature algorithms, though a PSK handshake signs nothing: +SIGN-ALL.
- * ECDHE-PSK exists with AES only in CBC (RFC 5489), and GnuTLS's default
- * client (NORMAL, libcoap's base) offers CBC with HMAC-SHA1 alone, still a
- * sound record MAC: without +SHA1 such a client would get plain PSK. */
-#define MD_DTLS_PRIORITY                                                                           \
-  "NONE:+VERS-DTLS1.2:+ECDHE-PSK:+PSK:+AES-128-CCM-8:+AES-128-GCM:+AES-256-GCM:+AES-128-CBC:"      \
-  "+AES-256-CBC:+AEAD:+SHA256:+SHA384:+SHA1:+COMP-NULL:+GROUP-X25519:+GROUP-SECP256R1:+SIGN-ALL:"  \
-  "%SERVER_PRECEDENCE"
+/* md-psk.h's suites, and the server decides among them. */
+#define MD_DTLS_PRIORITY MD_PSK_DTLS_PRIORITY ":%SERVER_PRECEDENCE"
 
 /* Credentials whose callback asks the context's lookup, at each handshake,
  * so a re-read keys file counts from the next one. */
